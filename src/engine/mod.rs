@@ -1,0 +1,16 @@
+//! The discrete-event engine: simulated time, the event queue, the run loop, seeded random
+//! streams and distributions. It knows nothing about clouds; models build on it.
+
+pub mod dist;
+pub mod queue;
+pub mod rng;
+pub mod sim;
+pub mod time;
+
+pub use dist::{Dist, DurationDist, Probability};
+pub use queue::{EntityId, EventKey, FelKind};
+pub use rng::{RngFactory, SimRng};
+pub use sim::{
+    EntityRange, EventHandle, Model, Progress, RunControl, RunOutcome, Scheduler, SchedulerStats,
+};
+pub use time::{SimDuration, SimTime};

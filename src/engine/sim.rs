@@ -1,0 +1,518 @@
+//! The scheduler and the run loop.
+//!
+//! A [`Scheduler`] owns the clock and the future event list; a [`Model`] owns all model state and
+//! handles one event at a time, scheduling and cancelling further events through the scheduler.
+//! The engine knows nothing about what events mean: a model's event type is usually an enum
+//! that composes the sub-models' own event enums.
+//!
+//! ```
+//! use cloudtwin::engine::{EntityId, Model, Scheduler, SimDuration, SimTime, RunControl};
+//!
+//! /// Counts ticks of one periodic timer.
+//! struct Ticker { ticks: u64 }
+//! impl Model for Ticker {
+//!     type Event = ();
+//!     fn handle(&mut self, sched: &mut Scheduler<()>, entity: EntityId, _ev: ()) {
+//!         self.ticks += 1;
+//!         sched.schedule_in(SimDuration::from_secs(5), entity, ());
+//!     }
+//! }
+//!
+//! let mut sched = Scheduler::new();
+//! sched.schedule_at(SimTime::ZERO, EntityId(0), ());
+//! let mut model = Ticker { ticks: 0 };
+//! let outcome = sched.run_until(&mut model, SimTime::from_secs(60), &mut RunControl::none());
+//! assert_eq!(model.ticks, 13); // t = 0, 5, ..., 60 (the horizon is inclusive)
+//! assert_eq!(outcome.events, 13);
+//! ```
+
+use super::queue::{EntityId, Entry, EventKey, Fel, FelKind};
+use super::time::{SimDuration, SimTime};
+
+/// A handle to a scheduled event, used to cancel or reschedule it. Stale handles (the event
+/// already fired or was cancelled) are detected and ignored.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EventHandle {
+    slot: u32,
+    generation: u32,
+}
+
+impl EventHandle {
+    fn token(self) -> u64 {
+        ((self.generation as u64) << 32) | self.slot as u64
+    }
+    fn from_token(t: u64) -> Self {
+        EventHandle {
+            slot: t as u32,
+            generation: (t >> 32) as u32,
+        }
+    }
+}
+
+struct Slot<E> {
+    generation: u32,
+    key: EventKey,
+    payload: Option<E>,
+}
+
+/// What a model sees of the engine: the clock, scheduling and cancelling.
+pub struct Scheduler<E> {
+    now: SimTime,
+    fel: Fel,
+    slots: Vec<Slot<E>>,
+    free: Vec<u32>,
+    /// Next sequence number per entity (the last tie-breaker of [`EventKey`]).
+    seqs: Vec<u64>,
+    next_entity: u32,
+    live: usize,
+    stats: SchedulerStats,
+}
+
+/// Counters kept by the scheduler.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct SchedulerStats {
+    pub scheduled: u64,
+    pub cancelled: u64,
+    pub processed: u64,
+    pub max_pending: usize,
+}
+
+/// A model: all simulation state plus the code that reacts to events.
+pub trait Model {
+    type Event;
+    /// Handles one event that belongs to `entity`, at `sched.now()`.
+    fn handle(&mut self, sched: &mut Scheduler<Self::Event>, entity: EntityId, event: Self::Event);
+}
+
+/// Progress report passed to the run's observer.
+#[derive(Copy, Clone, Debug)]
+pub struct Progress {
+    pub now: SimTime,
+    pub horizon: SimTime,
+    pub events: u64,
+    pub pending: usize,
+}
+
+/// Optional observer of a run, called every `every` events; returning false stops the run
+/// (used by the CLI for Ctrl-C and the progress bar; the library itself never reads a clock).
+pub struct RunControl<'a> {
+    every: u64,
+    observer: Option<&'a mut dyn FnMut(Progress) -> bool>,
+}
+
+impl<'a> RunControl<'a> {
+    pub fn none() -> Self {
+        RunControl {
+            every: u64::MAX,
+            observer: None,
+        }
+    }
+    pub fn every(events: u64, observer: &'a mut dyn FnMut(Progress) -> bool) -> Self {
+        RunControl {
+            every: events.max(1),
+            observer: Some(observer),
+        }
+    }
+}
+
+/// How a call to [`Scheduler::run_until`] ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct RunOutcome {
+    /// Events handled by this call.
+    pub events: u64,
+    /// The clock at the end: the horizon, unless stopped early.
+    pub end: SimTime,
+    /// True if the observer asked to stop before the horizon.
+    pub interrupted: bool,
+}
+
+impl<E> Default for Scheduler<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E> Scheduler<E> {
+    pub fn new() -> Self {
+        Self::with_fel(FelKind::default())
+    }
+
+    pub fn with_fel(kind: FelKind) -> Self {
+        Scheduler {
+            now: SimTime::ZERO,
+            fel: Fel::new(kind),
+            slots: Vec::new(),
+            free: Vec::new(),
+            seqs: Vec::new(),
+            next_entity: 0,
+            live: 0,
+            stats: SchedulerStats::default(),
+        }
+    }
+
+    /// The current simulated time.
+    #[inline]
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Reserves `n` consecutive entity ids (models take ranges so ids never collide).
+    pub fn alloc_entities(&mut self, n: u32) -> EntityRange {
+        let start = self.next_entity;
+        self.next_entity = start
+            .checked_add(n)
+            .expect("more than 2^32 entities allocated");
+        EntityRange { start, len: n }
+    }
+
+    /// Events scheduled and not yet fired or cancelled.
+    pub fn pending(&self) -> usize {
+        self.live
+    }
+
+    pub fn stats(&self) -> SchedulerStats {
+        self.stats
+    }
+
+    /// Schedules `event` for `entity` at absolute time `at`. Scheduling in the past is a model bug.
+    #[inline]
+    pub fn schedule_at(&mut self, at: SimTime, entity: EntityId, event: E) -> EventHandle {
+        assert!(
+            at >= self.now,
+            "event scheduled in the past ({at} < {})",
+            self.now
+        );
+        let e = entity.0 as usize;
+        if e >= self.seqs.len() {
+            self.seqs.resize(e + 1, 0);
+        }
+        let seq = self.seqs[e];
+        self.seqs[e] = seq + 1;
+        let key = EventKey {
+            time: at,
+            entity,
+            seq,
+        };
+        let handle = match self.free.pop() {
+            Some(slot) => {
+                let s = &mut self.slots[slot as usize];
+                s.key = key;
+                s.payload = Some(event);
+                EventHandle { slot, generation: s.generation }
+            }
+            None => {
+                let slot = u32::try_from(self.slots.len()).expect("more than 2^32 pending events");
+                self.slots.push(Slot {
+                    generation: 0,
+                    key,
+                    payload: Some(event),
+                });
+                EventHandle { slot, generation: 0 }
+            }
+        };
+        self.fel.push(Entry {
+            key,
+            token: handle.token(),
+        });
+        self.live += 1;
+        self.stats.scheduled += 1;
+        if self.live > self.stats.max_pending {
+            self.stats.max_pending = self.live;
+        }
+        handle
+    }
+
+    /// Schedules `event` for `entity` after `delay`.
+    #[inline]
+    pub fn schedule_in(&mut self, delay: SimDuration, entity: EntityId, event: E) -> EventHandle {
+        self.schedule_at(self.now + delay, entity, event)
+    }
+
+    /// True if the event is still waiting to fire.
+    pub fn is_pending(&self, h: EventHandle) -> bool {
+        self.slots
+            .get(h.slot as usize)
+            .is_some_and(|s| s.generation == h.generation && s.payload.is_some())
+    }
+
+    /// The time a pending event will fire.
+    pub fn fire_time(&self, h: EventHandle) -> Option<SimTime> {
+        self.is_pending(h).then(|| self.slots[h.slot as usize].key.time)
+    }
+
+    /// Cancels a pending event and returns its payload; `None` if it already fired or was cancelled.
+    pub fn cancel(&mut self, h: EventHandle) -> Option<E> {
+        if !self.is_pending(h) {
+            return None;
+        }
+        let payload = self.release(h.slot);
+        self.fel.remove(h.token());
+        self.stats.cancelled += 1;
+        self.maybe_compact();
+        payload
+    }
+
+    /// Moves a pending event to a new time (it keeps its payload and entity, and takes a new
+    /// sequence number). Returns the new handle, or `None` if the event is no longer pending.
+    pub fn reschedule(&mut self, h: EventHandle, at: SimTime) -> Option<EventHandle> {
+        let entity = self.slots.get(h.slot as usize)?.key.entity;
+        let payload = self.cancel(h)?;
+        Some(self.schedule_at(at, entity, payload))
+    }
+
+    fn release(&mut self, slot: u32) -> Option<E> {
+        let s = &mut self.slots[slot as usize];
+        s.generation = s.generation.wrapping_add(1);
+        self.free.push(slot);
+        self.live -= 1;
+        s.payload.take()
+    }
+
+    fn is_live_token(&self, token: u64) -> bool {
+        self.is_pending(EventHandle::from_token(token))
+    }
+
+    /// Lazy cancellation leaves stale entries behind; drop them when they outnumber live ones.
+    fn maybe_compact(&mut self) {
+        let stale = self.fel.len() - self.live;
+        if stale > 4096 && stale > self.live {
+            let slots = &self.slots;
+            self.fel.retain(|t| {
+                let h = EventHandle::from_token(t);
+                slots[h.slot as usize].generation == h.generation
+            });
+        }
+    }
+
+    /// Removes and returns the next live event if it is due at or before `horizon`.
+    #[inline]
+    pub fn pop_due(&mut self, horizon: SimTime) -> Option<(EntityId, E)> {
+        loop {
+            let top = self.fel.peek()?;
+            if !self.is_live_token(top.token) {
+                self.fel.pop();
+                continue;
+            }
+            if top.key.time > horizon {
+                return None;
+            }
+            self.fel.pop();
+            let h = EventHandle::from_token(top.token);
+            let payload = self.release(h.slot)?;
+            self.now = top.key.time;
+            self.stats.processed += 1;
+            return Some((top.key.entity, payload));
+        }
+    }
+
+    /// Runs `model` until no event is due at or before `horizon`, then sets the clock to the horizon.
+    pub fn run_until<M: Model<Event = E>>(
+        &mut self,
+        model: &mut M,
+        horizon: SimTime,
+        control: &mut RunControl<'_>,
+    ) -> RunOutcome {
+        let mut events = 0u64;
+        let mut countdown = control.every;
+        while let Some((entity, ev)) = self.pop_due(horizon) {
+            model.handle(self, entity, ev);
+            events += 1;
+            countdown -= 1;
+            if countdown == 0 {
+                countdown = control.every;
+                if let Some(obs) = control.observer.as_mut() {
+                    let p = Progress {
+                        now: self.now,
+                        horizon,
+                        events: self.stats.processed,
+                        pending: self.live,
+                    };
+                    if !obs(p) {
+                        return RunOutcome {
+                            events,
+                            end: self.now,
+                            interrupted: true,
+                        };
+                    }
+                }
+            }
+        }
+        if horizon > self.now {
+            self.now = horizon;
+        }
+        RunOutcome {
+            events,
+            end: self.now,
+            interrupted: false,
+        }
+    }
+}
+
+/// A range of entity ids reserved with [`Scheduler::alloc_entities`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct EntityRange {
+    pub start: u32,
+    pub len: u32,
+}
+
+impl EntityRange {
+    /// The `i`-th entity of the range.
+    pub fn get(&self, i: u32) -> EntityId {
+        assert!(i < self.len, "entity index {i} outside range of {}", self.len);
+        EntityId(self.start + i)
+    }
+    pub fn contains(&self, e: EntityId) -> bool {
+        e.0 >= self.start && e.0 - self.start < self.len
+    }
+    /// Index of `e` within the range, if it belongs to it.
+    pub fn index_of(&self, e: EntityId) -> Option<u32> {
+        self.contains(e).then(|| e.0 - self.start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records the order in which events fire.
+    struct Recorder {
+        log: Vec<(u64, u32, u32)>,
+    }
+    impl Model for Recorder {
+        type Event = u32;
+        fn handle(&mut self, s: &mut Scheduler<u32>, e: EntityId, ev: u32) {
+            self.log.push((s.now().as_nanos(), e.0, ev));
+        }
+    }
+
+    fn run(kind: FelKind, plan: &[(u64, u32, u32)]) -> Vec<(u64, u32, u32)> {
+        let mut s = Scheduler::with_fel(kind);
+        for &(t, e, v) in plan {
+            s.schedule_at(SimTime(t), EntityId(e), v);
+        }
+        let mut m = Recorder { log: vec![] };
+        s.run_until(&mut m, SimTime::MAX, &mut RunControl::none());
+        m.log
+    }
+
+    #[test]
+    fn order_is_time_then_entity_then_sequence() {
+        let plan = [
+            (10, 2, 0),
+            (5, 9, 1),
+            (10, 1, 2),
+            (10, 2, 3),
+            (5, 3, 4),
+            (10, 1, 5),
+        ];
+        let expect = vec![
+            (5, 3, 4),
+            (5, 9, 1),
+            (10, 1, 2),
+            (10, 1, 5),
+            (10, 2, 0),
+            (10, 2, 3),
+        ];
+        for kind in FelKind::ALL {
+            assert_eq!(run(kind, &plan), expect, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn simultaneous_order_does_not_depend_on_insertion_order_across_entities() {
+        let a = [(7, 1, 10), (7, 2, 20), (7, 0, 30)];
+        let b = [(7, 2, 20), (7, 0, 30), (7, 1, 10)];
+        for kind in FelKind::ALL {
+            assert_eq!(run(kind, &a), run(kind, &b));
+        }
+    }
+
+    #[test]
+    fn cancel_and_reschedule() {
+        for kind in FelKind::ALL {
+            let mut s = Scheduler::with_fel(kind);
+            let a = s.schedule_at(SimTime(10), EntityId(0), 1);
+            let b = s.schedule_at(SimTime(20), EntityId(0), 2);
+            let c = s.schedule_at(SimTime(30), EntityId(0), 3);
+            assert_eq!(s.pending(), 3);
+            assert_eq!(s.cancel(b), Some(2));
+            assert_eq!(s.cancel(b), None, "double cancel is a no-op");
+            let c2 = s.reschedule(c, SimTime(5)).unwrap();
+            assert!(!s.is_pending(c));
+            assert_eq!(s.fire_time(c2), Some(SimTime(5)));
+            let mut m = Recorder { log: vec![] };
+            s.run_until(&mut m, SimTime(100), &mut RunControl::none());
+            assert_eq!(m.log, vec![(5, 0, 3), (10, 0, 1)]);
+            assert!(!s.is_pending(a));
+            assert_eq!(s.cancel(a), None, "cancel after firing is a no-op");
+            assert_eq!(s.pending(), 0);
+            assert_eq!(s.now(), SimTime(100));
+        }
+    }
+
+    #[test]
+    fn stale_handle_does_not_cancel_reused_slot() {
+        let mut s: Scheduler<u32> = Scheduler::new();
+        let a = s.schedule_at(SimTime(1), EntityId(0), 1);
+        s.cancel(a);
+        let b = s.schedule_at(SimTime(2), EntityId(0), 2); // reuses a's slot
+        assert_eq!(s.cancel(a), None);
+        assert!(s.is_pending(b));
+    }
+
+    #[test]
+    fn horizon_is_inclusive_and_later_events_wait() {
+        let mut s = Scheduler::new();
+        s.schedule_at(SimTime(10), EntityId(0), 1u32);
+        s.schedule_at(SimTime(11), EntityId(0), 2);
+        let mut m = Recorder { log: vec![] };
+        let out = s.run_until(&mut m, SimTime(10), &mut RunControl::none());
+        assert_eq!(out.events, 1);
+        assert_eq!(s.pending(), 1);
+        s.run_until(&mut m, SimTime(20), &mut RunControl::none());
+        assert_eq!(m.log.len(), 2);
+    }
+
+    #[test]
+    fn mass_cancellation_compacts_the_heap() {
+        let mut s: Scheduler<u32> = Scheduler::new();
+        let hs: Vec<_> = (0..20_000)
+            .map(|i| s.schedule_at(SimTime(1000 + i), EntityId(i as u32), 0))
+            .collect();
+        for h in &hs[..19_000] {
+            s.cancel(*h);
+        }
+        assert_eq!(s.pending(), 1000);
+        assert!(s.fel.len() < 10_000, "stale entries should be compacted");
+        let mut m = Recorder { log: vec![] };
+        s.run_until(&mut m, SimTime::MAX, &mut RunControl::none());
+        assert_eq!(m.log.len(), 1000);
+        assert_eq!(m.log[0].1, 19_000);
+    }
+
+    #[test]
+    fn observer_can_stop_the_run() {
+        struct Forever;
+        impl Model for Forever {
+            type Event = ();
+            fn handle(&mut self, s: &mut Scheduler<()>, e: EntityId, _: ()) {
+                s.schedule_in(SimDuration::from_secs(1), e, ());
+            }
+        }
+        let mut s = Scheduler::new();
+        s.schedule_at(SimTime::ZERO, EntityId(0), ());
+        let mut seen = 0;
+        let mut obs = |p: Progress| {
+            seen = p.events;
+            p.events < 100
+        };
+        let out = s.run_until(
+            &mut Forever,
+            SimTime::from_secs(1_000_000),
+            &mut RunControl::every(10, &mut obs),
+        );
+        assert!(out.interrupted);
+        assert_eq!(out.events, 100);
+        assert_eq!(seen, 100);
+    }
+}

@@ -1,0 +1,2 @@
+//! cloudtwin: a deterministic discrete-event simulator of large multi-cloud environments.
+pub mod engine;
