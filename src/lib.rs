@@ -1,2 +1,8 @@
 //! cloudtwin: a deterministic discrete-event simulator of large multi-cloud environments.
+pub mod bench;
 pub mod engine;
+pub mod output;
+pub mod run;
+pub mod scenario;
+pub mod topology;
+pub mod world;

@@ -1,3 +1,7 @@
+//! The `cloudtwin` command: parses arguments and reports; all work is in the library.
 fn main() {
-    println!("Hello, world!");
+    std::process::exit(cloudtwin_cli::main());
 }
+
+#[path = "cli/mod.rs"]
+mod cloudtwin_cli;

@@ -1,0 +1,92 @@
+//! Command-line interface: typed options (clap), one file per command, exit codes
+//! 0 = ok, 1 = failure, 2 = bad input (scenario or arguments), 130 = interrupted.
+
+mod bench;
+mod run;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use std::fmt;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cloudtwin",
+    version,
+    about = "Deterministic discrete-event simulator of large multi-cloud environments",
+    long_about = "Simulates clouds, VMs and the Cloud-Barista management plane (CB-Tumblebug, \
+                  CB-Dragonfly, CLADNet) from a TOML scenario. The same scenario and seed give \
+                  byte-identical results."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario and write its results folder.
+    Run(run::RunArgs),
+    /// Check a scenario and print it resolved (every default filled in).
+    Validate(validate::ValidateArgs),
+    /// Measure the engine's speed.
+    Bench(bench::BenchArgs),
+}
+
+/// An error to report and the exit code it maps to.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: i32,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn bad_input(m: impl fmt::Display) -> Self {
+        CliError {
+            code: 2,
+            message: m.to_string(),
+        }
+    }
+    pub fn failure(m: impl fmt::Display) -> Self {
+        CliError {
+            code: 1,
+            message: m.to_string(),
+        }
+    }
+}
+
+impl From<cloudtwin::scenario::ScenarioError> for CliError {
+    fn from(e: cloudtwin::scenario::ScenarioError) -> Self {
+        CliError::bad_input(e)
+    }
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let result = match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Validate(a) => validate::validate(a),
+        Command::Bench(a) => bench::bench(a),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            e.code
+        }
+    }
+}
+
+/// Parses `--set` arguments (plus extra ones such as `--seed`).
+pub fn parse_overrides(
+    sets: &[String],
+) -> Result<Vec<cloudtwin::scenario::Override>, CliError> {
+    sets.iter()
+        .map(|s| cloudtwin::scenario::Override::parse(s).map_err(CliError::from))
+        .collect()
+}

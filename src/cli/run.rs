@@ -1,0 +1,107 @@
+//! `cloudtwin run SCENARIO`: run one scenario and write its results folder.
+
+use super::{CliError, parse_overrides};
+use clap::Args;
+use cloudtwin::engine::{Progress, RunControl};
+use cloudtwin::output::ResultsDir;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Seed of the run (overrides simulation.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Results folder (default: results/<name>-seed<seed>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Override a key, e.g. --set lifecycle.create_failure_p=0.1 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Replace the results folder if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn run(a: RunArgs) -> Result<(), CliError> {
+    let mut sets = a.sets.clone();
+    if let Some(seed) = a.seed {
+        sets.push(format!("simulation.seed={seed}"));
+    }
+    let overrides = parse_overrides(&sets)?;
+    let loaded = cloudtwin::scenario::load(&a.scenario, &overrides)?;
+    let target = a
+        .out
+        .clone()
+        .unwrap_or_else(|| cloudtwin::run::default_out_dir(&loaded));
+    // Refuse an existing folder before spending time on the run.
+    let dir = ResultsDir::create(&target, a.force).map_err(|e| match e {
+        cloudtwin::output::results_dir::ResultsError::Exists(_) => CliError::bad_input(e),
+        _ => CliError::failure(e),
+    })?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // Ctrl-C stops the run at the next check; the temporary folder is then removed.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
+    let horizon_s = loaded.scenario.simulation.duration.as_secs_f64();
+    let bar = ProgressBar::with_draw_target(
+        Some(horizon_s.ceil() as u64),
+        if a.quiet {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} sim-s  {msg}  ETA {eta}",
+        )
+        .expect("valid template"),
+    );
+    let started = Instant::now();
+    let mut observer = |p: Progress| {
+        bar.set_position(p.now.as_secs_f64() as u64);
+        bar.set_message(format!("{} events", p.events));
+        !stop.load(Ordering::Relaxed)
+    };
+    let out = cloudtwin::run::simulate(&loaded, &mut RunControl::every(1 << 14, &mut observer));
+    bar.finish_and_clear();
+    let wall = started.elapsed().as_secs_f64();
+    if out.interrupted {
+        drop(dir);
+        return Err(CliError {
+            code: 130,
+            message: "interrupted: nothing was written".into(),
+        });
+    }
+    let path = cloudtwin::run::write_results(&loaded, &out, dir, wall).map_err(CliError::failure)?;
+    if !a.quiet {
+        let s = &loaded.scenario.simulation;
+        println!(
+            "{} (seed {}): {} clouds, {} VMs, {} simulated in {:.2} s wall ({:.0} events/s)",
+            s.name,
+            s.seed,
+            loaded.clouds.len(),
+            loaded.total_vms(),
+            s.duration,
+            wall,
+            out.events as f64 / wall.max(1e-9)
+        );
+        for (metric, value) in out.summary.rows() {
+            println!("  {metric:<28} {value}");
+        }
+        println!("results: {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! One run of a scenario: build the world, run the engine to the horizon, collect results.
+//!
+//! ```no_run
+//! use cloudtwin::{engine::RunControl, run, scenario};
+//! let loaded = scenario::load("scenarios/cloud-twin-100x100.toml".as_ref(), &[]).unwrap();
+//! let out = run::simulate(&loaded, &mut RunControl::none());
+//! println!("{}", out.summary.to_csv());
+//! ```
+
+use crate::engine::{FelKind, RunControl, Scheduler, SimTime};
+use crate::output::{Manifest, ResultsDir, Summary, Table, manifest, results_dir::ResultsError};
+use crate::scenario::Loaded;
+use crate::topology::Cloud;
+use crate::world::World;
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunOutput {
+    pub summary: Summary,
+    pub tables: Vec<Table>,
+    pub events: u64,
+    pub end: SimTime,
+    /// Stopped before the horizon (by the observer, e.g. Ctrl-C).
+    pub interrupted: bool,
+}
+
+/// Runs a loaded scenario to its horizon.
+pub fn simulate(loaded: &Loaded, control: &mut RunControl<'_>) -> RunOutput {
+    simulate_with(loaded, control, FelKind::default())
+}
+
+/// Runs with a chosen event-list structure (for benchmarks).
+pub fn simulate_with(loaded: &Loaded, control: &mut RunControl<'_>, fel: FelKind) -> RunOutput {
+    let mut sched = Scheduler::with_fel(fel);
+    let mut world = World::new(loaded, &mut sched);
+    let horizon = SimTime::ZERO + loaded.scenario.simulation.duration;
+    let outcome = sched.run_until(&mut world, horizon, control);
+
+    let mut summary = Summary::new();
+    summary
+        .int("events_processed", sched.stats().processed)
+        .float("sim_time_s", outcome.end.as_secs_f64())
+        .int("clouds", loaded.clouds.len() as u64)
+        .int("vms_configured", loaded.total_vms());
+    world.summarize(&mut summary);
+    summary.int("max_pending_events", sched.stats().max_pending as u64);
+
+    let mut tables = vec![clouds_table(&loaded.clouds)];
+    tables.extend(world.into_tables());
+    RunOutput {
+        summary,
+        tables,
+        events: sched.stats().processed,
+        end: outcome.end,
+        interrupted: outcome.interrupted,
+    }
+}
+
+/// `clouds.csv`: the resolved topology.
+pub fn clouds_table(clouds: &[Cloud]) -> Table {
+    let mut t = Table::new(
+        "clouds.csv",
+        &[
+            "cloud_id", "cloud", "provider", "region", "city", "country", "lat", "lon", "zones",
+            "vms",
+        ],
+    );
+    for c in clouds {
+        let r = &c.region;
+        t.push(vec![
+            c.id.to_string(),
+            c.name(),
+            r.provider.clone(),
+            r.region.clone(),
+            r.city.clone(),
+            r.country.clone(),
+            r.lat.to_string(),
+            r.lon.to_string(),
+            r.zones.join(";"),
+            c.vms.to_string(),
+        ]);
+    }
+    t
+}
+
+/// The default results folder: `results/<name>-seed<seed>`.
+pub fn default_out_dir(loaded: &Loaded) -> std::path::PathBuf {
+    let s = &loaded.scenario.simulation;
+    std::path::Path::new("results").join(format!("{}-seed{}", s.name, s.seed))
+}
+
+/// Writes a finished run into `dir` and moves it into place.
+pub fn write_results(
+    loaded: &Loaded,
+    out: &RunOutput,
+    dir: ResultsDir,
+    wall_time_s: f64,
+) -> Result<std::path::PathBuf, ResultsError> {
+    let m = Manifest {
+        tool: "cloudtwin".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        git_revision: manifest::git_revision(),
+        scenario_file: loaded.source.clone(),
+        scenario_sha256: loaded.source_sha256.clone(),
+        overrides: loaded.overrides.clone(),
+        seed: loaded.scenario.simulation.seed,
+        events_processed: out.events,
+        sim_time_s: out.end.as_secs_f64(),
+        wall_time_s,
+        scenario: serde_json::to_value(&loaded.scenario).expect("scenario serializes"),
+    };
+    dir.write("manifest.json", &m.to_json())?;
+    dir.write("scenario.toml", loaded.resolved_toml().as_bytes())?;
+    dir.write("summary.csv", out.summary.to_csv().as_bytes())?;
+    for t in &out.tables {
+        dir.write(&t.name, &t.to_csv())?;
+    }
+    dir.commit()
+}

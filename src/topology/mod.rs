@@ -1,0 +1,268 @@
+//! Clouds: which (provider, region) pairs a scenario runs on and how many VMs each hosts.
+//!
+//! A scenario names clouds explicitly (`clouds = ["aws:us-east-1", ...]`) and/or by a provider
+//! mix (`mix = { aws = 30, gcp = 25 }`). A mix picks, for each provider, regions spread evenly
+//! over longitude (so 30 AWS clouds span the globe rather than crowd one continent); the choice
+//! depends only on the catalogue and the counts, never on the seed, so every replication of a
+//! scenario runs on the same clouds.
+
+pub mod catalogue;
+
+pub use catalogue::{Catalogue, Region, great_circle_km};
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// One cloud of the scenario: a provider's region hosting `vms` VMs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cloud {
+    /// Index in the scenario's cloud list (stable: used as the entity and stream id base).
+    pub id: u32,
+    pub region: Region,
+    pub vms: u32,
+}
+
+impl Cloud {
+    /// `provider:region`.
+    pub fn name(&self) -> String {
+        self.region.key()
+    }
+    pub fn provider(&self) -> &str {
+        &self.region.provider
+    }
+}
+
+/// `[topology]` in a scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopologySpec {
+    /// VMs in each cloud unless a cloud entry says otherwise.
+    #[serde(default = "default_vms_per_cloud")]
+    pub vms_per_cloud: u32,
+    /// Provider name -> number of clouds (regions) of that provider.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mix: BTreeMap<String, u32>,
+    /// Explicit clouds: "provider:region" or { provider, region, vms }.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clouds: Vec<CloudSpec>,
+    /// A region catalogue CSV to use instead of the built-in `models/regions.csv`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalogue: Option<String>,
+}
+
+fn default_vms_per_cloud() -> u32 {
+    10
+}
+
+impl Default for TopologySpec {
+    fn default() -> Self {
+        TopologySpec {
+            vms_per_cloud: default_vms_per_cloud(),
+            mix: BTreeMap::new(),
+            clouds: Vec::new(),
+            catalogue: None,
+        }
+    }
+}
+
+/// An explicitly listed cloud.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CloudSpec {
+    pub provider: String,
+    pub region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vms: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CloudTable {
+    provider: String,
+    region: String,
+    #[serde(default)]
+    vms: Option<u32>,
+}
+
+impl<'de> Deserialize<'de> for CloudSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CloudSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("\"provider:region\" or a table { provider, region, vms }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<CloudSpec, E> {
+                let (p, r) = v.split_once(':').ok_or_else(|| {
+                    E::custom(format!("expected \"provider:region\", found \"{v}\""))
+                })?;
+                Ok(CloudSpec {
+                    provider: p.trim().to_ascii_lowercase(),
+                    region: r.trim().to_string(),
+                    vms: None,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CloudSpec, A::Error> {
+                let t = CloudTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(CloudSpec {
+                    provider: t.provider.to_ascii_lowercase(),
+                    region: t.region,
+                    vms: t.vms,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A topology problem: the key path inside `[topology]` and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopologyError {
+    pub key: String,
+    pub message: String,
+}
+
+impl TopologySpec {
+    /// The scenario's clouds: explicit ones first, in the order given, then the mix by provider
+    /// name, each provider's regions west to east.
+    pub fn resolve(&self, catalogue: &Catalogue) -> Result<Vec<Cloud>, TopologyError> {
+        let err = |key: String, message: String| TopologyError { key, message };
+        if self.clouds.is_empty() && self.mix.is_empty() {
+            return Err(err(
+                "topology".into(),
+                "no clouds: give `mix = { aws = 3, gcp = 2 }` and/or `clouds = [\"aws:us-east-1\"]`"
+                    .into(),
+            ));
+        }
+        let providers = catalogue.providers();
+        let known = || providers.keys().copied().collect::<Vec<_>>().join(", ");
+        let mut clouds: Vec<Cloud> = Vec::new();
+        let mut used: Vec<String> = Vec::new();
+        for (i, c) in self.clouds.iter().enumerate() {
+            let key = format!("topology.clouds[{i}]");
+            if !providers.contains_key(c.provider.as_str()) {
+                return Err(err(
+                    key,
+                    format!("unknown provider `{}` (known: {})", c.provider, known()),
+                ));
+            }
+            let region = catalogue.find(&c.provider, &c.region).ok_or_else(|| {
+                let hint = catalogue.suggest(&c.provider, &c.region);
+                let hint = if hint.is_empty() {
+                    String::new()
+                } else {
+                    format!("; did you mean {}?", hint.join(", "))
+                };
+                err(
+                    key.clone(),
+                    format!(
+                        "unknown region `{}:{}` (not in the region catalogue){hint}",
+                        c.provider, c.region
+                    ),
+                )
+            })?;
+            if used.contains(&region.key()) {
+                return Err(err(key, format!("`{}` is listed twice", region.key())));
+            }
+            used.push(region.key());
+            clouds.push(Cloud {
+                id: clouds.len() as u32,
+                region: region.clone(),
+                vms: c.vms.unwrap_or(self.vms_per_cloud),
+            });
+        }
+        for (provider, &count) in &self.mix {
+            let key = format!("topology.mix.{provider}");
+            if !providers.contains_key(provider.as_str()) {
+                return Err(err(
+                    key,
+                    format!("unknown provider `{provider}` (known: {})", known()),
+                ));
+            }
+            let mut pool: Vec<&Region> = catalogue
+                .of_provider(provider)
+                .filter(|r| !used.contains(&r.key()))
+                .collect();
+            if count as usize > pool.len() {
+                return Err(err(
+                    key,
+                    format!(
+                        "asks for {count} clouds but the catalogue has {} unused {provider} regions",
+                        pool.len()
+                    ),
+                ));
+            }
+            pool.sort_by(|a, b| a.lon.total_cmp(&b.lon).then(a.region.cmp(&b.region)));
+            for k in 0..count as usize {
+                let r = pool[(2 * k + 1) * pool.len() / (2 * count as usize)];
+                used.push(r.key());
+                clouds.push(Cloud {
+                    id: clouds.len() as u32,
+                    region: r.clone(),
+                    vms: self.vms_per_cloud,
+                });
+            }
+        }
+        Ok(clouds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(toml_text: &str) -> TopologySpec {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    #[test]
+    fn mix_spreads_regions_and_is_stable() {
+        let c = Catalogue::builtin();
+        let s = spec("vms_per_cloud = 5\nmix = { aws = 4, gcp = 3 }\n");
+        let clouds = s.resolve(&c).unwrap();
+        assert_eq!(clouds.len(), 7);
+        assert!(clouds.iter().all(|c| c.vms == 5));
+        let aws: Vec<f64> = clouds[..4].iter().map(|c| c.region.lon).collect();
+        assert!(aws.windows(2).all(|w| w[0] <= w[1]), "west to east");
+        assert!(aws[3] - aws[0] > 90.0, "spread over the globe: {aws:?}");
+        assert_eq!(clouds, s.resolve(&c).unwrap());
+        for (i, cl) in clouds.iter().enumerate() {
+            assert_eq!(cl.id as usize, i);
+        }
+    }
+
+    #[test]
+    fn explicit_clouds_come_first_and_are_not_reused_by_the_mix() {
+        let c = Catalogue::builtin();
+        let n_aws = c.providers()["aws"] as u32;
+        let s = spec(&format!(
+            "clouds = [\"aws:us-east-1\", {{ provider = \"gcp\", region = \"europe-west3\", vms = 7 }}]\nmix = {{ aws = {} }}\n",
+            n_aws - 1
+        ));
+        let clouds = s.resolve(&c).unwrap();
+        assert_eq!(clouds[0].name(), "aws:us-east-1");
+        assert_eq!(clouds[1].vms, 7);
+        let mut names: Vec<String> = clouds.iter().map(Cloud::name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), clouds.len());
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let c = Catalogue::builtin();
+        let e = spec("clouds = [\"aws:us-east-9\"]").resolve(&c).unwrap_err();
+        assert_eq!(e.key, "topology.clouds[0]");
+        assert!(e.message.contains("did you mean"), "{}", e.message);
+        let e = spec("mix = { awz = 1 }").resolve(&c).unwrap_err();
+        assert_eq!(e.key, "topology.mix.awz");
+        let e = spec("mix = { aws = 1000 }").resolve(&c).unwrap_err();
+        assert!(e.message.contains("asks for 1000"));
+        let e = spec("clouds = [\"aws:us-east-1\", \"aws:us-east-1\"]")
+            .resolve(&c)
+            .unwrap_err();
+        assert!(e.message.contains("twice"));
+        assert!(spec("vms_per_cloud = 1").resolve(&c).is_err());
+    }
+}
