@@ -1,8 +1,10 @@
 //! cloudtwin: a deterministic discrete-event simulator of large multi-cloud environments.
 pub mod bench;
 pub mod engine;
+pub mod lifecycle;
 pub mod output;
 pub mod run;
 pub mod scenario;
+pub mod stats;
 pub mod topology;
 pub mod world;

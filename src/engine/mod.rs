@@ -9,7 +9,7 @@ pub mod time;
 
 pub use dist::{Dist, DurationDist, Probability};
 pub use queue::{EntityId, EventKey, FelKind};
-pub use rng::{RngFactory, SimRng};
+pub use rng::{RngFactory, SimRng, StreamFamily};
 pub use sim::{
     EntityRange, EventHandle, Model, Progress, RunControl, RunOutcome, Scheduler, SchedulerStats,
 };

@@ -12,7 +12,7 @@ pub mod schema;
 
 pub use error::{Origin, ScenarioError};
 pub use overrides::Override;
-pub use schema::{LifecycleSpec, MonitoringSpec, Scenario, SimulationSpec};
+pub use schema::{MonitoringSpec, OutputSpec, Scenario, SimulationSpec};
 
 use crate::engine::dist::with_base_dir;
 use crate::topology::{Catalogue, Cloud};
@@ -24,6 +24,8 @@ use std::path::Path;
 pub struct Loaded {
     pub scenario: Scenario,
     pub clouds: Vec<Cloud>,
+    /// The VM lifecycle plan (MCIS, VMs, outages, actions, provider profiles).
+    pub lifecycle: crate::lifecycle::Plan,
     /// The file as given (or "<inline>").
     pub source: String,
     /// SHA-256 of the file's bytes (before overrides), hex.
@@ -32,8 +34,9 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// VMs the scenario's MCIS requests create.
     pub fn total_vms(&self) -> u64 {
-        self.clouds.iter().map(|c| c.vms as u64).sum()
+        self.lifecycle.vms.len() as u64
     }
 
     /// The resolved scenario as TOML (every default filled in).
@@ -152,10 +155,13 @@ pub fn from_str(
         .topology
         .resolve(&catalogue)
         .map_err(|e| locate.at_key(&e.key, e.message))?;
+    let lifecycle = crate::lifecycle::Plan::build(&scenario, &clouds)
+        .map_err(|e| locate.at_key(&e.key, e.message))?;
 
     Ok(Loaded {
         scenario,
         clouds,
+        lifecycle,
         source: origin.to_string(),
         source_sha256: sha256_hex(text.as_bytes()),
         overrides: overrides.iter().map(|o| o.arg.clone()).collect(),

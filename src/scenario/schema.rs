@@ -3,7 +3,9 @@
 //! Key paths (`simulation.seed`, `topology.mix.aws`, `lifecycle.api_delay`, ...) are part of
 //! the user interface: `--set` and sweeps address them, so they stay stable.
 
-use crate::engine::{DurationDist, Probability, SimDuration};
+use crate::engine::SimDuration;
+use crate::lifecycle::LifecycleSpec;
+use crate::lifecycle::config::{ActionSpec, McisSpec};
 use crate::topology::TopologySpec;
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +22,23 @@ pub struct Scenario {
     pub lifecycle: LifecycleSpec,
     #[serde(default)]
     pub monitoring: MonitoringSpec,
+    /// MCIS requests (`[[mcis]]`); default: one MCIS named "mcis" over every cloud at 0s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mcis: Vec<McisSpec>,
+    /// Control actions on a timeline (`[[actions]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ActionSpec>,
+    #[serde(default)]
+    pub output: OutputSpec,
+}
+
+/// `[output]`: optional outputs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// Write the per-VM transition log `vm_events.csv` (large for big fleets).
+    #[serde(default)]
+    pub vm_events: bool,
 }
 
 /// `[simulation]`: run identity and time.
@@ -57,31 +76,6 @@ impl Default for SimulationSpec {
             seed: default_seed(),
             duration: default_duration(),
             sample_interval: default_sample_interval(),
-        }
-    }
-}
-
-/// `[lifecycle]`: VM provisioning behaviour (used by the lifecycle model).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LifecycleSpec {
-    /// Delay of each provider API request (Cloud-Twin: uniform 5-10 s).
-    #[serde(default = "default_api_delay")]
-    pub api_delay: DurationDist,
-    /// Probability that a VM creation request fails (Cloud-Twin: 0.2).
-    #[serde(default)]
-    pub create_failure_p: Probability,
-}
-
-fn default_api_delay() -> DurationDist {
-    DurationDist::uniform(SimDuration::from_secs(1), SimDuration::from_secs(3))
-}
-
-impl Default for LifecycleSpec {
-    fn default() -> Self {
-        LifecycleSpec {
-            api_delay: default_api_delay(),
-            create_failure_p: Probability::default(),
         }
     }
 }

@@ -1,0 +1,773 @@
+//! The lifecycle model: every VM's status over time, driven by the plan and seeded draws.
+//!
+//! Provisioning follows CB-Tumblebug: an MCIS request launches each group's VMs with the
+//! launch stagger; each VM sleeps a pre-create jitter, then its create call passes the
+//! provider's concurrency gate and rate limit, takes an API delay, and fails with the
+//! provider's probability or boots. A create holds its gate slot until the VM is Running or
+//! has failed (TB's POST /vm blocks until then). Timeouts, crashes and outages fail VMs;
+//! failed creates are retried per the retry policy. Control actions on the timeline are
+//! dispatched per VM with TB's control stagger and checked against the allowed-action rules.
+
+use super::config::{OutageEffect, StaggerSpec};
+use super::gate::{CreateGate, RateLimit};
+use super::plan::Plan;
+use super::status::{Action, StatusCount, Verdict, VmStatus, check_action, is_legal_transition, mcis_status};
+use crate::engine::{
+    EntityId, EntityRange, EventHandle, RngFactory, Scheduler, SimDuration, SimTime, StreamFamily,
+};
+use crate::output::table::fmt_secs;
+use crate::output::{Summary, Table};
+use crate::stats::percentiles;
+
+/// Lifecycle events (wrapped in the world's event type by the caller).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LcEvent {
+    /// An MCIS create request arrives.
+    McisRequest { mcis: u32 },
+    /// A VM is launched (after the group stagger, or for a retry): it sleeps the jitter.
+    Launch { vm: u32 },
+    /// The create call is submitted to the provider gate.
+    Submit { vm: u32 },
+    /// The provider API call returned.
+    CallDone { vm: u32 },
+    /// The operation (boot, suspend, ...) finished.
+    OpDone { vm: u32 },
+    /// The operation's timeout expired.
+    Timeout { vm: u32 },
+    /// A Running VM fails.
+    Crash { vm: u32 },
+    /// A control action reaches one VM.
+    Control { vm: u32, action: Action },
+    /// A timeline action fires.
+    Timeline { idx: u32 },
+    OutageStart { idx: u32 },
+    OutageEnd { idx: u32 },
+}
+
+/// Whether a VM exists in CB-Tumblebug's view.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Presence {
+    NotYet,
+    Present,
+    Removed,
+}
+
+/// Per-VM draw purposes: each has its own seeded stream family.
+#[derive(Copy, Clone)]
+enum Purpose {
+    Jitter,
+    ApiDelay,
+    CreateFail,
+    OpTime,
+    Crash,
+}
+const PURPOSES: [&str; 5] = [
+    "vm.jitter",
+    "vm.api_delay",
+    "vm.create_fail",
+    "vm.op_time",
+    "vm.crash",
+];
+
+#[derive(Clone, Debug)]
+struct Vm {
+    presence: Presence,
+    status: VmStatus,
+    target: Option<Action>,
+    /// Status when the current control action was applied (a Failed VM's calls fail).
+    acted_from: VmStatus,
+    attempts: u32,
+    holds_slot: bool,
+    queued: bool,
+    pending: Option<EventHandle>,
+    timeout: Option<EventHandle>,
+    crash: Option<EventHandle>,
+    first_running: Option<SimTime>,
+    draws: [u32; 5],
+}
+
+/// Counters reported in the summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LifecycleStats {
+    pub create_requests: u64,
+    pub create_failures: u64,
+    pub create_timeouts: u64,
+    pub create_retries: u64,
+    pub control_actions: u64,
+    pub control_failures: u64,
+    pub illegal_actions: u64,
+    pub crashes: u64,
+    pub outage_failures: u64,
+    pub agent_registrations: u64,
+    pub api_calls: u64,
+    pub vms_refined: u64,
+    pub transitions: u64,
+}
+
+/// Something other models need to know about (drained by the world after each event).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// The VM entered Running (its agent registers with the management plane).
+    Running { vm: u32, cloud: u32 },
+    /// The VM left Running.
+    Stopped { vm: u32, cloud: u32 },
+}
+
+/// The lifecycle model's state.
+pub struct Lifecycle {
+    plan: Plan,
+    stagger: StaggerSpec,
+    vms: Vec<Vm>,
+    vm_ids: EntityRange,
+    ctl_ids: EntityRange,
+    gates: Vec<CreateGate>,
+    rates: Vec<RateLimit>,
+    fams: [StreamFamily; 5],
+    active_outages: Vec<u32>,
+    outage_vms: Vec<u32>,
+    cloud_counts: Vec<StatusCount>,
+    mcis_counts: Vec<StatusCount>,
+    pub stats: LifecycleStats,
+    provision_times: Vec<f64>,
+    provision_settled: SimTime,
+    interval_calls: Vec<u64>,
+    interval_regs: Vec<u64>,
+    admitted: Vec<u32>,
+    notices: Vec<Notice>,
+    vm_states: Table,
+    mcis_table: Table,
+    provider_api: Table,
+    events_log: Option<Table>,
+}
+
+impl Lifecycle {
+    /// Builds the model and schedules the MCIS requests, timeline actions and outages.
+    pub fn new<E: From<LcEvent>>(
+        plan: &Plan,
+        rngs: &RngFactory,
+        log_vm_events: bool,
+        sched: &mut Scheduler<E>,
+    ) -> Self {
+        let n_vms = plan.vms.len() as u32;
+        let vm_ids = sched.alloc_entities(n_vms);
+        let n_ctl = (plan.mcis.len() + plan.actions.len() + plan.outages.len()) as u32;
+        let ctl_ids = sched.alloc_entities(n_ctl);
+        let n_clouds = plan.clouds.len();
+        let m = Lifecycle {
+            stagger: plan.spec.stagger.clone(),
+            vms: vec![
+                Vm {
+                    presence: Presence::NotYet,
+                    status: VmStatus::Creating,
+                    target: None,
+                    acted_from: VmStatus::Creating,
+                    attempts: 0,
+                    holds_slot: false,
+                    queued: false,
+                    pending: None,
+                    timeout: None,
+                    crash: None,
+                    first_running: None,
+                    draws: [0; 5],
+                };
+                n_vms as usize
+            ],
+            vm_ids,
+            ctl_ids,
+            gates: plan
+                .profiles
+                .iter()
+                .map(|p| CreateGate::new(n_clouds, p.max_concurrent_regions, p.max_vms_per_region))
+                .collect(),
+            rates: plan
+                .profiles
+                .iter()
+                .map(|p| RateLimit::new(p.api_rate, p.api_burst))
+                .collect(),
+            fams: PURPOSES.map(|p| rngs.family(p)),
+            active_outages: Vec::new(),
+            outage_vms: vec![0; plan.outages.len()],
+            cloud_counts: vec![StatusCount::default(); n_clouds],
+            mcis_counts: vec![StatusCount::default(); plan.mcis.len()],
+            stats: LifecycleStats::default(),
+            provision_times: Vec::new(),
+            provision_settled: SimTime::ZERO,
+            interval_calls: vec![0; plan.profiles.len()],
+            interval_regs: vec![0; plan.profiles.len()],
+            admitted: Vec::new(),
+            notices: Vec::new(),
+            vm_states: Table::new("vm_states.csv", &["time_s", "cloud", "status", "count"]),
+            mcis_table: Table::new(
+                "mcis_status.csv",
+                &[
+                    "time_s", "mcis", "status", "vms", "creating", "running", "suspending",
+                    "suspended", "resuming", "rebooting", "terminating", "terminated", "failed",
+                    "undefined",
+                ],
+            ),
+            provider_api: Table::new(
+                "provider_api.csv",
+                &[
+                    "time_s",
+                    "provider",
+                    "api_calls",
+                    "create_queued",
+                    "create_inflight",
+                    "agent_registrations",
+                ],
+            ),
+            events_log: log_vm_events.then(|| {
+                Table::new(
+                    "vm_events.csv",
+                    &[
+                        "time_s", "vm", "name", "mcis", "cloud", "zone", "event", "from", "to",
+                        "native_status", "spider_status", "detail",
+                    ],
+                )
+            }),
+            plan: plan.clone(),
+        };
+        for (i, mc) in plan.mcis.iter().enumerate() {
+            sched.schedule_at(mc.at, m.ctl_ids.get(i as u32), LcEvent::McisRequest { mcis: i as u32 }.into());
+        }
+        let base = plan.mcis.len() as u32;
+        for (i, a) in plan.actions.iter().enumerate() {
+            let i = i as u32;
+            sched.schedule_at(a.at, m.ctl_ids.get(base + i), LcEvent::Timeline { idx: i }.into());
+        }
+        let base = base + plan.actions.len() as u32;
+        for (i, o) in plan.outages.iter().enumerate() {
+            let i = i as u32;
+            let e = m.ctl_ids.get(base + i);
+            sched.schedule_at(o.start, e, LcEvent::OutageStart { idx: i }.into());
+            sched.schedule_at(o.end, e, LcEvent::OutageEnd { idx: i }.into());
+        }
+        m
+    }
+
+    /// True if the entity belongs to this model.
+    pub fn owns(&self, e: EntityId) -> bool {
+        self.vm_ids.contains(e) || self.ctl_ids.contains(e)
+    }
+
+    /// Notices produced since the last call.
+    pub fn drain_notices(&mut self) -> std::vec::Drain<'_, Notice> {
+        self.notices.drain(..)
+    }
+
+    pub fn status(&self, vm: u32) -> Option<VmStatus> {
+        let v = &self.vms[vm as usize];
+        (v.presence == Presence::Present).then_some(v.status)
+    }
+
+    pub fn vm_count(&self) -> usize {
+        self.vms.len()
+    }
+
+    fn draw<R>(&mut self, vm: u32, p: Purpose, f: impl FnOnce(&mut crate::engine::SimRng) -> R) -> R {
+        let k = &mut self.vms[vm as usize].draws[p as usize];
+        let mut rng = self.fams[p as usize].draw(vm as u64, *k as u64);
+        *k += 1;
+        f(&mut rng)
+    }
+
+    fn profile_idx(&self, vm: u32) -> usize {
+        self.plan.cloud_profile[self.plan.vms[vm as usize].cloud as usize] as usize
+    }
+
+    /// Handles one lifecycle event.
+    pub fn handle<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, ev: LcEvent) {
+        match ev {
+            LcEvent::McisRequest { mcis } => {
+                let mc = &self.plan.mcis[mcis as usize];
+                for vm in mc.first..mc.first + mc.count {
+                    let off = self.stagger.offset(self.plan.vms[vm as usize].index_in_group as u64);
+                    let h = sched.schedule_in(off, self.vm_ids.get(vm), LcEvent::Launch { vm }.into());
+                    self.vms[vm as usize].pending = Some(h);
+                }
+            }
+            LcEvent::Launch { vm } => self.launch(sched, vm),
+            LcEvent::Submit { vm } => {
+                if self.defer_if_stalled(sched, vm, ev) {
+                    return;
+                }
+                self.vms[vm as usize].pending = None;
+                self.stats.create_requests += 1;
+                let cloud = self.plan.vms[vm as usize].cloud;
+                let p = self.profile_idx(vm);
+                if self.gates[p].request(cloud, vm) {
+                    self.start_create_call(sched, vm);
+                } else {
+                    self.vms[vm as usize].queued = true;
+                }
+            }
+            LcEvent::CallDone { vm } => {
+                if self.defer_if_stalled(sched, vm, ev) {
+                    return;
+                }
+                self.call_done(sched, vm);
+            }
+            LcEvent::OpDone { vm } => {
+                if self.defer_if_stalled(sched, vm, ev) {
+                    return;
+                }
+                self.op_done(sched, vm);
+            }
+            LcEvent::Timeout { vm } => {
+                let v = &mut self.vms[vm as usize];
+                v.timeout = None;
+                if v.target == Some(Action::Create) {
+                    self.stats.create_timeouts += 1;
+                } else {
+                    self.stats.control_failures += 1;
+                }
+                self.fail(sched, vm, "timeout");
+            }
+            LcEvent::Crash { vm } => {
+                self.vms[vm as usize].crash = None;
+                if self.vms[vm as usize].status == VmStatus::Running {
+                    self.stats.crashes += 1;
+                    self.fail(sched, vm, "crash");
+                }
+            }
+            LcEvent::Control { vm, action } => self.apply_action(sched, vm, action),
+            LcEvent::Timeline { idx } => {
+                let a = self.plan.actions[idx as usize].clone();
+                let mc = self.plan.mcis[a.mcis as usize].clone();
+                let mut k = 0u64;
+                for vm in mc.first..mc.first + mc.count {
+                    if a.cloud.is_some_and(|c| c != self.plan.vms[vm as usize].cloud) {
+                        continue;
+                    }
+                    if a.action == Action::Refine {
+                        self.apply_action(sched, vm, Action::Refine);
+                        continue;
+                    }
+                    let delay = SimDuration(self.plan.spec.control_stagger.as_nanos().saturating_mul(k));
+                    sched.schedule_in(delay, self.vm_ids.get(vm), LcEvent::Control { vm, action: a.action }.into());
+                    k += 1;
+                }
+            }
+            LcEvent::OutageStart { idx } => {
+                self.active_outages.push(idx);
+                let o = self.plan.outages[idx as usize].clone();
+                if o.effect == OutageEffect::Fail {
+                    for vm in 0..self.vms.len() as u32 {
+                        let v = &self.vms[vm as usize];
+                        if v.presence != Presence::Present
+                            || matches!(v.status, VmStatus::Failed | VmStatus::Terminated)
+                        {
+                            continue;
+                        }
+                        let pv = &self.plan.vms[vm as usize];
+                        let provider = &self.plan.clouds[pv.cloud as usize].region.provider;
+                        if o.covers(provider, pv.cloud, pv.zone) {
+                            self.outage_vms[idx as usize] += 1;
+                            self.stats.outage_failures += 1;
+                            self.fail(sched, vm, "outage");
+                        }
+                    }
+                }
+            }
+            LcEvent::OutageEnd { idx } => self.active_outages.retain(|i| *i != idx),
+        }
+    }
+
+    /// The end of the longest stall outage covering the VM, if any is active.
+    fn stall_end(&self, vm: u32) -> Option<SimTime> {
+        let pv = &self.plan.vms[vm as usize];
+        let provider = &self.plan.clouds[pv.cloud as usize].region.provider;
+        self.active_outages
+            .iter()
+            .map(|i| &self.plan.outages[*i as usize])
+            .filter(|o| o.effect == OutageEffect::Stall && o.covers(provider, pv.cloud, pv.zone))
+            .map(|o| o.end)
+            .max()
+    }
+
+    fn in_fail_outage(&self, vm: u32) -> bool {
+        let pv = &self.plan.vms[vm as usize];
+        let provider = &self.plan.clouds[pv.cloud as usize].region.provider;
+        self.active_outages.iter().any(|i| {
+            let o = &self.plan.outages[*i as usize];
+            o.effect == OutageEffect::Fail && o.covers(provider, pv.cloud, pv.zone)
+        })
+    }
+
+    /// A stalled VM's call or operation waits for the outage to end.
+    fn defer_if_stalled<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32, ev: LcEvent) -> bool {
+        match self.stall_end(vm) {
+            Some(end) if end > sched.now() => {
+                let h = sched.schedule_at(end, self.vm_ids.get(vm), ev.into());
+                self.vms[vm as usize].pending = Some(h);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn launch<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
+        let v = &mut self.vms[vm as usize];
+        v.pending = None;
+        v.attempts += 1;
+        v.target = Some(Action::Create);
+        match v.presence {
+            Presence::NotYet => {
+                v.presence = Presence::Present;
+                v.status = VmStatus::Creating;
+                let pv = &self.plan.vms[vm as usize];
+                self.cloud_counts[pv.cloud as usize].add(VmStatus::Creating);
+                self.mcis_counts[pv.mcis as usize].add(VmStatus::Creating);
+                self.log(sched.now(), vm, "transition", None, Some(VmStatus::Creating), "create");
+            }
+            Presence::Present => {
+                self.set_status(sched.now(), vm, VmStatus::Creating, "retry");
+            }
+            Presence::Removed => return,
+        }
+        let jitter = self.plan.spec.pre_create_jitter.clone();
+        let d = self.draw(vm, Purpose::Jitter, |r| jitter.sample(r));
+        let h = sched.schedule_in(d, self.vm_ids.get(vm), LcEvent::Submit { vm }.into());
+        self.vms[vm as usize].pending = Some(h);
+    }
+
+    fn start_create_call<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
+        let p = self.profile_idx(vm);
+        let start = self.rates[p].reserve(sched.now());
+        let prof = &self.plan.profiles[p];
+        let (delay_d, timeout) = (prof.api_delay.clone(), prof.create_timeout);
+        let delay = self.draw(vm, Purpose::ApiDelay, |r| delay_d.sample(r));
+        self.stats.api_calls += 1;
+        self.interval_calls[p] += 1;
+        let e = self.vm_ids.get(vm);
+        let v = &mut self.vms[vm as usize];
+        v.queued = false;
+        v.holds_slot = true;
+        v.pending = Some(sched.schedule_at(start + delay, e, LcEvent::CallDone { vm }.into()));
+        v.timeout = Some(sched.schedule_at(start + timeout, e, LcEvent::Timeout { vm }.into()));
+    }
+
+    fn call_done<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
+        self.vms[vm as usize].pending = None;
+        let p = self.profile_idx(vm);
+        let target = self.vms[vm as usize].target;
+        let Some(action) = target else { return };
+        let outage = self.in_fail_outage(vm);
+        let prof = &self.plan.profiles[p];
+        let op_time = match action {
+            Action::Create => prof.boot_time.clone(),
+            Action::Suspend => prof.suspend_time.clone(),
+            Action::Resume => prof.resume_time.clone(),
+            Action::Reboot => prof.reboot_time.clone(),
+            Action::Terminate => prof.terminate_time.clone(),
+            Action::Refine => return,
+        };
+        let failed = if action == Action::Create {
+            let pf = prof.create_failure_p;
+            // Always draw, so an outage does not shift this VM's later draws.
+            let provider_error = self.draw(vm, Purpose::CreateFail, |r| pf.sample(r));
+            outage || provider_error
+        } else {
+            // Calls to a dead region fail; so do suspend/resume/reboot of a Failed VM.
+            outage
+                || (self.vms[vm as usize].acted_from == VmStatus::Failed && action != Action::Terminate)
+        };
+        if failed {
+            if action == Action::Create {
+                self.stats.create_failures += 1;
+            } else {
+                self.stats.control_failures += 1;
+            }
+            self.fail(sched, vm, if outage { "outage" } else { "provider error" });
+            return;
+        }
+        let d = self.draw(vm, Purpose::OpTime, |r| op_time.sample(r));
+        let h = sched.schedule_in(d, self.vm_ids.get(vm), LcEvent::OpDone { vm }.into());
+        self.vms[vm as usize].pending = Some(h);
+    }
+
+    fn op_done<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
+        let now = sched.now();
+        let v = &mut self.vms[vm as usize];
+        v.pending = None;
+        let Some(action) = v.target.take() else { return };
+        if let Some(t) = v.timeout.take() {
+            sched.cancel(t);
+        }
+        let to = action.target_status().expect("control actions have a target");
+        if action == Action::Create {
+            self.release_slot(sched, vm);
+            let v = &mut self.vms[vm as usize];
+            if v.first_running.is_none() {
+                v.first_running = Some(now);
+                let mc = &self.plan.mcis[self.plan.vms[vm as usize].mcis as usize];
+                self.provision_times.push(now.since(mc.at).as_secs_f64());
+                self.provision_settled = self.provision_settled.max(now);
+            }
+            let p = self.profile_idx(vm);
+            self.stats.agent_registrations += 1;
+            self.interval_regs[p] += 1;
+        }
+        self.set_status(now, vm, to, action.name());
+        if to == VmStatus::Running {
+            self.arm_crash(sched, vm);
+        }
+    }
+
+    fn arm_crash<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
+        if let Some(dist) = self.plan.spec.crash.clone() {
+            let ttf = self.draw(vm, Purpose::Crash, |r| dist.sample(r));
+            let h = sched.schedule_in(ttf, self.vm_ids.get(vm), LcEvent::Crash { vm }.into());
+            self.vms[vm as usize].crash = Some(h);
+        }
+    }
+
+    fn release_slot<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
+        let pv_cloud = self.plan.vms[vm as usize].cloud;
+        let p = self.profile_idx(vm);
+        let v = &mut self.vms[vm as usize];
+        if v.holds_slot {
+            v.holds_slot = false;
+            let mut admitted = std::mem::take(&mut self.admitted);
+            self.gates[p].release(pv_cloud, &mut admitted);
+            for next in admitted.drain(..) {
+                self.start_create_call(sched, next);
+            }
+            self.admitted = admitted;
+        } else if v.queued {
+            v.queued = false;
+            self.gates[p].withdraw(pv_cloud, vm);
+        }
+    }
+
+    /// Fails a VM: cancels what it was waiting for, frees its gate slot, and retries a failed
+    /// create if attempts remain.
+    fn fail<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32, cause: &str) {
+        let now = sched.now();
+        let v = &mut self.vms[vm as usize];
+        for h in [v.pending.take(), v.timeout.take(), v.crash.take()].into_iter().flatten() {
+            sched.cancel(h);
+        }
+        let was_create = v.target.take() == Some(Action::Create);
+        self.release_slot(sched, vm);
+        if self.vms[vm as usize].status != VmStatus::Failed {
+            self.set_status(now, vm, VmStatus::Failed, cause);
+        }
+        if was_create {
+            let retry = &self.plan.spec.retry;
+            let v = &mut self.vms[vm as usize];
+            if v.attempts < retry.attempts {
+                self.stats.create_retries += 1;
+                let wait = retry.backoff_before(v.attempts + 1);
+                let h = sched.schedule_in(wait, self.vm_ids.get(vm), LcEvent::Launch { vm }.into());
+                self.vms[vm as usize].pending = Some(h);
+            } else if v.first_running.is_none() {
+                self.provision_settled = self.provision_settled.max(now);
+            }
+        }
+    }
+
+    /// Applies a control action to one VM, if the rules allow it.
+    fn apply_action<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32, action: Action) {
+        let now = sched.now();
+        let v = &self.vms[vm as usize];
+        if v.presence != Presence::Present {
+            return; // not created yet, or refined away: not part of the MCIS
+        }
+        match check_action(v.status, v.target, action) {
+            Verdict::NoOp => {}
+            Verdict::Reject(why) => {
+                self.stats.illegal_actions += 1;
+                let st = v.status;
+                self.log(now, vm, "rejected", Some(st), None, &format!("{}: {why}", action.name()));
+            }
+            Verdict::Apply if action == Action::Refine => {
+                let v = &mut self.vms[vm as usize];
+                for h in [v.pending.take(), v.timeout.take(), v.crash.take()].into_iter().flatten() {
+                    sched.cancel(h);
+                }
+                let st = v.status;
+                v.presence = Presence::Removed;
+                let pv = &self.plan.vms[vm as usize];
+                self.cloud_counts[pv.cloud as usize].remove(st);
+                self.mcis_counts[pv.mcis as usize].remove(st);
+                self.stats.vms_refined += 1;
+                self.log(now, vm, "removed", Some(st), None, "Refine");
+            }
+            Verdict::Apply => {
+                self.stats.control_actions += 1;
+                let v = &mut self.vms[vm as usize];
+                // A retry waiting to launch, or a crash timer, no longer applies.
+                for h in [v.pending.take(), v.crash.take()].into_iter().flatten() {
+                    sched.cancel(h);
+                }
+                v.acted_from = v.status;
+                v.target = Some(action);
+                let to = action.transitional_status().expect("control action");
+                self.set_status(now, vm, to, action.name());
+                let p = self.profile_idx(vm);
+                let start = self.rates[p].reserve(now);
+                let prof = &self.plan.profiles[p];
+                let timeout = if action == Action::Terminate {
+                    prof.terminate_timeout
+                } else {
+                    prof.control_timeout
+                };
+                let delay_d = prof.api_delay.clone();
+                let delay = self.draw(vm, Purpose::ApiDelay, |r| delay_d.sample(r));
+                self.stats.api_calls += 1;
+                self.interval_calls[p] += 1;
+                let e = self.vm_ids.get(vm);
+                let v = &mut self.vms[vm as usize];
+                v.pending = Some(sched.schedule_at(start + delay, e, LcEvent::CallDone { vm }.into()));
+                v.timeout = Some(sched.schedule_at(start + timeout, e, LcEvent::Timeout { vm }.into()));
+            }
+        }
+    }
+
+    /// Changes a present VM's status, keeping counts, the log and notices in step.
+    fn set_status(&mut self, now: SimTime, vm: u32, to: VmStatus, detail: &str) {
+        let v = &mut self.vms[vm as usize];
+        let from = v.status;
+        debug_assert!(is_legal_transition(from, to), "illegal transition {from} -> {to} ({detail})");
+        v.status = to;
+        debug_assert!(
+            from != VmStatus::Running || v.crash.is_none(),
+            "crash timer must be cancelled when a VM leaves Running"
+        );
+        let pv = &self.plan.vms[vm as usize];
+        self.cloud_counts[pv.cloud as usize].remove(from);
+        self.cloud_counts[pv.cloud as usize].add(to);
+        self.mcis_counts[pv.mcis as usize].remove(from);
+        self.mcis_counts[pv.mcis as usize].add(to);
+        self.stats.transitions += 1;
+        if to == VmStatus::Running {
+            self.notices.push(Notice::Running { vm, cloud: pv.cloud });
+        } else if from == VmStatus::Running {
+            self.notices.push(Notice::Stopped { vm, cloud: pv.cloud });
+        }
+        self.log(now, vm, "transition", Some(from), Some(to), detail);
+    }
+
+    fn log(&mut self, now: SimTime, vm: u32, event: &str, from: Option<VmStatus>, to: Option<VmStatus>, detail: &str) {
+        let Some(t) = self.events_log.as_mut() else { return };
+        let pv = &self.plan.vms[vm as usize];
+        let cloud = &self.plan.clouds[pv.cloud as usize];
+        let prof = &self.plan.profiles[self.plan.cloud_profile[pv.cloud as usize] as usize];
+        let zone = cloud.region.zones.get(pv.zone as usize).cloned().unwrap_or_default();
+        t.push(vec![
+            fmt_secs(now),
+            vm.to_string(),
+            pv.name.clone(),
+            self.plan.mcis[pv.mcis as usize].name.clone(),
+            cloud.name(),
+            zone,
+            event.to_string(),
+            from.map(|s| s.name().to_string()).unwrap_or_default(),
+            to.map(|s| s.name().to_string()).unwrap_or_default(),
+            to.map(|s| prof.native[s.index()].clone()).unwrap_or_default(),
+            to.map(|s| prof.spider[s.index()].clone()).unwrap_or_default(),
+            detail.to_string(),
+        ]);
+    }
+
+    /// Records one row of each time series.
+    pub fn sample(&mut self, now: SimTime) {
+        let t = fmt_secs(now);
+        for (c, counts) in self.cloud_counts.iter().enumerate() {
+            for s in VmStatus::ALL {
+                let n = counts.get(s);
+                if n > 0 {
+                    self.vm_states.push(vec![
+                        t.clone(),
+                        self.plan.clouds[c].name(),
+                        s.name().to_string(),
+                        n.to_string(),
+                    ]);
+                }
+            }
+        }
+        for (m, counts) in self.mcis_counts.iter().enumerate() {
+            let mut row = vec![
+                t.clone(),
+                self.plan.mcis[m].name.clone(),
+                mcis_status(counts),
+                counts.total().to_string(),
+            ];
+            row.extend(VmStatus::ALL.iter().map(|s| counts.get(*s).to_string()));
+            self.mcis_table.push(row);
+        }
+        for (p, prof) in self.plan.profiles.iter().enumerate() {
+            self.provider_api.push(vec![
+                t.clone(),
+                prof.provider.clone(),
+                self.interval_calls[p].to_string(),
+                self.gates[p].queued().to_string(),
+                self.gates[p].inflight().to_string(),
+                self.interval_regs[p].to_string(),
+            ]);
+            self.interval_calls[p] = 0;
+            self.interval_regs[p] = 0;
+        }
+    }
+
+    fn count_all(&self, s: VmStatus) -> u64 {
+        self.cloud_counts.iter().map(|c| c.get(s) as u64).sum()
+    }
+
+    /// Adds the lifecycle's rows to the summary.
+    pub fn summarize(&self, sum: &mut Summary) {
+        let st = &self.stats;
+        let q = percentiles(&self.provision_times, &[0.5, 0.95, 1.0]);
+        sum.int("vms_planned", self.vms.len() as u64)
+            .int("vm_create_requests", st.create_requests)
+            .int("vm_create_failures", st.create_failures)
+            .int("vm_create_timeouts", st.create_timeouts)
+            .int("vm_create_retries", st.create_retries)
+            .int("vms_running_end", self.count_all(VmStatus::Running))
+            .int("vms_failed_end", self.count_all(VmStatus::Failed))
+            .int("vms_suspended_end", self.count_all(VmStatus::Suspended))
+            .int("vms_terminated_end", self.count_all(VmStatus::Terminated))
+            .int("vms_provisioned", self.provision_times.len() as u64)
+            .float("provision_time_p50_s", q[0])
+            .float("provision_time_p95_s", q[1])
+            .float("provision_time_max_s", q[2])
+            .float("provision_settled_s", self.provision_settled.as_secs_f64())
+            .int("control_actions", st.control_actions)
+            .int("control_failures", st.control_failures)
+            .int("illegal_actions", st.illegal_actions)
+            .int("vm_crashes", st.crashes)
+            .int("outages", self.plan.outages.len() as u64)
+            .int("outage_vm_failures", st.outage_failures)
+            .int("vms_refined", st.vms_refined)
+            .int("agent_registrations", st.agent_registrations)
+            .int("provider_api_calls", st.api_calls);
+    }
+
+    /// The model's tables, in a fixed order.
+    pub fn into_tables(self) -> Vec<Table> {
+        let mut outages = Table::new(
+            "outages.csv",
+            &["start_s", "end_s", "scope", "target", "effect", "random", "vms_failed"],
+        );
+        for (o, n) in self.plan.outages.iter().zip(&self.outage_vms) {
+            outages.push(vec![
+                fmt_secs(o.start),
+                fmt_secs(o.end),
+                format!("{:?}", o.scope).to_lowercase(),
+                o.target.clone(),
+                format!("{:?}", o.effect).to_lowercase(),
+                o.random.to_string(),
+                n.to_string(),
+            ]);
+        }
+        let mut v = vec![self.vm_states, self.mcis_table, self.provider_api, outages];
+        v.extend(self.events_log);
+        v
+    }
+
+    /// Provisioning times (request to first Running) of every provisioned VM, in seconds.
+    pub fn provision_times(&self) -> &[f64] {
+        &self.provision_times
+    }
+}

@@ -1,0 +1,372 @@
+//! The static plan of a run's VM lifecycle, built and checked when the scenario loads: resolved
+//! provider profiles, the MCIS requests and their VMs (cloud and zone of each), the outages
+//! (scheduled ones, and random ones drawn from the run seed) and the action timeline.
+
+use super::config::{LifecycleSpec, OutageEffect, OutageScope};
+use super::profile::{Profile, ProviderTable};
+use super::status::Action;
+use crate::engine::{RngFactory, SimTime};
+use crate::scenario::Scenario;
+use crate::topology::Cloud;
+use rand::RngExt;
+
+/// A planning error: the key path and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanError {
+    pub key: String,
+    pub message: String,
+}
+
+fn err(key: impl Into<String>, message: impl Into<String>) -> PlanError {
+    PlanError {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// One VM to create.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VmPlan {
+    pub mcis: u32,
+    pub cloud: u32,
+    /// Index into the cloud's zones (zones are assigned round-robin).
+    pub zone: u16,
+    /// Position in its group (drives the launch stagger).
+    pub index_in_group: u32,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct McisPlan {
+    pub name: String,
+    pub at: SimTime,
+    /// VM ids `first..first + count`.
+    pub first: u32,
+    pub count: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outage {
+    pub scope: OutageScope,
+    /// Human-readable target (`aws`, `aws:us-east-1`, `aws:us-east-1:us-east-1a`).
+    pub target: String,
+    pub provider: String,
+    pub cloud: Option<u32>,
+    pub zone: Option<u16>,
+    pub start: SimTime,
+    pub end: SimTime,
+    pub effect: OutageEffect,
+    pub random: bool,
+}
+
+impl Outage {
+    /// Whether a VM in `cloud`/`zone` of `provider` is inside this outage.
+    pub fn covers(&self, provider: &str, cloud: u32, zone: u16) -> bool {
+        match self.scope {
+            OutageScope::Provider => self.provider == provider,
+            OutageScope::Region => self.cloud == Some(cloud),
+            OutageScope::Zone => self.cloud == Some(cloud) && self.zone == Some(zone),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionPlan {
+    pub at: SimTime,
+    pub action: Action,
+    pub mcis: u32,
+    pub cloud: Option<u32>,
+}
+
+/// Everything the lifecycle model needs, checked.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub spec: LifecycleSpec,
+    /// One profile per provider present, sorted by provider name.
+    pub profiles: Vec<Profile>,
+    /// Cloud id -> index into `profiles`.
+    pub cloud_profile: Vec<u32>,
+    pub clouds: Vec<Cloud>,
+    pub mcis: Vec<McisPlan>,
+    pub vms: Vec<VmPlan>,
+    pub outages: Vec<Outage>,
+    pub actions: Vec<ActionPlan>,
+}
+
+impl Plan {
+    pub fn build(s: &Scenario, clouds: &[Cloud]) -> Result<Plan, PlanError> {
+        let spec = &s.lifecycle;
+        let table = ProviderTable::builtin();
+        let catalogue_providers: Vec<&str> = clouds.iter().map(|c| c.provider()).collect();
+        for name in spec.providers.keys() {
+            if !table.known().any(|k| k == name) && !catalogue_providers.contains(&name.as_str()) {
+                return Err(err(
+                    format!("lifecycle.providers.{name}"),
+                    format!(
+                        "unknown provider `{name}` (known: {})",
+                        table.known().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+        }
+        if spec.retry.attempts == 0 {
+            return Err(err("lifecycle.retry.attempts", "must be at least 1"));
+        }
+        if !(spec.retry.backoff_factor.is_finite() && spec.retry.backoff_factor >= 1.0) {
+            return Err(err("lifecycle.retry.backoff_factor", "must be a number >= 1"));
+        }
+
+        // Profiles of the providers present.
+        let global = spec.profile();
+        let mut names: Vec<&str> = clouds.iter().map(|c| c.provider()).collect();
+        names.sort();
+        names.dedup();
+        let mut profiles = Vec::new();
+        for n in &names {
+            let mut layers = vec![&global];
+            if let Some(p) = spec.providers.get(*n) {
+                layers.push(p);
+            }
+            let p = table.resolve(n, &layers).map_err(|e| {
+                let key = if spec.providers.contains_key(*n) {
+                    format!("lifecycle.providers.{n}")
+                } else {
+                    "lifecycle".to_string()
+                };
+                err(key, e)
+            })?;
+            profiles.push(p);
+        }
+        let cloud_profile = clouds
+            .iter()
+            .map(|c| names.binary_search(&c.provider()).expect("present") as u32)
+            .collect();
+
+        let find_cloud = |key: String, name: &str| -> Result<u32, PlanError> {
+            clouds
+                .iter()
+                .find(|c| c.name() == name)
+                .map(|c| c.id)
+                .ok_or_else(|| err(key, format!("`{name}` is not one of the scenario's clouds (see [topology])")))
+        };
+
+        // MCIS requests; by default one MCIS over every cloud.
+        let default_mcis;
+        let requests = if s.mcis.is_empty() {
+            default_mcis = vec![super::config::McisSpec {
+                name: "mcis".into(),
+                at: Default::default(),
+                groups: vec![],
+            }];
+            &default_mcis
+        } else {
+            &s.mcis
+        };
+        let mut mcis = Vec::new();
+        let mut vms = Vec::new();
+        let mut zone_next = vec![0u16; clouds.len()];
+        for (mi, m) in requests.iter().enumerate() {
+            let key = format!("mcis[{mi}]");
+            if m.name.is_empty() || mcis.iter().any(|x: &McisPlan| x.name == m.name) {
+                return Err(err(format!("{key}.name"), format!("MCIS name \"{}\" is empty or used twice", m.name)));
+            }
+            let mut groups: Vec<(u32, u32)> = Vec::new();
+            if m.groups.is_empty() {
+                groups.extend(clouds.iter().map(|c| (c.id, c.vms)));
+            }
+            for (gi, g) in m.groups.iter().enumerate() {
+                let gkey = format!("{key}.groups[{gi}]");
+                if g.cloud == "*" {
+                    groups.extend(clouds.iter().map(|c| (c.id, g.count.unwrap_or(c.vms))));
+                } else {
+                    let id = find_cloud(format!("{gkey}.cloud"), &g.cloud)?;
+                    groups.push((id, g.count.unwrap_or(clouds[id as usize].vms)));
+                }
+            }
+            let first = vms.len() as u32;
+            for (gi, (cloud, count)) in groups.iter().enumerate() {
+                let nz = clouds[*cloud as usize].region.zones.len().max(1) as u16;
+                for i in 0..*count {
+                    let z = &mut zone_next[*cloud as usize];
+                    vms.push(VmPlan {
+                        mcis: mi as u32,
+                        cloud: *cloud,
+                        zone: *z % nz,
+                        index_in_group: i,
+                        name: format!("{}-g{gi}-{i}", m.name),
+                    });
+                    *z = z.wrapping_add(1) % nz;
+                }
+            }
+            let count = vms.len() as u32 - first;
+            if vms.len() > u32::MAX as usize / 2 {
+                return Err(err(key, "too many VMs"));
+            }
+            mcis.push(McisPlan {
+                name: m.name.clone(),
+                at: SimTime::ZERO + m.at,
+                first,
+                count,
+            });
+        }
+
+        // Outages: scheduled, then random.
+        let mut outages = Vec::new();
+        for (i, o) in spec.outages.iter().enumerate() {
+            let key = format!("lifecycle.outages[{i}].target");
+            let (provider, cloud, zone) = resolve_target(o.scope, &o.target, clouds)
+                .map_err(|m| err(key.clone(), m))?;
+            if o.duration.is_zero() {
+                return Err(err(format!("lifecycle.outages[{i}].duration"), "must be longer than 0s"));
+            }
+            outages.push(Outage {
+                scope: o.scope,
+                target: o.target.clone(),
+                provider,
+                cloud,
+                zone,
+                start: SimTime::ZERO + o.start,
+                end: SimTime::ZERO + o.start + o.duration,
+                effect: o.effect,
+                random: false,
+            });
+        }
+        if let Some(r) = &spec.random_outages {
+            if !(r.rate_per_day.is_finite() && r.rate_per_day >= 0.0) {
+                return Err(err("lifecycle.random_outages.rate_per_day", "must be a number >= 0"));
+            }
+            let horizon = s.simulation.duration.as_secs_f64();
+            let mut rng = RngFactory::new(s.simulation.seed).stream("lifecycle.random_outages", 0);
+            let mean_gap = 86_400.0 / r.rate_per_day;
+            let mut t = 0.0;
+            while r.rate_per_day > 0.0 {
+                let u: f64 = rng.random();
+                t += -(1.0 - u).ln() * mean_gap;
+                if t >= horizon {
+                    break;
+                }
+                let c = &clouds[rng.random_range(0..clouds.len())];
+                let nz = c.region.zones.len();
+                let (target, zone) = match r.scope {
+                    OutageScope::Provider => (c.provider().to_string(), None),
+                    OutageScope::Region => (c.name(), None),
+                    OutageScope::Zone if nz > 0 => {
+                        let z = rng.random_range(0..nz);
+                        (format!("{}:{}", c.name(), c.region.zones[z]), Some(z as u16))
+                    }
+                    OutageScope::Zone => (c.name(), None),
+                };
+                let scope = if r.scope == OutageScope::Zone && zone.is_none() {
+                    OutageScope::Region // a region without zones fails as a whole
+                } else {
+                    r.scope
+                };
+                let start = SimTime::ZERO + crate::engine::SimDuration::from_secs_f64(t);
+                let dur = r.duration.sample(&mut rng).max(crate::engine::SimDuration::from_secs(1));
+                outages.push(Outage {
+                    scope,
+                    target,
+                    provider: c.provider().to_string(),
+                    cloud: (scope != OutageScope::Provider).then_some(c.id),
+                    zone,
+                    start,
+                    end: start + dur,
+                    effect: r.effect,
+                    random: true,
+                });
+            }
+        }
+
+        let mut actions = Vec::new();
+        for (i, a) in s.actions.iter().enumerate() {
+            let key = format!("actions[{i}]");
+            if a.action == Action::Create {
+                return Err(err(
+                    format!("{key}.action"),
+                    "create is not a timeline action: add an [[mcis]] with `at = ...`",
+                ));
+            }
+            let m = mcis
+                .iter()
+                .position(|m| m.name == a.mcis)
+                .ok_or_else(|| {
+                    err(
+                        format!("{key}.mcis"),
+                        format!(
+                            "no MCIS named \"{}\" (MCIS: {})",
+                            a.mcis,
+                            mcis.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    )
+                })?;
+            let cloud = match &a.cloud {
+                Some(c) => Some(find_cloud(format!("{key}.cloud"), c)?),
+                None => None,
+            };
+            actions.push(ActionPlan {
+                at: SimTime::ZERO + a.at,
+                action: a.action,
+                mcis: m as u32,
+                cloud,
+            });
+        }
+
+        Ok(Plan {
+            spec: spec.clone(),
+            profiles,
+            cloud_profile,
+            clouds: clouds.to_vec(),
+            mcis,
+            vms,
+            outages,
+            actions,
+        })
+    }
+
+    pub fn profile_of_cloud(&self, cloud: u32) -> &Profile {
+        &self.profiles[self.cloud_profile[cloud as usize] as usize]
+    }
+}
+
+/// Resolves an outage target against the scenario's clouds.
+fn resolve_target(
+    scope: OutageScope,
+    target: &str,
+    clouds: &[Cloud],
+) -> Result<(String, Option<u32>, Option<u16>), String> {
+    let parts: Vec<&str> = target.split(':').collect();
+    match (scope, parts.as_slice()) {
+        (OutageScope::Provider, [p]) => {
+            if clouds.iter().any(|c| c.provider() == *p) {
+                Ok((p.to_string(), None, None))
+            } else {
+                Err(format!("no cloud of provider `{p}` in the scenario"))
+            }
+        }
+        (OutageScope::Region, [p, r]) => {
+            let name = format!("{p}:{r}");
+            let c = clouds
+                .iter()
+                .find(|c| c.name() == name)
+                .ok_or_else(|| format!("`{name}` is not one of the scenario's clouds"))?;
+            Ok((p.to_string(), Some(c.id), None))
+        }
+        (OutageScope::Zone, [p, r, z]) => {
+            let name = format!("{p}:{r}");
+            let c = clouds
+                .iter()
+                .find(|c| c.name() == name)
+                .ok_or_else(|| format!("`{name}` is not one of the scenario's clouds"))?;
+            let zi = c.region.zones.iter().position(|x| x == z).ok_or_else(|| {
+                format!(
+                    "`{z}` is not a zone of {name} (zones: {})",
+                    if c.region.zones.is_empty() { "none".to_string() } else { c.region.zones.join(", ") }
+                )
+            })?;
+            Ok((p.to_string(), Some(c.id), Some(zi as u16)))
+        }
+        (OutageScope::Provider, _) => Err(format!("expected a provider name, found `{target}`")),
+        (OutageScope::Region, _) => Err(format!("expected provider:region, found `{target}`")),
+        (OutageScope::Zone, _) => Err(format!("expected provider:region:zone, found `{target}`")),
+    }
+}

@@ -1,0 +1,370 @@
+//! The `cloudtwin` command line: `validate` prints the resolved scenario, `run` writes a
+//! complete results folder (manifest.json, summary.csv, clouds.csv, engine.csv, scenario.toml),
+//! refuses to overwrite without `--force`, honours `--seed` (also in the default folder name),
+//! and clap usage errors / `--help` / `bench` map to the documented exit codes.
+
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+const SMALL: &str = r#"
+[simulation]
+name = "small"
+seed = 42
+duration = "10m"
+sample_interval = "30s"
+
+[topology]
+vms_per_cloud = 3
+clouds = ["azure:westeurope"]
+mix = { aws = 2, gcp = 1 }
+
+[lifecycle]
+api_delay = { dist = "uniform", min = "5s", max = "10s" }
+create_failure_p = 0.2
+
+[monitoring]
+interval = "5s"
+"#;
+
+fn cloudtwin() -> Command {
+    Command::cargo_bin("cloudtwin").expect("binary builds")
+}
+
+fn default_scenario() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cloud-twin-100x100.toml")
+}
+
+/// Writes `text` as `<dir>/<file>` and returns its path.
+fn write_scenario(dir: &Path, file: &str, text: &str) -> PathBuf {
+    let p = dir.join(file);
+    std::fs::write(&p, text).expect("write scenario");
+    p
+}
+
+/// Every file of a folder (recursively), by relative path, with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).expect("readable dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_path_buf();
+                out.insert(rel, std::fs::read(&p).expect("readable file"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    let o = cmd.output().expect("runs");
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).expect("utf-8 stdout")
+}
+
+fn read_manifest(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest.json");
+    serde_json::from_str(&text).expect("manifest.json is JSON")
+}
+
+#[test]
+fn validate_prints_the_resolved_default_scenario() {
+    let out = stdout_of(cloudtwin().arg("validate").arg(default_scenario()));
+    assert!(out.contains("seed = 20201119"), "{out}");
+    assert!(out.contains("# resolved: 100 clouds"), "{out}");
+    assert!(out.contains("10000 VMs"), "{out}");
+}
+
+#[test]
+fn validate_applies_set() {
+    let out = stdout_of(
+        cloudtwin()
+            .arg("validate")
+            .arg(default_scenario())
+            .args(["--set", "simulation.seed=7"]),
+    );
+    assert!(out.lines().any(|l| l.trim() == "seed = 7"), "{out}");
+    assert!(!out.contains("20201119"), "{out}");
+}
+
+#[test]
+fn run_writes_a_complete_results_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), "small.toml", SMALL);
+    let out = tmp.path().join("out");
+    cloudtwin()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .assert()
+        .success();
+
+    for f in [
+        "manifest.json",
+        "summary.csv",
+        "clouds.csv",
+        "engine.csv",
+        "scenario.toml",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        2,
+        "only the scenario and out/: {leftovers:?}"
+    );
+
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let mut lines = summary.lines();
+    assert_eq!(lines.next(), Some("metric,value"));
+    let rows: BTreeMap<&str, &str> = lines.filter_map(|l| l.split_once(',')).collect();
+    let events: u64 = rows["events_processed"].parse().expect("integer events");
+    assert!(events > 0, "{summary}");
+    assert_eq!(rows["sim_time_s"], "600", "{summary}");
+
+    let clouds = std::fs::read_to_string(out.join("clouds.csv")).unwrap();
+    assert_eq!(
+        clouds.lines().count(),
+        1 + 4,
+        "header + 4 clouds:\n{clouds}"
+    );
+    assert!(
+        clouds.lines().nth(1).unwrap().contains("azure:westeurope"),
+        "{clouds}"
+    );
+
+    let m = read_manifest(&out);
+    assert_eq!(m["seed"], 42);
+    assert_eq!(m["events_processed"].as_u64(), Some(events));
+    let sha = m["scenario_sha256"].as_str().expect("sha string");
+    assert_eq!(sha.len(), 64, "{sha}");
+    assert!(
+        sha.chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+        "{sha}"
+    );
+    assert!(m["scenario"].is_object(), "{m}");
+    assert_eq!(m["scenario"]["simulation"]["name"], "small");
+    assert!(m["wall_time_s"].is_number());
+
+    let resolved = std::fs::read_to_string(out.join("scenario.toml")).unwrap();
+    assert!(resolved.contains("seed = 42"), "{resolved}");
+}
+
+#[test]
+fn run_refuses_an_existing_folder_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), "small.toml", SMALL);
+    let out = tmp.path().join("out");
+    let run = |extra: &[&str]| {
+        let mut c = cloudtwin();
+        c.arg("run")
+            .arg(&scenario)
+            .arg("--out")
+            .arg(&out)
+            .arg("--quiet")
+            .args(extra);
+        c.output().unwrap()
+    };
+    assert!(run(&[]).status.success());
+    // Mark the folder so a rewrite would be visible even if the bytes came out equal.
+    std::fs::write(out.join("marker.txt"), b"keep me").unwrap();
+    let before = snapshot(&out);
+
+    let o = run(&["--seed", "9"]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("already exists"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert_eq!(snapshot(&out), before, "the existing folder is untouched");
+    let entries = std::fs::read_dir(tmp.path()).unwrap().count();
+    assert_eq!(entries, 2, "no temporary folder left behind");
+
+    let o = run(&["--force", "--seed", "9"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!out.join("marker.txt").exists(), "the folder was replaced");
+    assert_eq!(read_manifest(&out)["seed"], 9);
+    let entries = std::fs::read_dir(tmp.path()).unwrap().count();
+    assert_eq!(entries, 2, "no temporary or old folder left behind");
+}
+
+#[test]
+fn seed_option_sets_the_manifest_and_the_default_folder() {
+    let src = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(src.path(), "small.toml", SMALL);
+    let cwd = tempfile::tempdir().unwrap();
+    cloudtwin()
+        .current_dir(cwd.path())
+        .arg("run")
+        .arg(&scenario)
+        .args(["--seed", "5", "--quiet"])
+        .assert()
+        .success();
+    let dir = cwd.path().join("results/small-seed5");
+    assert!(dir.is_dir(), "results/small-seed5 missing");
+    let results: Vec<_> = std::fs::read_dir(cwd.path().join("results"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(results.len(), 1, "{results:?}");
+    let m = read_manifest(&dir);
+    assert_eq!(m["seed"], 5);
+    assert_eq!(m["scenario"]["simulation"]["seed"], 5);
+}
+
+#[test]
+fn default_name_comes_from_the_file_name() {
+    let src = tempfile::tempdir().unwrap();
+    let text = SMALL.replace("name = \"small\"\n", "");
+    let scenario = write_scenario(src.path(), "unnamed-test.toml", &text);
+    let cwd = tempfile::tempdir().unwrap();
+    cloudtwin()
+        .current_dir(cwd.path())
+        .arg("run")
+        .arg(&scenario)
+        .arg("--quiet")
+        .assert()
+        .success();
+    assert!(
+        cwd.path()
+            .join("results/unnamed-test-seed42/manifest.json")
+            .is_file()
+    );
+}
+
+#[test]
+fn run_prints_a_summary_unless_quiet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), "small.toml", SMALL);
+    let out = stdout_of(
+        cloudtwin()
+            .arg("run")
+            .arg(&scenario)
+            .arg("--out")
+            .arg(tmp.path().join("a")),
+    );
+    assert!(out.contains("events_processed"), "{out}");
+    assert!(out.contains("results: "), "{out}");
+    let quiet = cloudtwin()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(tmp.path().join("b"))
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert!(quiet.status.success());
+    assert!(
+        quiet.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stdout)
+    );
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let out = stdout_of(cloudtwin().arg("--help"));
+    for cmd in ["run", "validate", "bench"] {
+        assert!(out.contains(cmd), "{out}");
+    }
+    let out = stdout_of(cloudtwin().args(["run", "--help"]));
+    assert!(out.contains("--seed") && out.contains("--force"), "{out}");
+    cloudtwin().arg("--version").assert().code(0);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["frobnicate"][..],
+        &[][..],
+        &["run"][..],
+        &["validate"][..],
+        &["run", "x.toml", "--seed", "abc"][..],
+        &["run", "x.toml", "--no-such-flag"][..],
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let o = cloudtwin()
+            .current_dir(tmp.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "cloudtwin {args:?}");
+        assert!(!o.stderr.is_empty(), "cloudtwin {args:?} explains itself");
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    }
+}
+
+#[test]
+fn bench_runs() {
+    let out = stdout_of(cloudtwin().args([
+        "bench",
+        "--entities",
+        "100",
+        "--sim-seconds",
+        "10",
+        "--repeat",
+        "1",
+    ]));
+    assert!(out.contains("events/s"), "{out}");
+}
+
+#[test]
+fn bench_refuses_zero_sizes() {
+    cloudtwin()
+        .args(["bench", "--entities", "0"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+#[ignore = "bug: --force onto an existing *file* writes the results, then fails on remove_dir_all of the renamed file: exit 1 and a stray `.out.old` left beside the results (src/output/results_dir.rs, commit)"]
+fn force_onto_a_file_is_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), "small.toml", SMALL);
+    let out = tmp.path().join("out");
+    std::fs::write(&out, b"not a folder").unwrap();
+    let o = cloudtwin()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .args(["--force", "--quiet"])
+        .output()
+        .unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["out", "small.toml"], "no leftovers");
+    match o.status.code() {
+        // Either the file is replaced by a complete results folder...
+        Some(0) => assert!(out.join("manifest.json").is_file()),
+        // ...or it is refused and left untouched.
+        Some(2) => assert_eq!(std::fs::read(&out).unwrap(), b"not a folder"),
+        c => panic!("exit {c:?}: {}", String::from_utf8_lossy(&o.stderr)),
+    }
+}

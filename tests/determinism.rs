@@ -1,0 +1,171 @@
+//! Determinism: the same scenario and seed give byte-identical results, through the binary
+//! (every CSV and scenario.toml equal, manifest.json equal but for `wall_time_s`) and through the
+//! library (`scenario::from_str` + `run::simulate`). The topology does not depend on the seed.
+
+use assert_cmd::Command;
+use cloudtwin::engine::RunControl;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+const SMALL: &str = r#"
+[simulation]
+name = "det"
+seed = 11
+duration = "10m"
+sample_interval = "15s"
+
+[topology]
+vms_per_cloud = 4
+clouds = ["gcp:europe-west3", { provider = "aws", region = "us-east-1", vms = 2 }]
+mix = { azure = 2, alibaba = 1 }
+
+[lifecycle]
+api_delay = { dist = "lognormal", median = "6s", sigma = 0.4 }
+create_failure_p = 0.2
+
+[monitoring]
+interval = "5s"
+"#;
+
+/// Runs the scenario at `scenario` into `out` with extra arguments.
+fn run(scenario: &Path, out: &Path, extra: &[&str]) {
+    Command::cargo_bin("cloudtwin")
+        .expect("binary builds")
+        .arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .assert()
+        .success();
+}
+
+/// File name -> bytes for every file of a results folder.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("results folder")
+        .map(|e| {
+            let p = e.expect("entry").path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            (name, std::fs::read(&p).expect("readable"))
+        })
+        .collect()
+}
+
+fn manifest_without_wall_time(bytes: &[u8]) -> serde_json::Value {
+    let mut m: serde_json::Value = serde_json::from_slice(bytes).expect("manifest is JSON");
+    let obj = m.as_object_mut().expect("manifest is an object");
+    assert!(
+        obj.remove("wall_time_s").is_some(),
+        "manifest has wall_time_s"
+    );
+    m
+}
+
+fn setup() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("det.toml");
+    std::fs::write(&scenario, SMALL).unwrap();
+    (tmp, scenario)
+}
+
+#[test]
+fn two_runs_write_identical_results() {
+    let (tmp, scenario) = setup();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run(&scenario, &a, &[]);
+    run(&scenario, &b, &[]);
+    let (fa, fb) = (files(&a), files(&b));
+    assert_eq!(
+        fa.keys().collect::<Vec<_>>(),
+        fb.keys().collect::<Vec<_>>(),
+        "same file names"
+    );
+    assert!(fa.contains_key("scenario.toml") && fa.contains_key("manifest.json"));
+    let csvs = fa.keys().filter(|n| n.ends_with(".csv")).count();
+    assert!(
+        csvs >= 3,
+        "at least summary, clouds and engine CSVs: {:?}",
+        fa.keys()
+    );
+    for (name, bytes) in &fa {
+        if name == "manifest.json" {
+            assert_eq!(
+                manifest_without_wall_time(bytes),
+                manifest_without_wall_time(&fb[name]),
+                "manifest.json differs beyond wall_time_s"
+            );
+        } else {
+            assert!(bytes == &fb[name], "{name} differs between identical runs");
+        }
+    }
+}
+
+#[test]
+fn the_seed_does_not_change_the_topology() {
+    let (tmp, scenario) = setup();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run(&scenario, &a, &[]);
+    run(&scenario, &b, &["--seed", "12345"]);
+    let (fa, fb) = (files(&a), files(&b));
+    assert_eq!(fa["clouds.csv"], fb["clouds.csv"]);
+    let (ma, mb) = (
+        manifest_without_wall_time(&fa["manifest.json"]),
+        manifest_without_wall_time(&fb["manifest.json"]),
+    );
+    assert_eq!(ma["seed"], 11);
+    assert_eq!(mb["seed"], 12345);
+    // The file itself is the same; only the override differs.
+    assert_eq!(ma["scenario_sha256"], mb["scenario_sha256"]);
+}
+
+/// Every CSV a library run produces, by file name.
+fn simulate_csvs(text: &str) -> BTreeMap<String, Vec<u8>> {
+    let loaded =
+        cloudtwin::scenario::from_str(text, "det.toml", "det", None, &[]).expect("scenario loads");
+    let out = cloudtwin::run::simulate(&loaded, &mut RunControl::none());
+    assert!(!out.interrupted);
+    let mut csvs = BTreeMap::new();
+    csvs.insert("summary.csv".to_string(), out.summary.to_csv().into_bytes());
+    for t in &out.tables {
+        assert!(
+            csvs.insert(t.name.clone(), t.to_csv()).is_none(),
+            "two tables named {}",
+            t.name
+        );
+    }
+    csvs
+}
+
+#[test]
+fn library_runs_are_identical() {
+    let a = simulate_csvs(SMALL);
+    let b = simulate_csvs(SMALL);
+    assert!(a.contains_key("clouds.csv"));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "same tables"
+    );
+    for (name, bytes) in &a {
+        assert!(
+            bytes == &b[name],
+            "{name} differs between identical library runs"
+        );
+    }
+}
+
+#[test]
+fn library_and_binary_agree() {
+    let (tmp, scenario) = setup();
+    let out = tmp.path().join("out");
+    run(&scenario, &out, &[]);
+    let written = files(&out);
+    for (name, bytes) in simulate_csvs(SMALL) {
+        assert!(
+            written.get(&name) == Some(&bytes),
+            "{name}: library and binary differ"
+        );
+    }
+}
