@@ -340,7 +340,6 @@ fn bench_refuses_zero_sizes() {
 }
 
 #[test]
-#[ignore = "bug: --force onto an existing *file* writes the results, then fails on remove_dir_all of the renamed file: exit 1 and a stray `.out.old` left beside the results (src/output/results_dir.rs, commit)"]
 fn force_onto_a_file_is_clean() {
     let tmp = tempfile::tempdir().unwrap();
     let scenario = write_scenario(tmp.path(), "small.toml", SMALL);

@@ -44,7 +44,8 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         .unwrap_or_else(|| cloudtwin::run::default_out_dir(&loaded));
     // Refuse an existing folder before spending time on the run.
     let dir = ResultsDir::create(&target, a.force).map_err(|e| match e {
-        cloudtwin::output::results_dir::ResultsError::Exists(_) => CliError::bad_input(e),
+        cloudtwin::output::results_dir::ResultsError::Exists(_)
+        | cloudtwin::output::results_dir::ResultsError::NotResults(_) => CliError::bad_input(e),
         _ => CliError::failure(e),
     })?;
 

@@ -84,26 +84,26 @@ impl SimDuration {
         if s.starts_with('-') {
             return Err(DurationError::new(text, "a duration cannot be negative"));
         }
-        let bytes = s.as_bytes();
+        let chars: Vec<char> = s.chars().collect();
         let mut i = 0;
         let mut total: u128 = 0;
-        while i < bytes.len() {
+        while i < chars.len() {
             let start = i;
-            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
                 i += 1;
             }
-            let number = &s[start..i];
+            let number: String = chars[start..i].iter().collect();
             if number.is_empty() {
                 return Err(DurationError::new(text, "expected a number before the unit"));
             }
             let ustart = i;
-            while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+            while i < chars.len() && chars[i].is_alphabetic() {
                 i += 1;
             }
-            let unit = &s[ustart..i];
-            let scale: u128 = match unit {
+            let unit: String = chars[ustart..i].iter().collect();
+            let scale: u128 = match unit.as_str() {
                 "ns" => 1,
-                "us" | "µs" => 1_000,
+                "us" | "µs" | "μs" => 1_000,
                 "ms" => 1_000_000,
                 "s" => 1_000_000_000,
                 "m" | "min" => 60_000_000_000,
@@ -123,10 +123,13 @@ impl SimDuration {
                     ));
                 }
             };
-            total += parse_scaled(number, scale).ok_or_else(|| {
+            let part = parse_scaled(&number, scale).ok_or_else(|| {
                 DurationError::new(text, "bad number (expected digits with an optional fraction)")
             })?;
-            while i < bytes.len() && bytes[i] == b' ' {
+            total = total
+                .checked_add(part)
+                .ok_or_else(|| DurationError::new(text, "duration too large (max about 584 years)"))?;
+            while i < chars.len() && chars[i] == ' ' {
                 i += 1;
             }
         }
@@ -275,11 +278,13 @@ mod tests {
         assert_eq!(p(".5ms"), 500_000);
         assert_eq!(p("7ns"), 7);
         assert_eq!(p("1m 30s"), 90 * NANOS_PER_SEC);
+        assert_eq!(p("5µs"), 5_000);
     }
 
     #[test]
     fn rejects_bad_durations() {
-        for bad in ["", "-5s", "5", "5x", "s", "1..2s", "99999999999999d", "5s-"] {
+        let huge = "170141183460469231731687303715884105728ns".repeat(2);
+        for bad in ["", "-5s", "5", "5x", "s", "1..2s", "99999999999999d", "5s-", &huge] {
             assert!(SimDuration::parse(bad).is_err(), "{bad:?} should fail");
         }
     }

@@ -19,6 +19,8 @@ pub struct ResultsDir {
 pub enum ResultsError {
     #[error("{0} already exists (use --force to replace it)")]
     Exists(String),
+    #[error("{0} exists and is not a results folder (no manifest.json): refusing to replace it")]
+    NotResults(String),
     #[error("{path}: {source}")]
     Io { path: String, source: io::Error },
 }
@@ -33,8 +35,17 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ResultsError + '_ {
 impl ResultsDir {
     /// Starts writing results for `target`. Fails if it exists and `force` is false.
     pub fn create(target: &Path, force: bool) -> Result<Self, ResultsError> {
-        if target.exists() && !force {
-            return Err(ResultsError::Exists(target.display().to_string()));
+        if target.exists() {
+            if !force {
+                return Err(ResultsError::Exists(target.display().to_string()));
+            }
+            // --force replaces earlier results only, never an unrelated file or folder.
+            let is_results = target.is_dir()
+                && (target.join("manifest.json").is_file()
+                    || fs::read_dir(target).map_or(false, |mut d| d.next().is_none()));
+            if !is_results {
+                return Err(ResultsError::NotResults(target.display().to_string()));
+            }
         }
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -79,7 +90,7 @@ impl ResultsDir {
     /// Moves the finished results into place, replacing an existing folder (checked at create).
     pub fn commit(mut self) -> Result<PathBuf, ResultsError> {
         if self.target.exists() {
-            let old = self.tmp.with_extension("old");
+            let old = PathBuf::from(format!("{}.old", self.tmp.display()));
             fs::rename(&self.target, &old).map_err(io_err(&self.target))?;
             fs::rename(&self.tmp, &self.target).map_err(io_err(&self.tmp))?;
             fs::remove_dir_all(&old).map_err(io_err(&old))?;
@@ -108,6 +119,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("out");
         let r = ResultsDir::create(&target, false).unwrap();
+        r.write("manifest.json", b"{}\n").unwrap();
         r.write("a.csv", b"x\n").unwrap();
         assert!(!target.exists(), "nothing visible before commit");
         r.commit().unwrap();
@@ -132,5 +144,18 @@ mod tests {
         r.commit().unwrap();
         assert!(!target.join("a.csv").exists(), "forced replace");
         assert!(target.join("c.csv").exists());
+    }
+
+    #[test]
+    fn force_never_replaces_unrelated_files_or_folders() {
+        let root = tempfile::tempdir().unwrap();
+        let file = root.path().join("notes.txt");
+        fs::write(&file, b"keep").unwrap();
+        assert!(matches!(ResultsDir::create(&file, true), Err(ResultsError::NotResults(_))));
+        let dir = root.path().join("home");
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("thesis.tex"), b"keep").unwrap();
+        assert!(matches!(ResultsDir::create(&dir, true), Err(ResultsError::NotResults(_))));
+        assert_eq!(fs::read(dir.join("thesis.tex")).unwrap(), b"keep");
     }
 }

@@ -53,14 +53,28 @@ impl fmt::Display for ScenarioError {
             }
             Origin::Override(arg) => write!(f, "--set {arg}")?,
         }
+        // User-written keys and values are echoed: escape control characters so an error
+        // is always one line.
         if !self.key.is_empty() {
-            write!(f, ": key `{}`", self.key)?;
+            write!(f, ": key `{}`", one_line(&self.key))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", one_line(&self.message))
     }
 }
 
 impl std::error::Error for ScenarioError {}
+
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
 
 /// 1-based (line, column) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {

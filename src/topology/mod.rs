@@ -172,8 +172,9 @@ impl TopologySpec {
                 vms: c.vms.unwrap_or(self.vms_per_cloud),
             });
         }
-        for (provider, &count) in &self.mix {
-            let key = format!("topology.mix.{provider}");
+        for (name, &count) in &self.mix {
+            let key = format!("topology.mix.{name}");
+            let provider = &name.to_ascii_lowercase();
             if !providers.contains_key(provider.as_str()) {
                 return Err(err(
                     key,
@@ -203,6 +204,12 @@ impl TopologySpec {
                     vms: self.vms_per_cloud,
                 });
             }
+        }
+        if clouds.is_empty() {
+            return Err(err(
+                "topology".into(),
+                "no clouds: every count in `mix` is 0 and `clouds` is empty".into(),
+            ));
         }
         Ok(clouds)
     }
