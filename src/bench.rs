@@ -110,7 +110,10 @@ mod tests {
             let b = run_workload(&w, FelKind::PriorityQueue);
             assert_eq!(a, b);
             assert_eq!(a.fired, 100 * 20, "each entity fires 20 times in 100 s");
-            assert_eq!(a.watchdogs_fired, 0, "watchdogs are always re-armed in time");
+            assert_eq!(
+                a.watchdogs_fired, 0,
+                "watchdogs are always re-armed in time"
+            );
         }
     }
 }

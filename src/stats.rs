@@ -22,7 +22,10 @@ mod tests {
     #[test]
     fn nearest_rank() {
         let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentiles(&v, &[0.5, 0.95, 1.0, 0.0]), vec![50.0, 95.0, 100.0, 1.0]);
+        assert_eq!(
+            percentiles(&v, &[0.5, 0.95, 1.0, 0.0]),
+            vec![50.0, 95.0, 100.0, 1.0]
+        );
         assert!(percentile_sorted(&[], 0.5).is_nan());
     }
 }

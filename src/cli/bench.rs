@@ -62,7 +62,10 @@ pub fn bench(a: BenchArgs) -> Result<(), CliError> {
         "workload {:?}: {} entities, {} simulated s, median of {}",
         a.workload, a.entities, a.sim_seconds, a.repeat
     );
-    println!("{:<16} {:>12} {:>10} {:>14}", "event list", "events", "wall s", "events/s");
+    println!(
+        "{:<16} {:>12} {:>10} {:>14}",
+        "event list", "events", "wall s", "events/s"
+    );
     // Alternate structures within each repetition so machine noise hits both alike.
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
     let mut events = vec![0u64; kinds.len()];

@@ -2,6 +2,7 @@
 //! 0 = ok, 1 = failure, 2 = bad input (scenario or arguments), 130 = interrupted.
 
 mod bench;
+mod latency;
 mod run;
 mod validate;
 
@@ -30,6 +31,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Measure the engine's speed.
     Bench(bench::BenchArgs),
+    /// Print the inter-region RTT matrix of the latency model (`latency fit` re-calibrates it).
+    Latency(latency::LatencyArgs),
 }
 
 /// An error to report and the exit code it maps to.
@@ -72,6 +75,7 @@ pub fn main() -> i32 {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
         Command::Bench(a) => bench::bench(a),
+        Command::Latency(a) => latency::latency(a),
     };
     match result {
         Ok(()) => 0,
@@ -83,9 +87,7 @@ pub fn main() -> i32 {
 }
 
 /// Parses `--set` arguments (plus extra ones such as `--seed`).
-pub fn parse_overrides(
-    sets: &[String],
-) -> Result<Vec<cloudtwin::scenario::Override>, CliError> {
+pub fn parse_overrides(sets: &[String]) -> Result<Vec<cloudtwin::scenario::Override>, CliError> {
     sets.iter()
         .map(|s| cloudtwin::scenario::Override::parse(s).map_err(CliError::from))
         .collect()

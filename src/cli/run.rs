@@ -86,7 +86,8 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
             message: "interrupted: nothing was written".into(),
         });
     }
-    let path = cloudtwin::run::write_results(&loaded, &out, dir, wall).map_err(CliError::failure)?;
+    let path =
+        cloudtwin::run::write_results(&loaded, &out, dir, wall).map_err(CliError::failure)?;
     if !a.quiet {
         let s = &loaded.scenario.simulation;
         println!(

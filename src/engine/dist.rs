@@ -46,14 +46,31 @@ pub struct DurationDist(Dist);
 #[derive(Clone, Debug, PartialEq)]
 enum Kind {
     Constant(f64),
-    Uniform { min: f64, max: f64 },
-    Normal { mean: f64, sd: f64, floor_zero: bool },
-    LogNormal { mu: f64, sigma: f64 },
-    Exponential { mean: f64 },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+        floor_zero: bool,
+    },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
+    Exponential {
+        mean: f64,
+    },
     Weibull(Weibull<f64>),
     Pareto(Pareto<f64>),
-    Bernoulli { p: f64 },
-    Empirical { values: Vec<f64>, cumulative: Vec<f64> },
+    Bernoulli {
+        p: f64,
+    },
+    Empirical {
+        values: Vec<f64>,
+        cumulative: Vec<f64>,
+    },
 }
 
 impl Dist {
@@ -82,11 +99,17 @@ impl Dist {
                 floor_zero,
             } => {
                 if !floor_zero {
-                    return { let z: f64 = StandardNormal.sample(rng); mean + sd * z };
+                    return {
+                        let z: f64 = StandardNormal.sample(rng);
+                        mean + sd * z
+                    };
                 }
                 // Truncated at 0 by rejection; mean >= 0 is enforced, so acceptance >= 50%.
                 loop {
-                    let x: f64 = { let z: f64 = StandardNormal.sample(rng); mean + sd * z };
+                    let x: f64 = {
+                        let z: f64 = StandardNormal.sample(rng);
+                        mean + sd * z
+                    };
                     if x >= 0.0 {
                         return x;
                     }
@@ -217,15 +240,17 @@ fn erfc(x: f64) -> f64 {
     // Numerical Recipes' erfcc (Chebyshev), fractional error < 1.2e-7 everywhere.
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }
 
@@ -287,7 +312,9 @@ impl Quantity {
             (Quantity::Num(v), Unit::Duration, false) => Err(format!(
                 "expected a duration with a unit such as \"{v}s\" or \"{v}ms\", found the bare number {v}"
             )),
-            (Quantity::Text(s), _, _) => Err(format!("expected a number, found the string \"{s}\"")),
+            (Quantity::Text(s), _, _) => {
+                Err(format!("expected a number, found the string \"{s}\""))
+            }
         }
     }
 }
@@ -455,7 +482,11 @@ fn build(raw: &RawDist, unit: Unit) -> Result<Kind, String> {
         "pareto" => &[&["scale", "shape"]],
         "bernoulli" => &[&["p"]],
         "empirical" => &[&["values", "weights"], &["values"], &["file"]],
-        _ => return Err(format!("unknown distribution \"{name}\" (expected one of: {DIST_NAMES})")),
+        _ => {
+            return Err(format!(
+                "unknown distribution \"{name}\" (expected one of: {DIST_NAMES})"
+            ));
+        }
     };
     let given = raw.given();
     let describe = || {
@@ -506,7 +537,9 @@ fn build(raw: &RawDist, unit: Unit) -> Result<Kind, String> {
         ("uniform", _) => {
             let (min, max) = (num("min")?, num("max")?);
             if min > max {
-                return Err(format!("uniform needs min <= max, found min {min} > max {max}"));
+                return Err(format!(
+                    "uniform needs min <= max, found min {min} > max {max}"
+                ));
             }
             Kind::Uniform { min, max }
         }
@@ -576,7 +609,10 @@ fn build(raw: &RawDist, unit: Unit) -> Result<Kind, String> {
             let values = values
                 .iter()
                 .enumerate()
-                .map(|(i, q)| q.to_f64(unit, false).map_err(|e| format!("values[{i}]: {e}")))
+                .map(|(i, q)| {
+                    q.to_f64(unit, false)
+                        .map_err(|e| format!("values[{i}]: {e}"))
+                })
                 .collect::<Result<Vec<f64>, String>>()?;
             let weights = weights.unwrap_or_else(|| vec![1.0; values.len()]);
             if weights.len() != values.len() {
@@ -590,7 +626,9 @@ fn build(raw: &RawDist, unit: Unit) -> Result<Kind, String> {
             let mut acc = 0.0;
             for (i, w) in weights.iter().enumerate() {
                 if !(w.is_finite() && *w >= 0.0) {
-                    return Err(format!("weights[{i}] must be a finite number >= 0, found {w}"));
+                    return Err(format!(
+                        "weights[{i}] must be a finite number >= 0, found {w}"
+                    ));
                 }
                 acc += w;
                 cumulative.push(acc);
@@ -649,9 +687,11 @@ fn load_empirical(file: &str) -> Result<(Vec<Quantity>, Vec<f64>), String> {
             Err(_) => Quantity::Text(v.to_string()),
         });
         let w = match wcol {
-            Some(c) => rec.get(c).unwrap_or("").parse::<f64>().map_err(|_| {
-                format!("{}:{line}: weight must be a number", path.display())
-            })?,
+            Some(c) => rec
+                .get(c)
+                .unwrap_or("")
+                .parse::<f64>()
+                .map_err(|_| format!("{}:{line}: weight must be a number", path.display()))?,
             None => 1.0,
         };
         weights.push(w);
@@ -797,10 +837,22 @@ mod tests {
             ("{ dist = \"lognormal\", mean = 30, sd = 6 }", 30.0, 36.0),
             ("{ dist = \"exponential\", mean = 4 }", 4.0, 16.0),
             ("{ dist = \"exponential\", rate = 0.5 }", 2.0, 4.0),
-            ("{ dist = \"weibull\", scale = 3, shape = 2 }", 3.0 * 0.886_226_925_452_758, 9.0 * (1.0 - std::f64::consts::PI / 4.0)),
-            ("{ dist = \"pareto\", scale = 1, shape = 5 }", 1.25, 5.0 / 48.0),
+            (
+                "{ dist = \"weibull\", scale = 3, shape = 2 }",
+                3.0 * 0.886_226_925_452_758,
+                9.0 * (1.0 - std::f64::consts::PI / 4.0),
+            ),
+            (
+                "{ dist = \"pareto\", scale = 1, shape = 5 }",
+                1.25,
+                5.0 / 48.0,
+            ),
             ("{ dist = \"bernoulli\", p = 0.2 }", 0.2, 0.16),
-            ("{ dist = \"empirical\", values = [1, 2, 10], weights = [1, 1, 2] }", 5.75, 18.1875),
+            (
+                "{ dist = \"empirical\", values = [1, 2, 10], weights = [1, 1, 2] }",
+                5.75,
+                18.1875,
+            ),
         ];
         for (spec, mean, var) in cases {
             let d = parse(spec).unwrap();
@@ -812,7 +864,10 @@ mod tests {
                 assert!(close(v, var, 0.06), "{spec}: sample variance {v} vs {var}");
             }
             let analytic = d.mean().unwrap();
-            assert!(close(analytic, mean, 1e-6), "{spec}: analytic mean {analytic} vs {mean}");
+            assert!(
+                close(analytic, mean, 1e-6),
+                "{spec}: analytic mean {analytic} vs {mean}"
+            );
         }
     }
 
@@ -848,21 +903,45 @@ mod tests {
     #[test]
     fn bad_parameters_are_rejected_with_reasons() {
         let cases = [
-            ("{ dist = \"normal\", mean = 1, sd = -1 }", "sd must be >= 0"),
+            (
+                "{ dist = \"normal\", mean = 1, sd = -1 }",
+                "sd must be >= 0",
+            ),
             ("{ dist = \"bernoulli\", p = 1.5 }", "within [0, 1]"),
             ("{ dist = \"uniform\", min = 9, max = 1 }", "min <= max"),
-            ("{ dist = \"uniform\", min = 1 }", "uniform takes min and max"),
-            ("{ dist = \"uniform\", min = 1, max = 2, mean = 3 }", "found min, max, mean"),
+            (
+                "{ dist = \"uniform\", min = 1 }",
+                "uniform takes min and max",
+            ),
+            (
+                "{ dist = \"uniform\", min = 1, max = 2, mean = 3 }",
+                "found min, max, mean",
+            ),
             ("{ dist = \"gauss\", mean = 1 }", "unknown distribution"),
             ("{ dist = \"exponential\", mean = 0 }", "mean must be > 0"),
-            ("{ dist = \"empirical\", values = [1, 2], weights = [1] }", "weights has 1"),
-            ("{ dist = \"empirical\", values = [1], weights = [-1] }", ">= 0"),
-            ("{ dist = \"normal\", mean = 1, sd = 1, sdd = 2 }", "unknown field"),
-            ("{ dist = \"empirical\", file = \"/nonexistent/x.csv\" }", "cannot read"),
+            (
+                "{ dist = \"empirical\", values = [1, 2], weights = [1] }",
+                "weights has 1",
+            ),
+            (
+                "{ dist = \"empirical\", values = [1], weights = [-1] }",
+                ">= 0",
+            ),
+            (
+                "{ dist = \"normal\", mean = 1, sd = 1, sdd = 2 }",
+                "unknown field",
+            ),
+            (
+                "{ dist = \"empirical\", file = \"/nonexistent/x.csv\" }",
+                "cannot read",
+            ),
         ];
         for (spec, want) in cases {
             let e = parse(spec).unwrap_err();
-            assert!(e.contains(want), "{spec}: error {e:?} should contain {want:?}");
+            assert!(
+                e.contains(want),
+                "{spec}: error {e:?} should contain {want:?}"
+            );
         }
     }
 

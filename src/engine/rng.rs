@@ -134,7 +134,10 @@ mod tests {
         assert_eq!(v, PINNED);
         let f = RngFactory::new(1);
         assert_ne!(f.derive_seed(&[0, 1]), f.derive_seed(&[1, 0]));
-        assert_eq!(f.derive_seed(&[3, 4]), RngFactory::new(1).derive_seed(&[3, 4]));
+        assert_eq!(
+            f.derive_seed(&[3, 4]),
+            RngFactory::new(1).derive_seed(&[3, 4])
+        );
     }
 
     const PINNED: [u64; 4] = [
@@ -152,7 +155,11 @@ mod tests {
         let d0: u64 = fam.draw(3, 0).random();
         let d1: u64 = fam.draw(3, 1).random();
         assert_ne!(d0, d1);
-        assert_eq!(d1, fam.draw(3, 1).random::<u64>(), "draw k does not depend on order");
+        assert_eq!(
+            d1,
+            fam.draw(3, 1).random::<u64>(),
+            "draw k does not depend on order"
+        );
         let mut whole = fam.rng(3);
         assert_eq!(d0, whole.random::<u64>(), "draw 0 starts the stream");
     }

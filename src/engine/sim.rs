@@ -198,7 +198,10 @@ impl<E> Scheduler<E> {
                 let s = &mut self.slots[slot as usize];
                 s.key = key;
                 s.payload = Some(event);
-                EventHandle { slot, generation: s.generation }
+                EventHandle {
+                    slot,
+                    generation: s.generation,
+                }
             }
             None => {
                 let slot = u32::try_from(self.slots.len()).expect("more than 2^32 pending events");
@@ -207,7 +210,10 @@ impl<E> Scheduler<E> {
                     key,
                     payload: Some(event),
                 });
-                EventHandle { slot, generation: 0 }
+                EventHandle {
+                    slot,
+                    generation: 0,
+                }
             }
         };
         self.fel.push(Entry {
@@ -237,7 +243,8 @@ impl<E> Scheduler<E> {
 
     /// The time a pending event will fire.
     pub fn fire_time(&self, h: EventHandle) -> Option<SimTime> {
-        self.is_pending(h).then(|| self.slots[h.slot as usize].key.time)
+        self.is_pending(h)
+            .then(|| self.slots[h.slot as usize].key.time)
     }
 
     /// Cancels a pending event and returns its payload; `None` if it already fired or was cancelled.
@@ -358,7 +365,11 @@ pub struct EntityRange {
 impl EntityRange {
     /// The `i`-th entity of the range.
     pub fn get(&self, i: u32) -> EntityId {
-        assert!(i < self.len, "entity index {i} outside range of {}", self.len);
+        assert!(
+            i < self.len,
+            "entity index {i} outside range of {}",
+            self.len
+        );
         EntityId(self.start + i)
     }
     pub fn contains(&self, e: EntityId) -> bool {

@@ -94,7 +94,10 @@ impl SimDuration {
             }
             let number: String = chars[start..i].iter().collect();
             if number.is_empty() {
-                return Err(DurationError::new(text, "expected a number before the unit"));
+                return Err(DurationError::new(
+                    text,
+                    "expected a number before the unit",
+                ));
             }
             let ustart = i;
             while i < chars.len() && chars[i].is_alphabetic() {
@@ -124,11 +127,14 @@ impl SimDuration {
                 }
             };
             let part = parse_scaled(&number, scale).ok_or_else(|| {
-                DurationError::new(text, "bad number (expected digits with an optional fraction)")
+                DurationError::new(
+                    text,
+                    "bad number (expected digits with an optional fraction)",
+                )
             })?;
-            total = total
-                .checked_add(part)
-                .ok_or_else(|| DurationError::new(text, "duration too large (max about 584 years)"))?;
+            total = total.checked_add(part).ok_or_else(|| {
+                DurationError::new(text, "duration too large (max about 584 years)")
+            })?;
             while i < chars.len() && chars[i] == ' ' {
                 i += 1;
             }
@@ -250,7 +256,9 @@ impl<'de> Deserialize<'de> for SimDuration {
         impl serde::de::Visitor<'_> for V {
             type Value = SimDuration;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a duration string such as \"250ms\", \"5s\", \"10m\", \"2h\" or \"30d\"")
+                f.write_str(
+                    "a duration string such as \"250ms\", \"5s\", \"10m\", \"2h\" or \"30d\"",
+                )
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SimDuration, E> {
                 SimDuration::parse(v).map_err(E::custom)
@@ -284,7 +292,17 @@ mod tests {
     #[test]
     fn rejects_bad_durations() {
         let huge = "170141183460469231731687303715884105728ns".repeat(2);
-        for bad in ["", "-5s", "5", "5x", "s", "1..2s", "99999999999999d", "5s-", &huge] {
+        for bad in [
+            "",
+            "-5s",
+            "5",
+            "5x",
+            "s",
+            "1..2s",
+            "99999999999999d",
+            "5s-",
+            &huge,
+        ] {
             assert!(SimDuration::parse(bad).is_err(), "{bad:?} should fail");
         }
     }

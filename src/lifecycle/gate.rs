@@ -153,7 +153,9 @@ mod tests {
     fn rate_limit_spaces_calls_after_the_burst() {
         let mut r = RateLimit::new(10.0, 3);
         let t0 = SimTime::ZERO;
-        let starts: Vec<u64> = (0..5).map(|_| r.reserve(t0).as_nanos() / 1_000_000).collect();
+        let starts: Vec<u64> = (0..5)
+            .map(|_| r.reserve(t0).as_nanos() / 1_000_000)
+            .collect();
         assert_eq!(starts, vec![0, 0, 0, 100, 200]);
         // After a quiet period the bucket refills.
         assert_eq!(r.reserve(SimTime::from_secs(10)), SimTime::from_secs(10));
@@ -176,7 +178,11 @@ mod tests {
         assert_eq!(a, vec![3], "same region's queue first");
         a.clear();
         g.release(1, &mut a);
-        assert_eq!(a, vec![5, 6], "region 1 idle: waiting region 2 starts with up to 2");
+        assert_eq!(
+            a,
+            vec![5, 6],
+            "region 1 idle: waiting region 2 starts with up to 2"
+        );
         assert_eq!(g.inflight(), 4);
         assert_eq!(g.queued(), 0);
     }

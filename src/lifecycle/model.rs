@@ -11,7 +11,9 @@
 use super::config::{OutageEffect, StaggerSpec};
 use super::gate::{CreateGate, RateLimit};
 use super::plan::Plan;
-use super::status::{Action, StatusCount, Verdict, VmStatus, check_action, is_legal_transition, mcis_status};
+use super::status::{
+    Action, StatusCount, Verdict, VmStatus, check_action, is_legal_transition, mcis_status,
+};
 use crate::engine::{
     EntityId, EntityRange, EventHandle, RngFactory, Scheduler, SimDuration, SimTime, StreamFamily,
 };
@@ -23,25 +25,48 @@ use crate::stats::percentiles;
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum LcEvent {
     /// An MCIS create request arrives.
-    McisRequest { mcis: u32 },
+    McisRequest {
+        mcis: u32,
+    },
     /// A VM is launched (after the group stagger, or for a retry): it sleeps the jitter.
-    Launch { vm: u32 },
+    Launch {
+        vm: u32,
+    },
     /// The create call is submitted to the provider gate.
-    Submit { vm: u32 },
+    Submit {
+        vm: u32,
+    },
     /// The provider API call returned.
-    CallDone { vm: u32 },
+    CallDone {
+        vm: u32,
+    },
     /// The operation (boot, suspend, ...) finished.
-    OpDone { vm: u32 },
+    OpDone {
+        vm: u32,
+    },
     /// The operation's timeout expired.
-    Timeout { vm: u32 },
+    Timeout {
+        vm: u32,
+    },
     /// A Running VM fails.
-    Crash { vm: u32 },
+    Crash {
+        vm: u32,
+    },
     /// A control action reaches one VM.
-    Control { vm: u32, action: Action },
+    Control {
+        vm: u32,
+        action: Action,
+    },
     /// A timeline action fires.
-    Timeline { idx: u32 },
-    OutageStart { idx: u32 },
-    OutageEnd { idx: u32 },
+    Timeline {
+        idx: u32,
+    },
+    OutageStart {
+        idx: u32,
+    },
+    OutageEnd {
+        idx: u32,
+    },
 }
 
 /// Whether a VM exists in CB-Tumblebug's view.
@@ -200,8 +225,19 @@ impl Lifecycle {
             mcis_table: Table::new(
                 "mcis_status.csv",
                 &[
-                    "time_s", "mcis", "status", "vms", "creating", "running", "suspending",
-                    "suspended", "resuming", "rebooting", "terminating", "terminated", "failed",
+                    "time_s",
+                    "mcis",
+                    "status",
+                    "vms",
+                    "creating",
+                    "running",
+                    "suspending",
+                    "suspended",
+                    "resuming",
+                    "rebooting",
+                    "terminating",
+                    "terminated",
+                    "failed",
                     "undefined",
                 ],
             ),
@@ -220,20 +256,38 @@ impl Lifecycle {
                 Table::new(
                     "vm_events.csv",
                     &[
-                        "time_s", "vm", "name", "mcis", "cloud", "zone", "event", "from", "to",
-                        "native_status", "spider_status", "detail",
+                        "time_s",
+                        "vm",
+                        "name",
+                        "mcis",
+                        "cloud",
+                        "zone",
+                        "event",
+                        "from",
+                        "to",
+                        "native_status",
+                        "spider_status",
+                        "detail",
                     ],
                 )
             }),
             plan: plan.clone(),
         };
         for (i, mc) in plan.mcis.iter().enumerate() {
-            sched.schedule_at(mc.at, m.ctl_ids.get(i as u32), LcEvent::McisRequest { mcis: i as u32 }.into());
+            sched.schedule_at(
+                mc.at,
+                m.ctl_ids.get(i as u32),
+                LcEvent::McisRequest { mcis: i as u32 }.into(),
+            );
         }
         let base = plan.mcis.len() as u32;
         for (i, a) in plan.actions.iter().enumerate() {
             let i = i as u32;
-            sched.schedule_at(a.at, m.ctl_ids.get(base + i), LcEvent::Timeline { idx: i }.into());
+            sched.schedule_at(
+                a.at,
+                m.ctl_ids.get(base + i),
+                LcEvent::Timeline { idx: i }.into(),
+            );
         }
         let base = base + plan.actions.len() as u32;
         for (i, o) in plan.outages.iter().enumerate() {
@@ -264,7 +318,12 @@ impl Lifecycle {
         self.vms.len()
     }
 
-    fn draw<R>(&mut self, vm: u32, p: Purpose, f: impl FnOnce(&mut crate::engine::SimRng) -> R) -> R {
+    fn draw<R>(
+        &mut self,
+        vm: u32,
+        p: Purpose,
+        f: impl FnOnce(&mut crate::engine::SimRng) -> R,
+    ) -> R {
         let k = &mut self.vms[vm as usize].draws[p as usize];
         let mut rng = self.fams[p as usize].draw(vm as u64, *k as u64);
         *k += 1;
@@ -281,8 +340,11 @@ impl Lifecycle {
             LcEvent::McisRequest { mcis } => {
                 let mc = &self.plan.mcis[mcis as usize];
                 for vm in mc.first..mc.first + mc.count {
-                    let off = self.stagger.offset(self.plan.vms[vm as usize].index_in_group as u64);
-                    let h = sched.schedule_in(off, self.vm_ids.get(vm), LcEvent::Launch { vm }.into());
+                    let off = self
+                        .stagger
+                        .offset(self.plan.vms[vm as usize].index_in_group as u64);
+                    let h =
+                        sched.schedule_in(off, self.vm_ids.get(vm), LcEvent::Launch { vm }.into());
                     self.vms[vm as usize].pending = Some(h);
                 }
             }
@@ -336,15 +398,26 @@ impl Lifecycle {
                 let mc = self.plan.mcis[a.mcis as usize].clone();
                 let mut k = 0u64;
                 for vm in mc.first..mc.first + mc.count {
-                    if a.cloud.is_some_and(|c| c != self.plan.vms[vm as usize].cloud) {
+                    if a.cloud
+                        .is_some_and(|c| c != self.plan.vms[vm as usize].cloud)
+                    {
                         continue;
                     }
                     if a.action == Action::Refine {
                         self.apply_action(sched, vm, Action::Refine);
                         continue;
                     }
-                    let delay = SimDuration(self.plan.spec.control_stagger.as_nanos().saturating_mul(k));
-                    sched.schedule_in(delay, self.vm_ids.get(vm), LcEvent::Control { vm, action: a.action }.into());
+                    let delay =
+                        SimDuration(self.plan.spec.control_stagger.as_nanos().saturating_mul(k));
+                    sched.schedule_in(
+                        delay,
+                        self.vm_ids.get(vm),
+                        LcEvent::Control {
+                            vm,
+                            action: a.action,
+                        }
+                        .into(),
+                    );
                     k += 1;
                 }
             }
@@ -395,7 +468,12 @@ impl Lifecycle {
     }
 
     /// A stalled VM's call or operation waits for the outage to end.
-    fn defer_if_stalled<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32, ev: LcEvent) -> bool {
+    fn defer_if_stalled<E: From<LcEvent>>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        vm: u32,
+        ev: LcEvent,
+    ) -> bool {
         match self.stall_end(vm) {
             Some(end) if end > sched.now() => {
                 let h = sched.schedule_at(end, self.vm_ids.get(vm), ev.into());
@@ -418,7 +496,14 @@ impl Lifecycle {
                 let pv = &self.plan.vms[vm as usize];
                 self.cloud_counts[pv.cloud as usize].add(VmStatus::Creating);
                 self.mcis_counts[pv.mcis as usize].add(VmStatus::Creating);
-                self.log(sched.now(), vm, "transition", None, Some(VmStatus::Creating), "create");
+                self.log(
+                    sched.now(),
+                    vm,
+                    "transition",
+                    None,
+                    Some(VmStatus::Creating),
+                    "create",
+                );
             }
             Presence::Present => {
                 self.set_status(sched.now(), vm, VmStatus::Creating, "retry");
@@ -470,7 +555,8 @@ impl Lifecycle {
         } else {
             // Calls to a dead region fail; so do suspend/resume/reboot of a Failed VM.
             outage
-                || (self.vms[vm as usize].acted_from == VmStatus::Failed && action != Action::Terminate)
+                || (self.vms[vm as usize].acted_from == VmStatus::Failed
+                    && action != Action::Terminate)
         };
         if failed {
             if action == Action::Create {
@@ -490,11 +576,15 @@ impl Lifecycle {
         let now = sched.now();
         let v = &mut self.vms[vm as usize];
         v.pending = None;
-        let Some(action) = v.target.take() else { return };
+        let Some(action) = v.target.take() else {
+            return;
+        };
         if let Some(t) = v.timeout.take() {
             sched.cancel(t);
         }
-        let to = action.target_status().expect("control actions have a target");
+        let to = action
+            .target_status()
+            .expect("control actions have a target");
         if action == Action::Create {
             self.release_slot(sched, vm);
             let v = &mut self.vms[vm as usize];
@@ -545,7 +635,10 @@ impl Lifecycle {
     fn fail<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32, cause: &str) {
         let now = sched.now();
         let v = &mut self.vms[vm as usize];
-        for h in [v.pending.take(), v.timeout.take(), v.crash.take()].into_iter().flatten() {
+        for h in [v.pending.take(), v.timeout.take(), v.crash.take()]
+            .into_iter()
+            .flatten()
+        {
             sched.cancel(h);
         }
         let was_create = v.target.take() == Some(Action::Create);
@@ -568,7 +661,12 @@ impl Lifecycle {
     }
 
     /// Applies a control action to one VM, if the rules allow it.
-    fn apply_action<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32, action: Action) {
+    fn apply_action<E: From<LcEvent>>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        vm: u32,
+        action: Action,
+    ) {
         let now = sched.now();
         let v = &self.vms[vm as usize];
         if v.presence != Presence::Present {
@@ -579,11 +677,21 @@ impl Lifecycle {
             Verdict::Reject(why) => {
                 self.stats.illegal_actions += 1;
                 let st = v.status;
-                self.log(now, vm, "rejected", Some(st), None, &format!("{}: {why}", action.name()));
+                self.log(
+                    now,
+                    vm,
+                    "rejected",
+                    Some(st),
+                    None,
+                    &format!("{}: {why}", action.name()),
+                );
             }
             Verdict::Apply if action == Action::Refine => {
                 let v = &mut self.vms[vm as usize];
-                for h in [v.pending.take(), v.timeout.take(), v.crash.take()].into_iter().flatten() {
+                for h in [v.pending.take(), v.timeout.take(), v.crash.take()]
+                    .into_iter()
+                    .flatten()
+                {
                     sched.cancel(h);
                 }
                 let st = v.status;
@@ -619,8 +727,10 @@ impl Lifecycle {
                 self.interval_calls[p] += 1;
                 let e = self.vm_ids.get(vm);
                 let v = &mut self.vms[vm as usize];
-                v.pending = Some(sched.schedule_at(start + delay, e, LcEvent::CallDone { vm }.into()));
-                v.timeout = Some(sched.schedule_at(start + timeout, e, LcEvent::Timeout { vm }.into()));
+                v.pending =
+                    Some(sched.schedule_at(start + delay, e, LcEvent::CallDone { vm }.into()));
+                v.timeout =
+                    Some(sched.schedule_at(start + timeout, e, LcEvent::Timeout { vm }.into()));
             }
         }
     }
@@ -629,7 +739,10 @@ impl Lifecycle {
     fn set_status(&mut self, now: SimTime, vm: u32, to: VmStatus, detail: &str) {
         let v = &mut self.vms[vm as usize];
         let from = v.status;
-        debug_assert!(is_legal_transition(from, to), "illegal transition {from} -> {to} ({detail})");
+        debug_assert!(
+            is_legal_transition(from, to),
+            "illegal transition {from} -> {to} ({detail})"
+        );
         v.status = to;
         debug_assert!(
             from != VmStatus::Running || v.crash.is_none(),
@@ -642,19 +755,40 @@ impl Lifecycle {
         self.mcis_counts[pv.mcis as usize].add(to);
         self.stats.transitions += 1;
         if to == VmStatus::Running {
-            self.notices.push(Notice::Running { vm, cloud: pv.cloud });
+            self.notices.push(Notice::Running {
+                vm,
+                cloud: pv.cloud,
+            });
         } else if from == VmStatus::Running {
-            self.notices.push(Notice::Stopped { vm, cloud: pv.cloud });
+            self.notices.push(Notice::Stopped {
+                vm,
+                cloud: pv.cloud,
+            });
         }
         self.log(now, vm, "transition", Some(from), Some(to), detail);
     }
 
-    fn log(&mut self, now: SimTime, vm: u32, event: &str, from: Option<VmStatus>, to: Option<VmStatus>, detail: &str) {
-        let Some(t) = self.events_log.as_mut() else { return };
+    fn log(
+        &mut self,
+        now: SimTime,
+        vm: u32,
+        event: &str,
+        from: Option<VmStatus>,
+        to: Option<VmStatus>,
+        detail: &str,
+    ) {
+        let Some(t) = self.events_log.as_mut() else {
+            return;
+        };
         let pv = &self.plan.vms[vm as usize];
         let cloud = &self.plan.clouds[pv.cloud as usize];
         let prof = &self.plan.profiles[self.plan.cloud_profile[pv.cloud as usize] as usize];
-        let zone = cloud.region.zones.get(pv.zone as usize).cloned().unwrap_or_default();
+        let zone = cloud
+            .region
+            .zones
+            .get(pv.zone as usize)
+            .cloned()
+            .unwrap_or_default();
         t.push(vec![
             fmt_secs(now),
             vm.to_string(),
@@ -665,8 +799,10 @@ impl Lifecycle {
             event.to_string(),
             from.map(|s| s.name().to_string()).unwrap_or_default(),
             to.map(|s| s.name().to_string()).unwrap_or_default(),
-            to.map(|s| prof.native[s.index()].clone()).unwrap_or_default(),
-            to.map(|s| prof.spider[s.index()].clone()).unwrap_or_default(),
+            to.map(|s| prof.native[s.index()].clone())
+                .unwrap_or_default(),
+            to.map(|s| prof.spider[s.index()].clone())
+                .unwrap_or_default(),
             detail.to_string(),
         ]);
     }
@@ -748,7 +884,15 @@ impl Lifecycle {
     pub fn into_tables(self) -> Vec<Table> {
         let mut outages = Table::new(
             "outages.csv",
-            &["start_s", "end_s", "scope", "target", "effect", "random", "vms_failed"],
+            &[
+                "start_s",
+                "end_s",
+                "scope",
+                "target",
+                "effect",
+                "random",
+                "vms_failed",
+            ],
         );
         for (o, n) in self.plan.outages.iter().zip(&self.outage_vms) {
             outages.push(vec![

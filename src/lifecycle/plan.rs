@@ -113,7 +113,10 @@ impl Plan {
             return Err(err("lifecycle.retry.attempts", "must be at least 1"));
         }
         if !(spec.retry.backoff_factor.is_finite() && spec.retry.backoff_factor >= 1.0) {
-            return Err(err("lifecycle.retry.backoff_factor", "must be a number >= 1"));
+            return Err(err(
+                "lifecycle.retry.backoff_factor",
+                "must be a number >= 1",
+            ));
         }
 
         // Profiles of the providers present.
@@ -147,7 +150,12 @@ impl Plan {
                 .iter()
                 .find(|c| c.name() == name)
                 .map(|c| c.id)
-                .ok_or_else(|| err(key, format!("`{name}` is not one of the scenario's clouds (see [topology])")))
+                .ok_or_else(|| {
+                    err(
+                        key,
+                        format!("`{name}` is not one of the scenario's clouds (see [topology])"),
+                    )
+                })
         };
 
         // MCIS requests; by default one MCIS over every cloud.
@@ -168,7 +176,10 @@ impl Plan {
         for (mi, m) in requests.iter().enumerate() {
             let key = format!("mcis[{mi}]");
             if m.name.is_empty() || mcis.iter().any(|x: &McisPlan| x.name == m.name) {
-                return Err(err(format!("{key}.name"), format!("MCIS name \"{}\" is empty or used twice", m.name)));
+                return Err(err(
+                    format!("{key}.name"),
+                    format!("MCIS name \"{}\" is empty or used twice", m.name),
+                ));
             }
             let mut groups: Vec<(u32, u32)> = Vec::new();
             if m.groups.is_empty() {
@@ -214,10 +225,13 @@ impl Plan {
         let mut outages = Vec::new();
         for (i, o) in spec.outages.iter().enumerate() {
             let key = format!("lifecycle.outages[{i}].target");
-            let (provider, cloud, zone) = resolve_target(o.scope, &o.target, clouds)
-                .map_err(|m| err(key.clone(), m))?;
+            let (provider, cloud, zone) =
+                resolve_target(o.scope, &o.target, clouds).map_err(|m| err(key.clone(), m))?;
             if o.duration.is_zero() {
-                return Err(err(format!("lifecycle.outages[{i}].duration"), "must be longer than 0s"));
+                return Err(err(
+                    format!("lifecycle.outages[{i}].duration"),
+                    "must be longer than 0s",
+                ));
             }
             outages.push(Outage {
                 scope: o.scope,
@@ -233,17 +247,20 @@ impl Plan {
         }
         if let Some(r) = &spec.random_outages {
             if !(r.rate_per_day.is_finite() && r.rate_per_day >= 0.0) {
-                return Err(err("lifecycle.random_outages.rate_per_day", "must be a number >= 0"));
+                return Err(err(
+                    "lifecycle.random_outages.rate_per_day",
+                    "must be a number >= 0",
+                ));
             }
             let horizon = s.simulation.duration.as_secs_f64();
             let mut rng = RngFactory::new(s.simulation.seed).stream("lifecycle.random_outages", 0);
             let mean_gap = 86_400.0 / r.rate_per_day;
             let mut t = 0.0;
-            while r.rate_per_day > 0.0 {
+            while r.rate_per_day > 0.0 && t < horizon {
                 let u: f64 = rng.random();
                 t += -(1.0 - u).ln() * mean_gap;
                 if t >= horizon {
-                    break;
+                    continue;
                 }
                 let c = &clouds[rng.random_range(0..clouds.len())];
                 let nz = c.region.zones.len();
@@ -252,7 +269,10 @@ impl Plan {
                     OutageScope::Region => (c.name(), None),
                     OutageScope::Zone if nz > 0 => {
                         let z = rng.random_range(0..nz);
-                        (format!("{}:{}", c.name(), c.region.zones[z]), Some(z as u16))
+                        (
+                            format!("{}:{}", c.name(), c.region.zones[z]),
+                            Some(z as u16),
+                        )
                     }
                     OutageScope::Zone => (c.name(), None),
                 };
@@ -262,7 +282,10 @@ impl Plan {
                     r.scope
                 };
                 let start = SimTime::ZERO + crate::engine::SimDuration::from_secs_f64(t);
-                let dur = r.duration.sample(&mut rng).max(crate::engine::SimDuration::from_secs(1));
+                let dur = r
+                    .duration
+                    .sample(&mut rng)
+                    .max(crate::engine::SimDuration::from_secs(1));
                 outages.push(Outage {
                     scope,
                     target,
@@ -286,19 +309,19 @@ impl Plan {
                     "create is not a timeline action: add an [[mcis]] with `at = ...`",
                 ));
             }
-            let m = mcis
-                .iter()
-                .position(|m| m.name == a.mcis)
-                .ok_or_else(|| {
-                    err(
-                        format!("{key}.mcis"),
-                        format!(
-                            "no MCIS named \"{}\" (MCIS: {})",
-                            a.mcis,
-                            mcis.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
-                        ),
-                    )
-                })?;
+            let m = mcis.iter().position(|m| m.name == a.mcis).ok_or_else(|| {
+                err(
+                    format!("{key}.mcis"),
+                    format!(
+                        "no MCIS named \"{}\" (MCIS: {})",
+                        a.mcis,
+                        mcis.iter()
+                            .map(|m| m.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?;
             let cloud = match &a.cloud {
                 Some(c) => Some(find_cloud(format!("{key}.cloud"), c)?),
                 None => None,
@@ -360,7 +383,11 @@ fn resolve_target(
             let zi = c.region.zones.iter().position(|x| x == z).ok_or_else(|| {
                 format!(
                     "`{z}` is not a zone of {name} (zones: {})",
-                    if c.region.zones.is_empty() { "none".to_string() } else { c.region.zones.join(", ") }
+                    if c.region.zones.is_empty() {
+                        "none".to_string()
+                    } else {
+                        c.region.zones.join(", ")
+                    }
                 )
             })?;
             Ok((p.to_string(), Some(c.id), Some(zi as u16)))

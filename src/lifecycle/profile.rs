@@ -181,9 +181,11 @@ impl ProviderTable {
             providers: f.providers,
         };
         // The defaults must be complete, and every provider's status tables well formed.
-        t.resolve("(defaults)", &[]).map_err(|e| format!("[defaults]: {e}"))?;
+        t.resolve("(defaults)", &[])
+            .map_err(|e| format!("[defaults]: {e}"))?;
         for name in t.providers.keys() {
-            t.resolve(name, &[]).map_err(|e| format!("[providers.{name}]: {e}"))?;
+            t.resolve(name, &[])
+                .map_err(|e| format!("[providers.{name}]: {e}"))?;
         }
         Ok(t)
     }
@@ -250,13 +252,22 @@ impl ProviderTable {
             suspend_time: spec.suspend_time.ok_or_else(|| missing("suspend_time"))?,
             resume_time: spec.resume_time.ok_or_else(|| missing("resume_time"))?,
             reboot_time: spec.reboot_time.ok_or_else(|| missing("reboot_time"))?,
-            terminate_time: spec.terminate_time.ok_or_else(|| missing("terminate_time"))?,
-            create_timeout: spec.create_timeout.ok_or_else(|| missing("create_timeout"))?,
-            control_timeout: spec.control_timeout.ok_or_else(|| missing("control_timeout"))?,
+            terminate_time: spec
+                .terminate_time
+                .ok_or_else(|| missing("terminate_time"))?,
+            create_timeout: spec
+                .create_timeout
+                .ok_or_else(|| missing("create_timeout"))?,
+            control_timeout: spec
+                .control_timeout
+                .ok_or_else(|| missing("control_timeout"))?,
             terminate_timeout: spec
                 .terminate_timeout
                 .ok_or_else(|| missing("terminate_timeout"))?,
-            max_concurrent_regions: positive(spec.max_concurrent_regions, "max_concurrent_regions")?,
+            max_concurrent_regions: positive(
+                spec.max_concurrent_regions,
+                "max_concurrent_regions",
+            )?,
             max_vms_per_region: positive(spec.max_vms_per_region, "max_vms_per_region")?,
             api_rate: rate,
             api_burst: positive(spec.api_burst, "api_burst")?,

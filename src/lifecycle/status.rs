@@ -81,7 +81,9 @@ impl fmt::Display for VmStatus {
 }
 
 /// An action a user (or the auto-control loop) asks CB-Tumblebug to perform.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Create,
@@ -260,7 +262,11 @@ pub fn mcis_status(c: &StatusCount) -> String {
     }
     let failed = c.get(Failed);
     if failed > 0 {
-        let head = if failed == num_vm { "Failed" } else { "Partial-Failed" };
+        let head = if failed == num_vm {
+            "Failed"
+        } else {
+            "Partial-Failed"
+        };
         return format!("{head}-{failed}({num_normal}/{num_vm})");
     }
     let partial = if max < num_vm { "Partial-" } else { "" };
@@ -303,11 +309,26 @@ mod tests {
     #[test]
     fn allowed_actions_follow_tumblebug_head() {
         assert_eq!(check_action(Running, None, Action::Suspend), Verdict::Apply);
-        assert!(matches!(check_action(Creating, None, Action::Terminate), Verdict::Reject(_)));
-        assert_eq!(check_action(Suspended, None, Action::Resume), Verdict::Apply);
-        assert!(matches!(check_action(Suspended, None, Action::Reboot), Verdict::Reject(_)));
-        assert_eq!(check_action(Terminated, None, Action::Terminate), Verdict::NoOp);
-        assert!(matches!(check_action(Terminated, None, Action::Resume), Verdict::Reject(_)));
+        assert!(matches!(
+            check_action(Creating, None, Action::Terminate),
+            Verdict::Reject(_)
+        ));
+        assert_eq!(
+            check_action(Suspended, None, Action::Resume),
+            Verdict::Apply
+        );
+        assert!(matches!(
+            check_action(Suspended, None, Action::Reboot),
+            Verdict::Reject(_)
+        ));
+        assert_eq!(
+            check_action(Terminated, None, Action::Terminate),
+            Verdict::NoOp
+        );
+        assert!(matches!(
+            check_action(Terminated, None, Action::Resume),
+            Verdict::Reject(_)
+        ));
         assert_eq!(
             check_action(Suspending, Some(Action::Suspend), Action::Suspend),
             Verdict::NoOp
@@ -316,9 +337,15 @@ mod tests {
             check_action(Suspending, Some(Action::Suspend), Action::Terminate),
             Verdict::Reject(_)
         ));
-        assert!(matches!(check_action(Running, None, Action::Resume), Verdict::Reject(_)));
+        assert!(matches!(
+            check_action(Running, None, Action::Resume),
+            Verdict::Reject(_)
+        ));
         assert_eq!(check_action(Running, None, Action::Reboot), Verdict::Apply);
-        assert_eq!(check_action(Failed, None, Action::Terminate), Verdict::Apply);
+        assert_eq!(
+            check_action(Failed, None, Action::Terminate),
+            Verdict::Apply
+        );
         assert_eq!(check_action(Failed, None, Action::Refine), Verdict::Apply);
         assert_eq!(check_action(Running, None, Action::Refine), Verdict::NoOp);
     }
@@ -326,7 +353,12 @@ mod tests {
     #[test]
     fn every_applied_action_starts_a_legal_transition() {
         for s in VmStatus::ALL {
-            for a in [Action::Suspend, Action::Resume, Action::Reboot, Action::Terminate] {
+            for a in [
+                Action::Suspend,
+                Action::Resume,
+                Action::Reboot,
+                Action::Terminate,
+            ] {
                 if check_action(s, None, a) == Verdict::Apply {
                     let to = a.transitional_status().unwrap();
                     assert!(is_legal_transition(s, to), "{s} --{a:?}--> {to}");

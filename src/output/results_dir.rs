@@ -42,7 +42,7 @@ impl ResultsDir {
             // --force replaces earlier results only, never an unrelated file or folder.
             let is_results = target.is_dir()
                 && (target.join("manifest.json").is_file()
-                    || fs::read_dir(target).map_or(false, |mut d| d.next().is_none()));
+                    || fs::read_dir(target).is_ok_and(|mut d| d.next().is_none()));
             if !is_results {
                 return Err(ResultsError::NotResults(target.display().to_string()));
             }
@@ -151,11 +151,17 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let file = root.path().join("notes.txt");
         fs::write(&file, b"keep").unwrap();
-        assert!(matches!(ResultsDir::create(&file, true), Err(ResultsError::NotResults(_))));
+        assert!(matches!(
+            ResultsDir::create(&file, true),
+            Err(ResultsError::NotResults(_))
+        ));
         let dir = root.path().join("home");
         fs::create_dir(&dir).unwrap();
         fs::write(dir.join("thesis.tex"), b"keep").unwrap();
-        assert!(matches!(ResultsDir::create(&dir, true), Err(ResultsError::NotResults(_))));
+        assert!(matches!(
+            ResultsDir::create(&dir, true),
+            Err(ResultsError::NotResults(_))
+        ));
         assert_eq!(fs::read(dir.join("thesis.tex")).unwrap(), b"keep");
     }
 }

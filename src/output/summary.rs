@@ -69,6 +69,9 @@ mod tests {
         let mut s = Summary::new();
         s.int("events_processed", 12u64).float("sim_time_s", 3600.0);
         s.float("p50", f64::NAN);
-        assert_eq!(s.to_csv(), "metric,value\nevents_processed,12\nsim_time_s,3600\np50,\n");
+        assert_eq!(
+            s.to_csv(),
+            "metric,value\nevents_processed,12\nsim_time_s,3600\np50,\n"
+        );
     }
 }

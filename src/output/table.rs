@@ -49,7 +49,11 @@ impl Table {
 
 /// A float cell: shortest round-trip form, empty for NaN.
 pub fn fmt_f64(v: f64) -> String {
-    if v.is_nan() { String::new() } else { format!("{v}") }
+    if v.is_nan() {
+        String::new()
+    } else {
+        format!("{v}")
+    }
 }
 
 /// Seconds of a simulated instant, for time columns (exact for whole milliseconds).

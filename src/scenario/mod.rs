@@ -207,7 +207,9 @@ impl Locator<'_> {
                 message,
             };
         }
-        let offset = span.map(|s| s.start).or_else(|| key_offset(self.text, &path));
+        let offset = span
+            .map(|s| s.start)
+            .or_else(|| key_offset(self.text, &path));
         let (line, column) = match offset {
             Some(off) => {
                 let (l, c) = error::line_col(self.text, off);
@@ -292,7 +294,10 @@ mix = { aws = 2 }
         assert_eq!(l.clouds.len(), 2);
         assert_eq!(l.total_vms(), 4);
         let l2 = from_str(&l.resolved_toml(), "r.toml", "x", None, &[]).unwrap();
-        assert_eq!(l2.scenario, l.scenario, "resolved TOML reloads to the same scenario");
+        assert_eq!(
+            l2.scenario, l.scenario,
+            "resolved TOML reloads to the same scenario"
+        );
     }
 
     #[test]
@@ -300,8 +305,14 @@ mix = { aws = 2 }
         let e = load_str(&GOOD.replace("seed = 3", "sedd = 3"), &[]).unwrap_err();
         let msg = e.to_string();
         assert_eq!(e.key, "simulation.sedd");
-        assert!(msg.starts_with("s.toml:4:1: key `simulation.sedd`"), "{msg}");
-        assert!(msg.contains("`seed`") && msg.contains("`duration`"), "{msg}");
+        assert!(
+            msg.starts_with("s.toml:4:1: key `simulation.sedd`"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("`seed`") && msg.contains("`duration`"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -319,7 +330,10 @@ mix = { aws = 2 }
     #[test]
     fn semantic_errors_find_their_line() {
         let e = load_str(
-            &GOOD.replace("duration = \"10m\"", "duration = \"10m\"\nsample_interval = \"1h\""),
+            &GOOD.replace(
+                "duration = \"10m\"",
+                "duration = \"10m\"\nsample_interval = \"1h\"",
+            ),
             &[],
         )
         .unwrap_err();

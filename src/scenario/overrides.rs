@@ -89,8 +89,14 @@ mod tests {
     #[test]
     fn apply_creates_and_replaces() {
         let mut doc: DocumentMut = "[simulation]\nseed = 1\n".parse().unwrap();
-        Override::parse("simulation.seed=9").unwrap().apply(&mut doc).unwrap();
-        Override::parse("topology.mix.aws=3").unwrap().apply(&mut doc).unwrap();
+        Override::parse("simulation.seed=9")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap();
+        Override::parse("topology.mix.aws=3")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap();
         let text = doc.to_string();
         assert!(text.contains("seed = 9"), "{text}");
         assert!(text.contains("aws = 3"), "{text}");

@@ -48,11 +48,15 @@ impl Catalogue {
         let headers = rdr.headers().map_err(|e| e.to_string())?.clone();
         let col = |name: &str| headers.iter().position(|h| h == name);
         let need = |name: &str| {
-            col(name).ok_or_else(|| {
-                format!("missing column `{name}` (need provider, region, lat, lon)")
-            })
+            col(name)
+                .ok_or_else(|| format!("missing column `{name}` (need provider, region, lat, lon)"))
         };
-        let (cp, cr, clat, clon) = (need("provider")?, need("region")?, need("lat")?, need("lon")?);
+        let (cp, cr, clat, clon) = (
+            need("provider")?,
+            need("region")?,
+            need("lat")?,
+            need("lon")?,
+        );
         let (ccity, ccountry, czones) = (col("city"), col("country"), col("zones"));
         let mut regions = Vec::new();
         for (i, rec) in rdr.records().enumerate() {
@@ -67,7 +71,9 @@ impl Catalogue {
             };
             let (lat, lon) = (num(clat, "lat")?, num(clon, "lon")?);
             if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-                return Err(format!("line {line}: coordinates ({lat}, {lon}) out of range"));
+                return Err(format!(
+                    "line {line}: coordinates ({lat}, {lon}) out of range"
+                ));
             }
             let provider = get(cp).to_ascii_lowercase();
             let region = get(cr);
@@ -192,7 +198,10 @@ mod tests {
     fn suggestions_and_distance() {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         let c = Catalogue::builtin();
-        assert!(c.suggest("aws", "us-east-9").contains(&"us-east-1".to_string()));
+        assert!(
+            c.suggest("aws", "us-east-9")
+                .contains(&"us-east-1".to_string())
+        );
         // Seoul to Tokyo is about 1,160 km.
         let d = great_circle_km(37.5665, 126.978, 35.6762, 139.6503);
         assert!((d - 1160.0).abs() < 20.0, "{d}");

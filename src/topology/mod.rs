@@ -259,7 +259,9 @@ mod tests {
     #[test]
     fn errors_name_the_key() {
         let c = Catalogue::builtin();
-        let e = spec("clouds = [\"aws:us-east-9\"]").resolve(&c).unwrap_err();
+        let e = spec("clouds = [\"aws:us-east-9\"]")
+            .resolve(&c)
+            .unwrap_err();
         assert_eq!(e.key, "topology.clouds[0]");
         assert!(e.message.contains("did you mean"), "{}", e.message);
         let e = spec("mix = { awz = 1 }").resolve(&c).unwrap_err();

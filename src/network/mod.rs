@@ -1,0 +1,2 @@
+//! Network models (placeholder, being written).
+pub mod latency;
