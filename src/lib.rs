@@ -2,6 +2,7 @@
 pub mod bench;
 pub mod engine;
 pub mod lifecycle;
+pub mod monitoring;
 pub mod network;
 pub mod output;
 pub mod run;

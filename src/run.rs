@@ -42,7 +42,7 @@ pub fn simulate_with(loaded: &Loaded, control: &mut RunControl<'_>, fel: FelKind
         .float("sim_time_s", outcome.end.as_secs_f64())
         .int("clouds", loaded.clouds.len() as u64)
         .int("vms_configured", loaded.total_vms());
-    world.summarize(&mut summary);
+    world.summarize(&mut summary, outcome.end);
     summary.int("max_pending_events", sched.stats().max_pending as u64);
 
     let mut tables = vec![clouds_table(&loaded.clouds)];

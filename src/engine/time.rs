@@ -44,6 +44,9 @@ impl SimDuration {
     pub const fn from_nanos(n: u64) -> Self {
         SimDuration(n)
     }
+    pub const fn from_micros(us: u64) -> Self {
+        SimDuration(us * 1_000)
+    }
     pub const fn from_millis(ms: u64) -> Self {
         SimDuration(ms * 1_000_000)
     }

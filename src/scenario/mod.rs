@@ -12,7 +12,7 @@ pub mod schema;
 
 pub use error::{Origin, ScenarioError};
 pub use overrides::Override;
-pub use schema::{MonitoringSpec, OutputSpec, Scenario, SimulationSpec};
+pub use schema::{OutputSpec, Scenario, SimulationSpec};
 
 use crate::engine::dist::with_base_dir;
 use crate::topology::{Catalogue, Cloud};
@@ -24,6 +24,8 @@ use std::path::Path;
 pub struct Loaded {
     pub scenario: Scenario,
     pub clouds: Vec<Cloud>,
+    /// Where CB-Dragonfly runs (`monitoring.site`).
+    pub monitoring_site: crate::topology::Region,
     /// The VM lifecycle plan (MCIS, VMs, outages, actions, provider profiles).
     pub lifecycle: crate::lifecycle::Plan,
     /// The file as given (or "<inline>").
@@ -132,8 +134,40 @@ pub fn from_str(
             ),
         ));
     }
-    if scenario.monitoring.interval.is_zero() {
-        return Err(locate.at_key("monitoring.interval", "must be longer than 0s".into()));
+    let mon = &scenario.monitoring;
+    for (key, d) in [
+        ("monitoring.interval", mon.interval),
+        ("monitoring.collectors.interval", mon.collectors.interval),
+        ("monitoring.pull_interval", mon.pull_interval),
+    ] {
+        if d.is_zero() {
+            return Err(locate.at_key(key, "must be longer than 0s".into()));
+        }
+    }
+    for (key, v) in [
+        (
+            "monitoring.collectors.max_host_count",
+            mon.collectors.max_host_count,
+        ),
+        ("monitoring.collectors.count", mon.collectors.count),
+        (
+            "monitoring.collectors.server_cores",
+            mon.collectors.server_cores,
+        ),
+        ("monitoring.storage.batch_points", mon.storage.batch_points),
+    ] {
+        if v == 0 {
+            return Err(locate.at_key(key, "must be at least 1".into()));
+        }
+    }
+    if !(mon.storage.write_capacity.is_finite() && mon.storage.write_capacity > 0.0) {
+        return Err(locate.at_key(
+            "monitoring.storage.write_capacity",
+            format!(
+                "must be a number > 0 (points per second), found {}",
+                mon.storage.write_capacity
+            ),
+        ));
     }
 
     let catalogue = match &scenario.topology.catalogue {
@@ -155,12 +189,23 @@ pub fn from_str(
         .topology
         .resolve(&catalogue)
         .map_err(|e| locate.at_key(&e.key, e.message))?;
+    let site = {
+        let s = &scenario.monitoring.site;
+        let (p, r) = s.split_once(':').unwrap_or((s, ""));
+        catalogue.find(p, r).cloned().ok_or_else(|| {
+            locate.at_key(
+                "monitoring.site",
+                format!("`{s}` is not a region of the catalogue (expected provider:region)"),
+            )
+        })?
+    };
     let lifecycle = crate::lifecycle::Plan::build(&scenario, &clouds)
         .map_err(|e| locate.at_key(&e.key, e.message))?;
 
     Ok(Loaded {
         scenario,
         clouds,
+        monitoring_site: site,
         lifecycle,
         source: origin.to_string(),
         source_sha256: sha256_hex(text.as_bytes()),

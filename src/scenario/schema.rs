@@ -6,6 +6,7 @@
 use crate::engine::SimDuration;
 use crate::lifecycle::LifecycleSpec;
 use crate::lifecycle::config::{ActionSpec, McisSpec};
+use crate::monitoring::MonitoringSpec;
 use crate::topology::TopologySpec;
 use serde::{Deserialize, Serialize};
 
@@ -76,27 +77,6 @@ impl Default for SimulationSpec {
             seed: default_seed(),
             duration: default_duration(),
             sample_interval: default_sample_interval(),
-        }
-    }
-}
-
-/// `[monitoring]`: CB-Dragonfly agents and pipeline (used by the monitoring model).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MonitoringSpec {
-    /// Agent report period (Dragonfly's default 2 s; the Cloud-Twin PoC used 5 s).
-    #[serde(default = "default_monitoring_interval")]
-    pub interval: SimDuration,
-}
-
-fn default_monitoring_interval() -> SimDuration {
-    SimDuration::from_secs(2)
-}
-
-impl Default for MonitoringSpec {
-    fn default() -> Self {
-        MonitoringSpec {
-            interval: default_monitoring_interval(),
         }
     }
 }

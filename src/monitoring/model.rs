@@ -1,0 +1,900 @@
+//! The monitoring pipeline: agents -> network -> collectors -> aggregation rounds -> storage.
+//!
+//! - Agents start `agent_start_delay` after their VM is Running and stop with it. In push mode
+//!   each sends a report every `interval` from a seeded phase (or with exponential gaps); the
+//!   report travels to the monitoring site with the cloud's one-way delay and may be lost. The
+//!   agent's timer fires when the report *arrives*, so a report costs one agent event.
+//!   In pull mode the server polls every agent each `pull_interval`.
+//! - Collectors: each agent's topic is assigned to a collector (agentCount: the first collector
+//!   with fewer than `max_host_count` topics, a new one if none, scale-in of the highest index
+//!   every round; csp: one per provider; fixed). A collector is a FIFO single server with a
+//!   finite buffer; when more collectors are busy than the server has cores, service stretches
+//!   by busy / cores (processor sharing, approximated at service start).
+//! - Every collector `interval` each collector aggregates what it processed into one point per
+//!   (agent, measurement) and sends the round to storage in batches; agents silent for
+//!   `dead_after_rounds` rounds are declared dead (their topic is deleted).
+//! - Storage is a FIFO writer of `write_capacity` points/s with a per-batch overhead and a
+//!   queue limit; a report is stored when the last batch of its round is written.
+//!
+//! Every report is accounted for: sent = stored + dropped + in flight, exactly.
+
+use super::config::{Arrivals, Mode, MonitoringSpec, Policy, QueueDiscipline};
+use crate::engine::{
+    EntityId, EntityRange, EventHandle, RngFactory, Scheduler, SimDuration, SimRng, SimTime,
+    StreamFamily,
+};
+use crate::output::table::{fmt_f64, fmt_secs};
+use crate::output::{Summary, Table};
+use hdrhistogram::Histogram;
+use rand::RngExt;
+use rand_distr::{Distribution, StandardNormal};
+use std::collections::VecDeque;
+
+/// Monitoring events.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum MonEvent {
+    /// The agent is installed and starts reporting.
+    AgentStart { agent: u32 },
+    /// The agent's report in flight arrives at the monitoring site.
+    Report { agent: u32 },
+    /// A collector finished one message.
+    ServiceDone { collector: u32 },
+    /// Aggregation round, dead-agent detection and collector rebalancing.
+    Round,
+    /// Storage finished writing a batch.
+    StorageDone,
+    /// Pull mode: the server polls every agent.
+    Poll,
+}
+
+/// Where a cloud's reports travel: one-way delay to the monitoring site.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct PathDelay {
+    /// Median one-way delay in seconds.
+    pub median_s: f64,
+    /// Log-normal sigma of per-report jitter.
+    pub sigma: f64,
+}
+
+#[derive(Clone, Debug)]
+struct Agent {
+    cloud: u32,
+    provider: u32,
+    vm_running: bool,
+    installed: bool,
+    start: Option<EventHandle>,
+    /// The next report's event (fires at its arrival).
+    timer: Option<EventHandle>,
+    /// Send time of the report `timer` delivers.
+    sent_at: SimTime,
+    /// Stop after the report in flight (the VM stopped after it was sent).
+    stopping: bool,
+    collector: Option<u32>,
+    silent_rounds: u32,
+    /// Last round in which a report of this agent arrived (dead-agent detection).
+    last_round_seen: u64,
+    /// Last round in which this agent's points were counted for aggregation.
+    last_round_points: u64,
+    draws: u32,
+}
+
+#[derive(Copy, Clone, Debug)]
+struct Msg {
+    agent: u32,
+    sent_at: SimTime,
+    arrived: SimTime,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Collector {
+    queue: VecDeque<Msg>,
+    in_service: Option<Msg>,
+    topics: u32,
+    draws: u64,
+    /// Send times of the reports processed in the current round.
+    round_reports: Vec<SimTime>,
+    round_points: u64,
+    busy_ns: u64,
+}
+
+#[derive(Clone, Debug)]
+struct StorageJob {
+    points: u64,
+    reports: Vec<SimTime>,
+}
+
+/// Report accounting.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MonitoringCounts {
+    pub sent: u64,
+    pub stored: u64,
+    pub dropped_network: u64,
+    pub dropped_collector: u64,
+    pub dropped_storage: u64,
+    pub agents_declared_dead: u64,
+    pub pull_failures: u64,
+    pub points_written: u64,
+    pub on_demand_calls: u64,
+    pub on_demand_failures: u64,
+}
+
+impl MonitoringCounts {
+    pub fn dropped(&self) -> u64 {
+        self.dropped_network + self.dropped_collector + self.dropped_storage
+    }
+}
+
+/// The monitoring model's state.
+pub struct Monitoring {
+    spec: MonitoringSpec,
+    agents: Vec<Agent>,
+    agent_ids: EntityRange,
+    collector_ids: EntityRange,
+    server: EntityId,
+    paths: Vec<PathDelay>,
+    n_providers: u32,
+    fam_phase: StreamFamily,
+    fam_delay: StreamFamily,
+    fam_service: StreamFamily,
+    collectors: Vec<Collector>,
+    /// Collectors in service (index < active); higher ones are retired.
+    active: u32,
+    busy: u32,
+    shared: VecDeque<Msg>,
+    round: u64,
+    registered: u32,
+    storage_queue: VecDeque<StorageJob>,
+    storage_busy: bool,
+    storage_queued_points: u64,
+    storage_busy_ns: u64,
+    on_demand_free_at: SimTime,
+    on_demand_rng: SimRng,
+    pub counts: MonitoringCounts,
+    delays_us: Histogram<u64>,
+    interval_delays_us: Histogram<u64>,
+    // Waiting-time batch means (for confidence intervals).
+    batch_len_ns: u64,
+    wait_sum: Vec<f64>,
+    wait_n: Vec<u64>,
+    collector_max: u32,
+    // Per-interval counters for monitoring.csv.
+    last_sample: SimTime,
+    iv_arrivals: u64,
+    iv_dropped: u64,
+    iv_points: u64,
+    iv_busy_ns: u64,
+    iv_storage_busy_ns: u64,
+    util_sum: f64,
+    storage_util_sum: f64,
+    util_samples: u64,
+    series: Table,
+}
+
+const BATCHES: usize = 33;
+
+impl Monitoring {
+    /// `agents` = one per VM: (cloud, provider index); `paths` = one-way delay per cloud.
+    pub fn new<E: From<MonEvent>>(
+        spec: &MonitoringSpec,
+        agents: &[(u32, u32)],
+        n_providers: u32,
+        paths: Vec<PathDelay>,
+        horizon: SimTime,
+        rngs: &RngFactory,
+        sched: &mut Scheduler<E>,
+    ) -> Self {
+        let n = agents.len() as u32;
+        let agent_ids = sched.alloc_entities(n);
+        let max_collectors = match spec.collectors.policy {
+            Policy::AgentCount => n.div_ceil(spec.collectors.max_host_count.max(1)).max(1),
+            Policy::Csp => n_providers.max(1),
+            Policy::Fixed => spec.collectors.count.max(1),
+        };
+        let collector_ids = sched.alloc_entities(max_collectors);
+        let server = sched.alloc_entities(1).get(0);
+        let initial = match spec.collectors.policy {
+            Policy::AgentCount => 1,
+            Policy::Csp => n_providers.max(1),
+            Policy::Fixed => spec.collectors.count.max(1),
+        };
+        let hist = || {
+            Histogram::<u64>::new_with_bounds(1, 30 * 86_400 * 1_000_000, 3).expect("valid bounds")
+        };
+        let m = Monitoring {
+            agents: agents
+                .iter()
+                .map(|&(cloud, provider)| Agent {
+                    cloud,
+                    provider,
+                    vm_running: false,
+                    installed: false,
+                    start: None,
+                    timer: None,
+                    sent_at: SimTime::ZERO,
+                    stopping: false,
+                    collector: None,
+                    silent_rounds: 0,
+                    last_round_seen: u64::MAX,
+                    last_round_points: u64::MAX,
+                    draws: 0,
+                })
+                .collect(),
+            agent_ids,
+            collector_ids,
+            server,
+            paths,
+            n_providers,
+            fam_phase: rngs.family("monitoring.agent_start"),
+            fam_delay: rngs.family("monitoring.report"),
+            fam_service: rngs.family("monitoring.service"),
+            collectors: vec![Collector::default(); initial as usize],
+            active: initial,
+            busy: 0,
+            shared: VecDeque::new(),
+            round: 0,
+            registered: 0,
+            storage_queue: VecDeque::new(),
+            storage_busy: false,
+            storage_queued_points: 0,
+            storage_busy_ns: 0,
+            on_demand_free_at: SimTime::ZERO,
+            on_demand_rng: rngs.stream("monitoring.on_demand", 0),
+            counts: MonitoringCounts::default(),
+            delays_us: hist(),
+            interval_delays_us: hist(),
+            batch_len_ns: (horizon.as_nanos() / BATCHES as u64).max(1),
+            wait_sum: vec![0.0; BATCHES],
+            wait_n: vec![0; BATCHES],
+            collector_max: initial,
+            last_sample: SimTime::ZERO,
+            iv_arrivals: 0,
+            iv_dropped: 0,
+            iv_points: 0,
+            iv_busy_ns: 0,
+            iv_storage_busy_ns: 0,
+            util_sum: 0.0,
+            storage_util_sum: 0.0,
+            util_samples: 0,
+            series: Table::new(
+                "monitoring.csv",
+                &[
+                    "time_s",
+                    "agents_active",
+                    "reports_in_per_s",
+                    "collectors",
+                    "backlog_mean",
+                    "backlog_max",
+                    "drops",
+                    "storage_points_per_s",
+                    "storage_backlog_points",
+                    "server_cpu_pct",
+                    "delay_p50_ms",
+                    "delay_p95_ms",
+                ],
+            ),
+            spec: spec.clone(),
+        };
+        sched.schedule_at(
+            SimTime::ZERO + spec.collectors.interval,
+            server,
+            MonEvent::Round.into(),
+        );
+        if spec.mode == Mode::Pull {
+            sched.schedule_at(
+                SimTime::ZERO + spec.pull_interval,
+                server,
+                MonEvent::Poll.into(),
+            );
+        }
+        m
+    }
+
+    pub fn owns(&self, e: EntityId) -> bool {
+        self.agent_ids.contains(e) || self.collector_ids.contains(e) || e == self.server
+    }
+
+    /// The VM of `agent` entered Running: install (first time) or restart its agent.
+    pub fn vm_running<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>, agent: u32) {
+        let a = &mut self.agents[agent as usize];
+        a.vm_running = true;
+        a.stopping = false;
+        if a.installed {
+            if a.timer.is_none() {
+                self.start_reporting(sched, agent, true);
+            }
+        } else if a.start.is_none() {
+            let k = a.draws as u64;
+            a.draws += 1;
+            let d = self
+                .spec
+                .agent_start_delay
+                .sample(&mut self.fam_phase.draw(agent as u64, k));
+            let h = sched.schedule_in(
+                d,
+                self.agent_ids.get(agent),
+                MonEvent::AgentStart { agent }.into(),
+            );
+            self.agents[agent as usize].start = Some(h);
+        }
+    }
+
+    /// The VM of `agent` left Running: its agent stops (a report already sent still arrives).
+    pub fn vm_stopped<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>, agent: u32) {
+        let now = sched.now();
+        let a = &mut self.agents[agent as usize];
+        a.vm_running = false;
+        if let Some(h) = a.start.take() {
+            sched.cancel(h);
+        }
+        if self.spec.mode == Mode::Push
+            && let Some(h) = a.timer
+        {
+            if a.sent_at > now {
+                sched.cancel(h);
+                a.timer = None;
+            } else {
+                a.stopping = true;
+            }
+        }
+    }
+
+    fn draw_rng(&mut self, agent: u32) -> SimRng {
+        let a = &mut self.agents[agent as usize];
+        let k = a.draws as u64;
+        a.draws += 1;
+        self.fam_delay.draw(agent as u64, k)
+    }
+
+    fn one_way(&self, agent: u32, rng: &mut SimRng) -> SimDuration {
+        let p = self.paths[self.agents[agent as usize].cloud as usize];
+        let z: f64 = StandardNormal.sample(rng);
+        SimDuration::from_secs_f64(p.median_s * (p.sigma * z).exp())
+    }
+
+    /// Schedules the agent's next report: sent after `gap` (or a random phase when `first`).
+    fn start_reporting<E: From<MonEvent>>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        agent: u32,
+        first: bool,
+    ) {
+        if self.spec.mode == Mode::Pull {
+            return; // polled by the server
+        }
+        let mut rng = self.draw_rng(agent);
+        let iv = self.spec.interval.as_secs_f64();
+        let gap = if first {
+            iv * rng.random::<f64>()
+        } else {
+            match self.spec.arrivals {
+                Arrivals::Periodic => iv,
+                Arrivals::Poisson => -(1.0 - rng.random::<f64>()).ln() * iv,
+            }
+        };
+        let base = if first {
+            sched.now()
+        } else {
+            self.agents[agent as usize].sent_at
+        };
+        let send = base + SimDuration::from_secs_f64(gap);
+        let arrive = send + self.one_way(agent, &mut rng);
+        let h = sched.schedule_at(
+            arrive,
+            self.agent_ids.get(agent),
+            MonEvent::Report { agent }.into(),
+        );
+        let a = &mut self.agents[agent as usize];
+        a.sent_at = send;
+        a.timer = Some(h);
+    }
+
+    pub fn handle<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>, ev: MonEvent) {
+        match ev {
+            MonEvent::AgentStart { agent } => {
+                let a = &mut self.agents[agent as usize];
+                a.start = None;
+                a.installed = true;
+                if a.vm_running {
+                    self.start_reporting(sched, agent, true);
+                }
+            }
+            MonEvent::Report { agent } => {
+                let now = sched.now();
+                let a = &mut self.agents[agent as usize];
+                a.timer = None;
+                let sent_at = a.sent_at;
+                self.counts.sent += 1;
+                let stop = a.stopping;
+                a.stopping = false;
+                if self.spec.mode == Mode::Push && !stop && a.vm_running {
+                    self.start_reporting(sched, agent, false);
+                }
+                self.arrive(sched, agent, sent_at, now);
+            }
+            MonEvent::ServiceDone { collector } => self.service_done(sched, collector),
+            MonEvent::Round => self.round(sched),
+            MonEvent::StorageDone => self.storage_done(sched),
+            MonEvent::Poll => {
+                let now = sched.now();
+                for agent in 0..self.agents.len() as u32 {
+                    let a = &self.agents[agent as usize];
+                    if !a.installed {
+                        continue;
+                    }
+                    if !a.vm_running || a.timer.is_some() {
+                        // No answer (VM down) or the previous poll is still out: a failed call.
+                        self.counts.pull_failures += 1;
+                        continue;
+                    }
+                    let mut rng = self.draw_rng(agent);
+                    let rtt = self.one_way(agent, &mut rng) + self.one_way(agent, &mut rng);
+                    let h = sched.schedule_at(
+                        now + rtt,
+                        self.agent_ids.get(agent),
+                        MonEvent::Report { agent }.into(),
+                    );
+                    let a = &mut self.agents[agent as usize];
+                    a.sent_at = now;
+                    a.timer = Some(h);
+                }
+                sched.schedule_in(self.spec.pull_interval, self.server, MonEvent::Poll.into());
+            }
+        }
+    }
+
+    /// A report reaches the site: lost, or queued at its collector.
+    fn arrive<E: From<MonEvent>>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        agent: u32,
+        sent_at: SimTime,
+        now: SimTime,
+    ) {
+        self.iv_arrivals += 1;
+        if self.spec.loss_p.get() > 0.0 {
+            let mut rng = self.draw_rng(agent);
+            if self.spec.loss_p.sample(&mut rng) {
+                self.counts.dropped_network += 1;
+                self.iv_dropped += 1;
+                return;
+            }
+        }
+        let c = match self.agents[agent as usize].collector {
+            Some(c) => c,
+            None => self.register(agent),
+        };
+        let a = &mut self.agents[agent as usize];
+        if a.last_round_seen != self.round {
+            a.last_round_seen = self.round;
+            a.silent_rounds = 0;
+        }
+        let msg = Msg {
+            agent,
+            sent_at,
+            arrived: now,
+        };
+        let buffer = self.spec.collectors.buffer as usize;
+        match self.spec.collectors.queue {
+            QueueDiscipline::PerCollector => {
+                let col = &mut self.collectors[c as usize];
+                if col.in_service.is_none() {
+                    self.start_service(sched, c, msg);
+                } else if col.queue.len() >= buffer {
+                    self.counts.dropped_collector += 1;
+                    self.iv_dropped += 1;
+                } else {
+                    col.queue.push_back(msg);
+                }
+            }
+            QueueDiscipline::Shared => {
+                if let Some(idle) =
+                    (0..self.active).find(|i| self.collectors[*i as usize].in_service.is_none())
+                {
+                    self.start_service(sched, idle, msg);
+                } else if self.shared.len() >= buffer {
+                    self.counts.dropped_collector += 1;
+                    self.iv_dropped += 1;
+                } else {
+                    self.shared.push_back(msg);
+                }
+            }
+        }
+    }
+
+    /// Gives the agent's topic a collector.
+    fn register(&mut self, agent: u32) -> u32 {
+        let c = match self.spec.collectors.policy {
+            Policy::Csp => self.agents[agent as usize].provider % self.active,
+            Policy::Fixed => (0..self.active)
+                .min_by_key(|i| (self.collectors[*i as usize].topics, *i))
+                .expect("at least one collector"),
+            Policy::AgentCount => {
+                let max = self.spec.collectors.max_host_count;
+                match (0..self.active).find(|i| self.collectors[*i as usize].topics < max) {
+                    Some(c) => c,
+                    None => self.add_collector(),
+                }
+            }
+        };
+        self.collectors[c as usize].topics += 1;
+        self.registered += 1;
+        let a = &mut self.agents[agent as usize];
+        a.collector = Some(c);
+        a.silent_rounds = 0;
+        c
+    }
+
+    fn add_collector(&mut self) -> u32 {
+        let c = self.active;
+        if (c as usize) == self.collectors.len() {
+            self.collectors.push(Collector::default());
+        }
+        self.active += 1;
+        self.collector_max = self.collector_max.max(self.active);
+        c
+    }
+
+    fn start_service<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>, c: u32, msg: Msg) {
+        let now = sched.now();
+        let b = (now.as_nanos() / self.batch_len_ns) as usize;
+        if b < BATCHES {
+            self.wait_sum[b] += now.since(msg.arrived).as_secs_f64();
+            self.wait_n[b] += 1;
+        }
+        self.busy += 1;
+        let col = &mut self.collectors[c as usize];
+        let k = col.draws;
+        col.draws += 1;
+        let mut s = self
+            .spec
+            .collectors
+            .service_time
+            .sample(&mut self.fam_service.draw(c as u64, k));
+        if self.spec.mode == Mode::Pull {
+            s = SimDuration(
+                s.as_nanos()
+                    .saturating_mul(self.spec.pull_calls.max(1) as u64),
+            );
+        }
+        let cores = self.spec.collectors.server_cores.max(1);
+        if self.busy > cores {
+            s = SimDuration((s.as_nanos() as u128 * self.busy as u128 / cores as u128) as u64);
+        }
+        col.in_service = Some(msg);
+        col.busy_ns += s.as_nanos();
+        self.iv_busy_ns += s.as_nanos();
+        sched.schedule_in(
+            s,
+            self.collector_ids.get(c),
+            MonEvent::ServiceDone { collector: c }.into(),
+        );
+    }
+
+    fn service_done<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>, c: u32) {
+        self.busy -= 1;
+        let round = self.round;
+        let measurements = self.spec.measurements as u64;
+        let col = &mut self.collectors[c as usize];
+        let msg = col.in_service.take().expect("a message in service");
+        col.round_reports.push(msg.sent_at);
+        // One point per (agent, measurement) per round: count the agent once.
+        let a = &mut self.agents[msg.agent as usize];
+        if a.last_round_points != round {
+            a.last_round_points = round;
+            col.round_points += measurements;
+        }
+        let next = match self.spec.collectors.queue {
+            QueueDiscipline::PerCollector => col.queue.pop_front(),
+            QueueDiscipline::Shared if c < self.active => self.shared.pop_front(),
+            QueueDiscipline::Shared => None,
+        };
+        if let Some(m) = next {
+            self.start_service(sched, c, m);
+        }
+    }
+
+    fn round<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>) {
+        let limit = self.spec.storage.queue_limit;
+        let batch = self.spec.storage.batch_points.max(1) as u64;
+        for c in 0..self.collectors.len() {
+            let col = &mut self.collectors[c];
+            if col.round_reports.is_empty() {
+                continue;
+            }
+            let reports = std::mem::take(&mut col.round_reports);
+            let points = std::mem::take(&mut col.round_points);
+            if self.storage_queued_points + points > limit {
+                self.counts.dropped_storage += reports.len() as u64;
+                self.iv_dropped += reports.len() as u64;
+                continue;
+            }
+            // Batches of `batch` points; the round's reports ride with the last one.
+            let n_batches = points.div_ceil(batch).max(1);
+            for i in 0..n_batches {
+                let p = if i + 1 == n_batches {
+                    points - batch * (n_batches - 1)
+                } else {
+                    batch
+                };
+                self.storage_queued_points += p;
+                self.storage_queue.push_back(StorageJob {
+                    points: p,
+                    reports: if i + 1 == n_batches {
+                        reports.clone()
+                    } else {
+                        Vec::new()
+                    },
+                });
+            }
+        }
+        if !self.storage_busy {
+            self.start_storage(sched);
+        }
+
+        // Dead agents: silent for `dead_after_rounds` rounds -> topic deleted.
+        let dead_after = self.spec.collectors.dead_after_rounds.max(1);
+        let round = self.round;
+        for a in self.agents.iter_mut() {
+            let Some(c) = a.collector else { continue };
+            if a.last_round_seen == round {
+                continue;
+            }
+            a.silent_rounds += 1;
+            if a.silent_rounds >= dead_after {
+                a.collector = None;
+                self.collectors[c as usize].topics -= 1;
+                self.registered -= 1;
+                self.counts.agents_declared_dead += 1;
+            }
+        }
+        self.round += 1;
+
+        // agentCount scale-in: drop the highest-index collectors beyond ceil(topics / max),
+        // moving their topics (and queued messages) to the first collectors with room.
+        if self.spec.collectors.policy == Policy::AgentCount {
+            let max = self.spec.collectors.max_host_count.max(1);
+            let target = self.registered.div_ceil(max).max(1);
+            while self.active > target {
+                let gone = self.active - 1;
+                self.active -= 1;
+                let moved: Vec<u32> = (0..self.agents.len() as u32)
+                    .filter(|a| self.agents[*a as usize].collector == Some(gone))
+                    .collect();
+                self.collectors[gone as usize].topics = 0;
+                for a in moved {
+                    let to = (0..self.active)
+                        .find(|i| self.collectors[*i as usize].topics < max)
+                        .unwrap_or(0);
+                    self.collectors[to as usize].topics += 1;
+                    self.agents[a as usize].collector = Some(to);
+                }
+                let queued: Vec<Msg> = self.collectors[gone as usize].queue.drain(..).collect();
+                for m in queued {
+                    let to = self.agents[m.agent as usize].collector.unwrap_or(0);
+                    let col = &mut self.collectors[to as usize];
+                    if col.in_service.is_none() {
+                        self.start_service(sched, to, m);
+                    } else {
+                        col.queue.push_back(m);
+                    }
+                }
+            }
+        }
+        sched.schedule_in(
+            self.spec.collectors.interval,
+            self.server,
+            MonEvent::Round.into(),
+        );
+    }
+
+    fn start_storage<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>) {
+        let Some(job) = self.storage_queue.front() else {
+            self.storage_busy = false;
+            return;
+        };
+        self.storage_busy = true;
+        let st = &self.spec.storage;
+        let d = st.batch_overhead
+            + SimDuration::from_secs_f64(job.points as f64 / st.write_capacity.max(1e-9));
+        self.storage_busy_ns += d.as_nanos();
+        self.iv_storage_busy_ns += d.as_nanos();
+        sched.schedule_in(d, self.server, MonEvent::StorageDone.into());
+    }
+
+    fn storage_done<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>) {
+        let now = sched.now();
+        let job = self.storage_queue.pop_front().expect("a job in service");
+        self.storage_queued_points -= job.points;
+        self.counts.points_written += job.points;
+        self.iv_points += job.points;
+        for sent in &job.reports {
+            let us = now.since(*sent).as_nanos() / 1_000;
+            self.delays_us.saturating_record(us.max(1));
+            self.interval_delays_us.saturating_record(us.max(1));
+        }
+        self.counts.stored += job.reports.len() as u64;
+        self.start_storage(sched);
+    }
+
+    /// An on-demand monitoring call (CB-Tumblebug's auto-control): returns when the answer is
+    /// back at the caller, or `None` if the VM's agent cannot answer (the caller sees an error).
+    pub fn on_demand(&mut self, now: SimTime, agent: u32) -> (SimTime, bool) {
+        self.counts.on_demand_calls += 1;
+        let start = now.max(self.on_demand_free_at);
+        let s = self.spec.on_demand_service.sample(&mut self.on_demand_rng);
+        self.on_demand_free_at = start + s;
+        let a = &self.agents[agent as usize];
+        let ok = a.installed && a.vm_running;
+        let p = self.paths[a.cloud as usize];
+        let rtt = SimDuration::from_secs_f64(2.0 * p.median_s);
+        if !ok {
+            self.counts.on_demand_failures += 1;
+        }
+        (start + s + rtt, ok)
+    }
+
+    /// Reports sent and not yet stored or dropped (network, queues, rounds, storage).
+    pub fn in_flight(&self, now: SimTime) -> u64 {
+        let network = self
+            .agents
+            .iter()
+            .filter(|a| a.timer.is_some() && a.sent_at <= now)
+            .count() as u64;
+        let queued: u64 = self
+            .collectors
+            .iter()
+            .map(|c| {
+                (c.queue.len() + c.in_service.is_some() as usize + c.round_reports.len()) as u64
+            })
+            .sum::<u64>()
+            + self.shared.len() as u64;
+        let storage: u64 = self
+            .storage_queue
+            .iter()
+            .map(|j| j.reports.len() as u64)
+            .sum();
+        network + queued + storage
+    }
+
+    /// Reports sent by `now` (arrived or still on the network).
+    pub fn sent_by(&self, now: SimTime) -> u64 {
+        self.counts.sent
+            + self
+                .agents
+                .iter()
+                .filter(|a| a.timer.is_some() && a.sent_at <= now)
+                .count() as u64
+    }
+
+    pub fn sample(&mut self, now: SimTime) {
+        let dt = now.since(self.last_sample).as_secs_f64();
+        self.last_sample = now;
+        let active_agents = self
+            .agents
+            .iter()
+            .filter(|a| a.installed && a.vm_running)
+            .count();
+        let n = self.active as usize;
+        let backlogs: Vec<usize> = match self.spec.collectors.queue {
+            QueueDiscipline::PerCollector => {
+                self.collectors[..n].iter().map(|c| c.queue.len()).collect()
+            }
+            QueueDiscipline::Shared => vec![self.shared.len()],
+        };
+        let backlog_max = backlogs.iter().copied().max().unwrap_or(0);
+        let backlog_mean = backlogs.iter().sum::<usize>() as f64 / backlogs.len().max(1) as f64;
+        let cores = self.spec.collectors.server_cores.max(1) as f64;
+        let (rate, cpu, pts, util, sutil) = if dt > 0.0 {
+            let busy_s = self.iv_busy_ns as f64 / 1e9;
+            (
+                self.iv_arrivals as f64 / dt,
+                100.0 * busy_s / (cores * dt),
+                self.iv_points as f64 / dt,
+                busy_s / (n.max(1) as f64 * dt),
+                self.iv_storage_busy_ns as f64 / 1e9 / dt,
+            )
+        } else {
+            (0.0, 0.0, 0.0, 0.0, 0.0)
+        };
+        if dt > 0.0 {
+            self.util_sum += util;
+            self.storage_util_sum += sutil.min(1.0);
+            self.util_samples += 1;
+        }
+        let (p50, p95) = if self.interval_delays_us.is_empty() {
+            (f64::NAN, f64::NAN)
+        } else {
+            (
+                self.interval_delays_us.value_at_quantile(0.5) as f64 / 1e3,
+                self.interval_delays_us.value_at_quantile(0.95) as f64 / 1e3,
+            )
+        };
+        self.series.push(vec![
+            fmt_secs(now),
+            active_agents.to_string(),
+            fmt_f64(round3(rate)),
+            self.active.to_string(),
+            fmt_f64(round3(backlog_mean)),
+            backlog_max.to_string(),
+            self.iv_dropped.to_string(),
+            fmt_f64(round3(pts)),
+            self.storage_queued_points.to_string(),
+            fmt_f64(round3(cpu)),
+            fmt_f64(p50),
+            fmt_f64(p95),
+        ]);
+        self.iv_arrivals = 0;
+        self.iv_dropped = 0;
+        self.iv_points = 0;
+        self.iv_busy_ns = 0;
+        self.iv_storage_busy_ns = 0;
+        self.interval_delays_us.reset();
+    }
+
+    /// Mean collector wait in seconds and the 95% CI half-width from batch means (first batch
+    /// dropped as warm-up).
+    pub fn wait_mean_ci(&self) -> (f64, f64) {
+        let means: Vec<f64> = (1..BATCHES)
+            .filter(|b| self.wait_n[*b] > 0)
+            .map(|b| self.wait_sum[b] / self.wait_n[b] as f64)
+            .collect();
+        let k = means.len();
+        if k < 2 {
+            return (f64::NAN, f64::NAN);
+        }
+        let total_n: u64 = (1..BATCHES).map(|b| self.wait_n[b]).sum();
+        let total: f64 = (1..BATCHES).map(|b| self.wait_sum[b]).sum();
+        let mean = total / total_n as f64;
+        let bm = means.iter().sum::<f64>() / k as f64;
+        let var = means.iter().map(|m| (m - bm).powi(2)).sum::<f64>() / (k - 1) as f64;
+        (
+            mean,
+            crate::stats::student_t_975(k - 1) * (var / k as f64).sqrt(),
+        )
+    }
+
+    pub fn summarize(&self, sum: &mut Summary, end: SimTime) {
+        let c = &self.counts;
+        let q = |p: f64| {
+            if self.delays_us.is_empty() {
+                f64::NAN
+            } else {
+                self.delays_us.value_at_quantile(p) as f64 / 1e3
+            }
+        };
+        let (wait, ci) = self.wait_mean_ci();
+        let n = self.util_samples.max(1) as f64;
+        sum.int("monitoring_reports_sent", self.sent_by(end))
+            .int("monitoring_reports_stored", c.stored)
+            .int("monitoring_reports_dropped", c.dropped())
+            .int("monitoring_dropped_network", c.dropped_network)
+            .int("monitoring_dropped_collector", c.dropped_collector)
+            .int("monitoring_dropped_storage", c.dropped_storage)
+            .int("monitoring_in_flight_end", self.in_flight(end))
+            .float("monitoring_delay_p50_ms", q(0.5))
+            .float("monitoring_delay_p95_ms", q(0.95))
+            .float("monitoring_delay_p99_ms", q(0.99))
+            .float("collector_wait_mean_ms", wait * 1e3)
+            .float("collector_wait_ci95_ms", ci * 1e3)
+            .int("collector_count_max", self.collector_max)
+            .float("collector_utilization_mean", self.util_sum / n)
+            .float("storage_utilization_mean", self.storage_util_sum / n)
+            .int("storage_points_written", c.points_written)
+            .int("agents_declared_dead", c.agents_declared_dead)
+            .int("pull_failures", c.pull_failures)
+            .int("on_demand_calls", c.on_demand_calls)
+            .int("on_demand_failures", c.on_demand_failures);
+    }
+
+    pub fn into_tables(self) -> Vec<Table> {
+        vec![self.series]
+    }
+
+    pub fn providers(&self) -> u32 {
+        self.n_providers
+    }
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
