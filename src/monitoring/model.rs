@@ -75,7 +75,9 @@ struct Agent {
     last_round_seen: u64,
     /// Last round in which this agent's points were counted for aggregation.
     last_round_points: u64,
-    draws: u32,
+    /// The agent's own stream (phase, delays, gaps, loss): reports draw often, so the
+    /// generator is kept rather than re-derived per draw.
+    rng: SimRng,
 }
 
 #[derive(Copy, Clone, Debug)]
@@ -85,16 +87,30 @@ struct Msg {
     arrived: SimTime,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Collector {
     queue: VecDeque<Msg>,
     in_service: Option<Msg>,
     topics: u32,
-    draws: u64,
+    rng: SimRng,
     /// Send times of the reports processed in the current round.
     round_reports: Vec<SimTime>,
     round_points: u64,
     busy_ns: u64,
+}
+
+impl Collector {
+    fn new(rng: SimRng) -> Self {
+        Collector {
+            queue: VecDeque::new(),
+            in_service: None,
+            topics: 0,
+            rng,
+            round_reports: Vec::new(),
+            round_points: 0,
+            busy_ns: 0,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -133,8 +149,6 @@ pub struct Monitoring {
     server: EntityId,
     paths: Vec<PathDelay>,
     n_providers: u32,
-    fam_phase: StreamFamily,
-    fam_delay: StreamFamily,
     fam_service: StreamFamily,
     collectors: Vec<Collector>,
     /// Collectors in service (index < active); higher ones are retired.
@@ -200,10 +214,13 @@ impl Monitoring {
         let hist = || {
             Histogram::<u64>::new_with_bounds(1, 30 * 86_400 * 1_000_000, 3).expect("valid bounds")
         };
+        let fam_agent = rngs.family("monitoring.agent");
+        let fam_service = rngs.family("monitoring.service");
         let m = Monitoring {
             agents: agents
                 .iter()
-                .map(|&(cloud, provider)| Agent {
+                .enumerate()
+                .map(|(i, &(cloud, provider))| Agent {
                     cloud,
                     provider,
                     vm_running: false,
@@ -216,7 +233,7 @@ impl Monitoring {
                     silent_rounds: 0,
                     last_round_seen: u64::MAX,
                     last_round_points: u64::MAX,
-                    draws: 0,
+                    rng: fam_agent.rng(i as u64),
                 })
                 .collect(),
             agent_ids,
@@ -224,10 +241,10 @@ impl Monitoring {
             server,
             paths,
             n_providers,
-            fam_phase: rngs.family("monitoring.agent_start"),
-            fam_delay: rngs.family("monitoring.report"),
-            fam_service: rngs.family("monitoring.service"),
-            collectors: vec![Collector::default(); initial as usize],
+            collectors: (0..initial)
+                .map(|c| Collector::new(fam_service.rng(c as u64)))
+                .collect(),
+            fam_service,
             active: initial,
             busy: 0,
             shared: VecDeque::new(),
@@ -303,12 +320,7 @@ impl Monitoring {
                 self.start_reporting(sched, agent, true);
             }
         } else if a.start.is_none() {
-            let k = a.draws as u64;
-            a.draws += 1;
-            let d = self
-                .spec
-                .agent_start_delay
-                .sample(&mut self.fam_phase.draw(agent as u64, k));
+            let d = self.spec.agent_start_delay.sample(&mut a.rng);
             let h = sched.schedule_in(
                 d,
                 self.agent_ids.get(agent),
@@ -338,16 +350,11 @@ impl Monitoring {
         }
     }
 
-    fn draw_rng(&mut self, agent: u32) -> SimRng {
+    /// One network traversal of the agent's cloud path, drawn from the agent's stream.
+    fn one_way(&mut self, agent: u32) -> SimDuration {
         let a = &mut self.agents[agent as usize];
-        let k = a.draws as u64;
-        a.draws += 1;
-        self.fam_delay.draw(agent as u64, k)
-    }
-
-    fn one_way(&self, agent: u32, rng: &mut SimRng) -> SimDuration {
-        let p = self.paths[self.agents[agent as usize].cloud as usize];
-        let z: f64 = StandardNormal.sample(rng);
+        let p = self.paths[a.cloud as usize];
+        let z: f64 = StandardNormal.sample(&mut a.rng);
         SimDuration::from_secs_f64(p.median_s * (p.sigma * z).exp())
     }
 
@@ -361,23 +368,19 @@ impl Monitoring {
         if self.spec.mode == Mode::Pull {
             return; // polled by the server
         }
-        let mut rng = self.draw_rng(agent);
         let iv = self.spec.interval.as_secs_f64();
+        let a = &mut self.agents[agent as usize];
         let gap = if first {
-            iv * rng.random::<f64>()
+            iv * a.rng.random::<f64>()
         } else {
             match self.spec.arrivals {
                 Arrivals::Periodic => iv,
-                Arrivals::Poisson => -(1.0 - rng.random::<f64>()).ln() * iv,
+                Arrivals::Poisson => -(1.0 - a.rng.random::<f64>()).ln() * iv,
             }
         };
-        let base = if first {
-            sched.now()
-        } else {
-            self.agents[agent as usize].sent_at
-        };
+        let base = if first { sched.now() } else { a.sent_at };
         let send = base + SimDuration::from_secs_f64(gap);
-        let arrive = send + self.one_way(agent, &mut rng);
+        let arrive = send + self.one_way(agent);
         let h = sched.schedule_at(
             arrive,
             self.agent_ids.get(agent),
@@ -426,8 +429,7 @@ impl Monitoring {
                         self.counts.pull_failures += 1;
                         continue;
                     }
-                    let mut rng = self.draw_rng(agent);
-                    let rtt = self.one_way(agent, &mut rng) + self.one_way(agent, &mut rng);
+                    let rtt = self.one_way(agent) + self.one_way(agent);
                     let h = sched.schedule_at(
                         now + rtt,
                         self.agent_ids.get(agent),
@@ -452,8 +454,11 @@ impl Monitoring {
     ) {
         self.iv_arrivals += 1;
         if self.spec.loss_p.get() > 0.0 {
-            let mut rng = self.draw_rng(agent);
-            if self.spec.loss_p.sample(&mut rng) {
+            if self
+                .spec
+                .loss_p
+                .sample(&mut self.agents[agent as usize].rng)
+            {
                 self.counts.dropped_network += 1;
                 self.iv_dropped += 1;
                 return;
@@ -527,7 +532,8 @@ impl Monitoring {
     fn add_collector(&mut self) -> u32 {
         let c = self.active;
         if (c as usize) == self.collectors.len() {
-            self.collectors.push(Collector::default());
+            self.collectors
+                .push(Collector::new(self.fam_service.rng(c as u64)));
         }
         self.active += 1;
         self.collector_max = self.collector_max.max(self.active);
@@ -543,13 +549,7 @@ impl Monitoring {
         }
         self.busy += 1;
         let col = &mut self.collectors[c as usize];
-        let k = col.draws;
-        col.draws += 1;
-        let mut s = self
-            .spec
-            .collectors
-            .service_time
-            .sample(&mut self.fam_service.draw(c as u64, k));
+        let mut s = self.spec.collectors.service_time.sample(&mut col.rng);
         if self.spec.mode == Mode::Pull {
             s = SimDuration(
                 s.as_nanos()
