@@ -1,5 +1,6 @@
 //! cloudtwin: a deterministic discrete-event simulator of large multi-cloud environments.
 pub mod bench;
+pub mod control;
 pub mod engine;
 pub mod lifecycle;
 pub mod monitoring;
@@ -9,4 +10,5 @@ pub mod run;
 pub mod scenario;
 pub mod stats;
 pub mod topology;
+pub mod workload;
 pub mod world;

@@ -16,20 +16,6 @@ pub fn percentiles(values: &[f64], qs: &[f64]) -> Vec<f64> {
     qs.iter().map(|q| percentile_sorted(&v, *q)).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    #[test]
-    fn nearest_rank() {
-        let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(
-            percentiles(&v, &[0.5, 0.95, 1.0, 0.0]),
-            vec![50.0, 95.0, 100.0, 1.0]
-        );
-        assert!(percentile_sorted(&[], 0.5).is_nan());
-    }
-}
-
 /// The 0.975 quantile of Student's t with `df` degrees of freedom (two-sided 95% intervals).
 pub fn student_t_975(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
@@ -47,5 +33,19 @@ pub fn student_t_975(df: usize) -> f64 {
             z + (z.powi(3) + z) / (4.0 * d)
                 + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(
+            percentiles(&v, &[0.5, 0.95, 1.0, 0.0]),
+            vec![50.0, 95.0, 100.0, 1.0]
+        );
+        assert!(percentile_sorted(&[], 0.5).is_nan());
     }
 }

@@ -213,6 +213,9 @@ pub struct GroupSpec {
     /// VMs in the group (default: the cloud's `vms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
+    /// VM spec name from `models/specs.csv` (default: the region's cheapest with >= 2 vCPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
 }
 
 /// `[[actions]]`: a control action on an MCIS at a given time.

@@ -108,6 +108,11 @@ struct Vm {
     timeout: Option<EventHandle>,
     crash: Option<EventHandle>,
     first_running: Option<SimTime>,
+    /// Delete from the MCIS once Terminated (scale-in).
+    delete_when_terminated: bool,
+    /// Start of the current billable period and the billed time so far.
+    billed_since: Option<SimTime>,
+    billed_ns: u64,
     draws: [u32; 5],
 }
 
@@ -136,6 +141,10 @@ pub enum Notice {
     Running { vm: u32, cloud: u32 },
     /// The VM left Running.
     Stopped { vm: u32, cloud: u32 },
+    /// A create failed for good (no attempts left).
+    CreateGaveUp { vm: u32 },
+    /// A VM was deleted from its MCIS (refine, or scale-in).
+    Deleted { vm: u32 },
 }
 
 /// The lifecycle model's state.
@@ -193,6 +202,9 @@ impl Lifecycle {
                     timeout: None,
                     crash: None,
                     first_running: None,
+                    delete_when_terminated: false,
+                    billed_since: None,
+                    billed_ns: 0,
                     draws: [0; 5],
                 };
                 n_vms as usize
@@ -591,7 +603,9 @@ impl Lifecycle {
             if v.first_running.is_none() {
                 v.first_running = Some(now);
                 let mc = &self.plan.mcis[self.plan.vms[vm as usize].mcis as usize];
-                self.provision_times.push(now.since(mc.at).as_secs_f64());
+                if !self.plan.vms[vm as usize].spare {
+                    self.provision_times.push(now.since(mc.at).as_secs_f64());
+                }
                 self.provision_settled = self.provision_settled.max(now);
             }
             let p = self.profile_idx(vm);
@@ -654,8 +668,11 @@ impl Lifecycle {
                 let wait = retry.backoff_before(v.attempts + 1);
                 let h = sched.schedule_in(wait, self.vm_ids.get(vm), LcEvent::Launch { vm }.into());
                 self.vms[vm as usize].pending = Some(h);
-            } else if v.first_running.is_none() {
-                self.provision_settled = self.provision_settled.max(now);
+            } else {
+                if v.first_running.is_none() {
+                    self.provision_settled = self.provision_settled.max(now);
+                }
+                self.notices.push(Notice::CreateGaveUp { vm });
             }
         }
     }
@@ -700,6 +717,7 @@ impl Lifecycle {
                 self.cloud_counts[pv.cloud as usize].remove(st);
                 self.mcis_counts[pv.mcis as usize].remove(st);
                 self.stats.vms_refined += 1;
+                self.notices.push(Notice::Deleted { vm });
                 self.log(now, vm, "removed", Some(st), None, "Refine");
             }
             Verdict::Apply => {
@@ -754,6 +772,22 @@ impl Lifecycle {
         self.mcis_counts[pv.mcis as usize].remove(from);
         self.mcis_counts[pv.mcis as usize].add(to);
         self.stats.transitions += 1;
+        let v = &mut self.vms[vm as usize];
+        match (billable(from), billable(to)) {
+            (false, true) => v.billed_since = Some(now),
+            (true, false) => {
+                if let Some(t) = v.billed_since.take() {
+                    v.billed_ns += now.since(t).as_nanos();
+                }
+            }
+            _ => {}
+        }
+        if to == VmStatus::Terminated && v.delete_when_terminated {
+            v.presence = Presence::Removed;
+            self.cloud_counts[pv.cloud as usize].remove(to);
+            self.mcis_counts[pv.mcis as usize].remove(to);
+            self.notices.push(Notice::Deleted { vm });
+        }
         if to == VmStatus::Running {
             self.notices.push(Notice::Running {
                 vm,
@@ -851,11 +885,25 @@ impl Lifecycle {
         self.cloud_counts.iter().map(|c| c.get(s) as u64).sum()
     }
 
+    /// Billed VM-hours and their cost in USD up to `end` (a VM bills from Running until it is
+    /// suspended, terminated or failed).
+    pub fn billing(&self, end: SimTime) -> (f64, f64) {
+        let (mut hours, mut cost) = (0.0, 0.0);
+        for (i, v) in self.vms.iter().enumerate() {
+            let open = v.billed_since.map_or(0, |t| end.since(t).as_nanos());
+            let h = (v.billed_ns + open) as f64 / 3.6e12;
+            hours += h;
+            cost += h * self.plan.specs[self.plan.vms[i].spec as usize].cost_per_hour;
+        }
+        (hours, cost)
+    }
+
     /// Adds the lifecycle's rows to the summary.
-    pub fn summarize(&self, sum: &mut Summary) {
+    pub fn summarize(&self, sum: &mut Summary, end: SimTime) {
         let st = &self.stats;
+        let (vm_hours, cost) = self.billing(end);
         let q = percentiles(&self.provision_times, &[0.5, 0.95, 1.0]);
-        sum.int("vms_planned", self.vms.len() as u64)
+        sum.int("vms_planned", self.plan.requested_vms())
             .int("vm_create_requests", st.create_requests)
             .int("vm_create_failures", st.create_failures)
             .int("vm_create_timeouts", st.create_timeouts)
@@ -877,7 +925,9 @@ impl Lifecycle {
             .int("outage_vm_failures", st.outage_failures)
             .int("vms_refined", st.vms_refined)
             .int("agent_registrations", st.agent_registrations)
-            .int("provider_api_calls", st.api_calls);
+            .int("provider_api_calls", st.api_calls)
+            .float("vm_hours", vm_hours)
+            .float("cost_usd", cost);
     }
 
     /// The model's tables, in a fixed order.
@@ -910,8 +960,95 @@ impl Lifecycle {
         v
     }
 
+    /// Creates one more VM in `mcis` on `cloud` with spec `spec` (an index into the plan's
+    /// specs), using the MCIS's next spare slot. Returns the VM id, or `None` if none is left.
+    pub fn add_vm<E: From<LcEvent>>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        mcis: u32,
+        cloud: u32,
+        spec: u32,
+    ) -> Option<u32> {
+        let mc = &self.plan.mcis[mcis as usize];
+        let (lo, hi) = (mc.first + mc.count, mc.first + mc.count + mc.spare);
+        let vm = (lo..hi).find(|v| self.vms[*v as usize].presence == Presence::NotYet)?;
+        let nz = self.plan.clouds[cloud as usize].region.zones.len().max(1) as u32;
+        let pv = &mut self.plan.vms[vm as usize];
+        pv.cloud = cloud;
+        pv.zone = ((vm - lo) % nz) as u16;
+        pv.spec = spec;
+        let h = sched.schedule_in(
+            SimDuration::ZERO,
+            self.vm_ids.get(vm),
+            LcEvent::Launch { vm }.into(),
+        );
+        self.vms[vm as usize].pending = Some(h);
+        Some(vm)
+    }
+
+    /// Terminates a VM and deletes it from its MCIS once Terminated (CB-Tumblebug's
+    /// `DelMcisVm`, used by scale-in). Returns false if the rules reject the terminate.
+    pub fn delete_vm<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) -> bool {
+        let v = &self.vms[vm as usize];
+        if v.presence != Presence::Present {
+            return false;
+        }
+        if check_action(v.status, v.target, Action::Terminate) == Verdict::Apply {
+            self.vms[vm as usize].delete_when_terminated = true;
+            self.apply_action(sched, vm, Action::Terminate);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Adds a spec to the plan's list (if new) and returns its index.
+    pub fn intern_spec(&mut self, spec: &crate::topology::specs::VmSpec) -> u32 {
+        match self.plan.specs.iter().position(|s| s == spec) {
+            Some(i) => i as u32,
+            None => {
+                self.plan.specs.push(spec.clone());
+                (self.plan.specs.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Applies a control action to one VM now (subject to the allowed-action rules).
+    pub fn act<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32, action: Action) {
+        self.apply_action(sched, vm, action);
+    }
+
+    /// The plan (with scale-out slots as placed so far).
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// VMs of an MCIS present in CB-Tumblebug's view, in id order (its listing order).
+    pub fn mcis_vms(&self, mcis: u32) -> impl Iterator<Item = u32> + '_ {
+        let mc = &self.plan.mcis[mcis as usize];
+        (mc.first..mc.first + mc.count + mc.spare)
+            .filter(|v| self.vms[*v as usize].presence == Presence::Present)
+    }
+
+    /// When the VM first became Running.
+    pub fn first_running(&self, vm: u32) -> Option<SimTime> {
+        self.vms[vm as usize].first_running
+    }
+
     /// Provisioning times (request to first Running) of every provisioned VM, in seconds.
     pub fn provision_times(&self) -> &[f64] {
         &self.provision_times
     }
+}
+
+/// Statuses a provider bills compute for.
+fn billable(s: VmStatus) -> bool {
+    matches!(
+        s,
+        VmStatus::Running
+            | VmStatus::Suspending
+            | VmStatus::Resuming
+            | VmStatus::Rebooting
+            | VmStatus::Terminating
+    )
 }

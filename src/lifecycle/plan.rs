@@ -8,6 +8,7 @@ use super::status::Action;
 use crate::engine::{RngFactory, SimTime};
 use crate::scenario::Scenario;
 use crate::topology::Cloud;
+use crate::topology::specs::{SpecCatalogue, VmSpec};
 use rand::RngExt;
 
 /// A planning error: the key path and what is wrong.
@@ -34,15 +35,20 @@ pub struct VmPlan {
     /// Position in its group (drives the launch stagger).
     pub index_in_group: u32,
     pub name: String,
+    /// Index into [`Plan::specs`].
+    pub spec: u32,
+    /// A slot kept for scale-out: not launched by the MCIS request.
+    pub spare: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct McisPlan {
     pub name: String,
     pub at: SimTime,
-    /// VM ids `first..first + count`.
+    /// VM ids `first..first + count` (requested VMs, then `spare` slots for scale-out).
     pub first: u32,
     pub count: u32,
+    pub spare: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -91,6 +97,9 @@ pub struct Plan {
     pub vms: Vec<VmPlan>,
     pub outages: Vec<Outage>,
     pub actions: Vec<ActionPlan>,
+    /// Specs in use (VMs refer to them by index), plus the scenario clouds' catalogue entries
+    /// for placement.
+    pub specs: Vec<VmSpec>,
 }
 
 impl Plan {
@@ -170,6 +179,17 @@ impl Plan {
         } else {
             &s.mcis
         };
+        let catalogue = SpecCatalogue::builtin();
+        let mut specs: Vec<VmSpec> = Vec::new();
+        let mut spec_index = |spec: VmSpec| -> u32 {
+            match specs.iter().position(|s| *s == spec) {
+                Some(i) => i as u32,
+                None => {
+                    specs.push(spec);
+                    (specs.len() - 1) as u32
+                }
+            }
+        };
         let mut mcis = Vec::new();
         let mut vms = Vec::new();
         let mut zone_next = vec![0u16; clouds.len()];
@@ -181,21 +201,60 @@ impl Plan {
                     format!("MCIS name \"{}\" is empty or used twice", m.name),
                 ));
             }
-            let mut groups: Vec<(u32, u32)> = Vec::new();
+            let mut groups: Vec<(u32, u32, Option<&str>, String)> = Vec::new();
             if m.groups.is_empty() {
-                groups.extend(clouds.iter().map(|c| (c.id, c.vms)));
+                groups.extend(clouds.iter().map(|c| (c.id, c.vms, None, key.clone())));
             }
             for (gi, g) in m.groups.iter().enumerate() {
                 let gkey = format!("{key}.groups[{gi}]");
                 if g.cloud == "*" {
-                    groups.extend(clouds.iter().map(|c| (c.id, g.count.unwrap_or(c.vms))));
+                    groups.extend(clouds.iter().map(|c| {
+                        (
+                            c.id,
+                            g.count.unwrap_or(c.vms),
+                            g.spec.as_deref(),
+                            gkey.clone(),
+                        )
+                    }));
                 } else {
                     let id = find_cloud(format!("{gkey}.cloud"), &g.cloud)?;
-                    groups.push((id, g.count.unwrap_or(clouds[id as usize].vms)));
+                    groups.push((
+                        id,
+                        g.count.unwrap_or(clouds[id as usize].vms),
+                        g.spec.as_deref(),
+                        gkey,
+                    ));
                 }
             }
             let first = vms.len() as u32;
-            for (gi, (cloud, count)) in groups.iter().enumerate() {
+            for (gi, (cloud, count, spec_name, gkey)) in groups.iter().enumerate() {
+                let r = &clouds[*cloud as usize].region;
+                let spec = match spec_name {
+                    None => catalogue.default_for(&r.provider, &r.region),
+                    Some(name) => catalogue
+                        .find(&r.provider, &r.region, name)
+                        .cloned()
+                        .ok_or_else(|| {
+                            let offered: Vec<&str> = catalogue
+                                .in_region(&r.provider, &r.region)
+                                .map(|s| s.name.as_str())
+                                .take(8)
+                                .collect();
+                            err(
+                                format!("{gkey}.spec"),
+                                format!(
+                                    "spec `{name}` is not offered in {} (models/specs.csv{})",
+                                    r.key(),
+                                    if offered.is_empty() {
+                                        ": no specs for this region".to_string()
+                                    } else {
+                                        format!("; e.g. {}", offered.join(", "))
+                                    }
+                                ),
+                            )
+                        })?,
+                };
+                let spec = spec_index(spec);
                 let nz = clouds[*cloud as usize].region.zones.len().max(1) as u16;
                 for i in 0..*count {
                     let z = &mut zone_next[*cloud as usize];
@@ -205,11 +264,38 @@ impl Plan {
                         zone: *z % nz,
                         index_in_group: i,
                         name: format!("{}-g{gi}-{i}", m.name),
+                        spec,
+                        spare: false,
                     });
                     *z = z.wrapping_add(1) % nz;
                 }
             }
             let count = vms.len() as u32 - first;
+            // Slots for scale-out: the largest max_vms of this MCIS's scale-out policies.
+            let spare = s
+                .control
+                .policies
+                .iter()
+                .filter(|p| p.mcis == m.name && p.action.is_scale_out())
+                .map(|p| {
+                    p.max_vms
+                        .unwrap_or(count + s.control.max_scale_out)
+                        .saturating_sub(count)
+                })
+                .max()
+                .unwrap_or(0);
+            let spare_spec = vms.last().map_or(0, |v: &VmPlan| v.spec);
+            for i in 0..spare {
+                vms.push(VmPlan {
+                    mcis: mi as u32,
+                    cloud: vms.last().map_or(0, |v: &VmPlan| v.cloud),
+                    zone: 0,
+                    index_in_group: 0,
+                    name: format!("{}-AutoGen-{i}", m.name),
+                    spec: spare_spec,
+                    spare: true,
+                });
+            }
             if vms.len() > u32::MAX as usize / 2 {
                 return Err(err(key, "too many VMs"));
             }
@@ -218,6 +304,7 @@ impl Plan {
                 at: SimTime::ZERO + m.at,
                 first,
                 count,
+                spare,
             });
         }
 
@@ -343,7 +430,13 @@ impl Plan {
             vms,
             outages,
             actions,
+            specs,
         })
+    }
+
+    /// VMs the MCIS requests create (spare scale-out slots excluded).
+    pub fn requested_vms(&self) -> u64 {
+        self.vms.iter().filter(|v| !v.spare).count() as u64
     }
 
     pub fn profile_of_cloud(&self, cloud: u32) -> &Profile {

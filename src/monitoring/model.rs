@@ -453,16 +453,15 @@ impl Monitoring {
         now: SimTime,
     ) {
         self.iv_arrivals += 1;
-        if self.spec.loss_p.get() > 0.0 {
-            if self
+        if self.spec.loss_p.get() > 0.0
+            && self
                 .spec
                 .loss_p
                 .sample(&mut self.agents[agent as usize].rng)
-            {
-                self.counts.dropped_network += 1;
-                self.iv_dropped += 1;
-                return;
-            }
+        {
+            self.counts.dropped_network += 1;
+            self.iv_dropped += 1;
+            return;
         }
         let c = match self.agents[agent as usize].collector {
             Some(c) => c,
@@ -888,6 +887,13 @@ impl Monitoring {
 
     pub fn into_tables(self) -> Vec<Table> {
         vec![self.series]
+    }
+
+    /// Sets where a scale-out VM's agent reports from (its slot was reserved without a cloud).
+    pub fn place_agent(&mut self, agent: u32, cloud: u32, provider: u32) {
+        let a = &mut self.agents[agent as usize];
+        a.cloud = cloud;
+        a.provider = provider;
     }
 
     pub fn providers(&self) -> u32 {

@@ -14,6 +14,7 @@ pub use error::{Origin, ScenarioError};
 pub use overrides::Override;
 pub use schema::{OutputSpec, Scenario, SimulationSpec};
 
+use crate::engine::SimTime;
 use crate::engine::dist::with_base_dir;
 use crate::topology::{Catalogue, Cloud};
 use sha2::{Digest, Sha256};
@@ -26,6 +27,10 @@ pub struct Loaded {
     pub clouds: Vec<Cloud>,
     /// Where CB-Dragonfly runs (`monitoring.site`).
     pub monitoring_site: crate::topology::Region,
+    /// The region catalogue the scenario resolved against.
+    pub catalogue: Catalogue,
+    /// Contents of each `[[workload]]`'s trace file (None for other shapes).
+    pub workload_traces: Vec<Option<String>>,
     /// The VM lifecycle plan (MCIS, VMs, outages, actions, provider profiles).
     pub lifecycle: crate::lifecycle::Plan,
     /// The file as given (or "<inline>").
@@ -38,7 +43,7 @@ pub struct Loaded {
 impl Loaded {
     /// VMs the scenario's MCIS requests create.
     pub fn total_vms(&self) -> u64 {
-        self.lifecycle.vms.len() as u64
+        self.lifecycle.requested_vms()
     }
 
     /// The resolved scenario as TOML (every default filled in).
@@ -201,11 +206,120 @@ pub fn from_str(
     };
     let lifecycle = crate::lifecycle::Plan::build(&scenario, &clouds)
         .map_err(|e| locate.at_key(&e.key, e.message))?;
+    let mcis_names: Vec<&str> = lifecycle.mcis.iter().map(|m| m.name.as_str()).collect();
+    let known_mcis = |key: String, name: &str| -> Result<(), ScenarioError> {
+        if mcis_names.contains(&name) {
+            Ok(())
+        } else {
+            Err(locate.at_key(
+                &key,
+                format!("no MCIS named \"{name}\" (MCIS: {})", mcis_names.join(", ")),
+            ))
+        }
+    };
+    let mut workload_traces = Vec::new();
+    for (i, w) in scenario.workload.iter().enumerate() {
+        known_mcis(format!("workload[{i}].mcis"), &w.mcis)?;
+        if scenario.workload[..i].iter().any(|x| x.mcis == w.mcis) {
+            return Err(locate.at_key(
+                &format!("workload[{i}].mcis"),
+                format!("MCIS \"{}\" already has a workload", w.mcis),
+            ));
+        }
+        w.validate()
+            .map_err(|(k, m)| locate.at_key(&format!("workload[{i}].{k}"), m))?;
+        let trace = match &w.demand {
+            crate::workload::Demand::Trace { file } => {
+                let p = base_dir.map_or_else(|| Path::new(file).to_path_buf(), |d| d.join(file));
+                Some(std::fs::read_to_string(&p).map_err(|e| {
+                    locate.at_key(
+                        &format!("workload[{i}].demand.file"),
+                        format!("cannot read \"{}\": {e}", p.display()),
+                    )
+                })?)
+            }
+            _ => None,
+        };
+        // Check the curve builds (trace format) now, not mid-run.
+        crate::workload::Curve::new(
+            &w.demand,
+            SimTime::ZERO,
+            &crate::engine::RngFactory::new(0),
+            0,
+            trace.as_deref(),
+        )
+        .map_err(|m| locate.at_key(&format!("workload[{i}].demand"), m))?;
+        workload_traces.push(trace);
+    }
+    let ctl = &scenario.control;
+    if ctl.tick.is_zero() {
+        return Err(locate.at_key("control.tick", "must be longer than 0s".into()));
+    }
+    for (i, p) in ctl.policies.iter().enumerate() {
+        let key = |k: &str| format!("control.policies[{i}].{k}");
+        known_mcis(key("mcis"), &p.mcis)?;
+        if p.evaluation_period == 0 {
+            return Err(locate.at_key(&key("evaluation_period"), "must be at least 1".into()));
+        }
+        if p.step == 0 {
+            return Err(locate.at_key(&key("step"), "must be at least 1".into()));
+        }
+        if !p.operand.is_finite() {
+            return Err(locate.at_key(&key("operand"), "must be a finite number".into()));
+        }
+        if let (Some(lo), Some(hi)) = (p.min_vms, p.max_vms)
+            && lo > hi
+        {
+            return Err(locate.at_key(&key("min_vms"), format!("{lo} is more than max_vms {hi}")));
+        }
+        use crate::control::config::PlacementAlgo;
+        let pl = &p.placement;
+        if pl.algo == PlacementAlgo::Location
+            && pl
+                .near
+                .as_deref()
+                .and_then(crate::control::placement::parse_point)
+                .is_none()
+        {
+            return Err(locate.at_key(
+                &key("placement.near"),
+                "location placement needs near = \"lat/lon\" (e.g. \"37.56/126.97\")".into(),
+            ));
+        }
+        if pl.algo == PlacementAlgo::Latency && pl.regions.is_empty() {
+            return Err(locate.at_key(
+                &key("placement.regions"),
+                "latency placement needs regions = [\"provider:region\", ...]".into(),
+            ));
+        }
+        for (j, r) in pl.regions.iter().enumerate() {
+            let (pp, rr) = r.split_once(':').unwrap_or((r, ""));
+            if catalogue.find(pp, rr).is_none() {
+                return Err(locate.at_key(
+                    &key(&format!("placement.regions[{j}]")),
+                    format!("`{r}` is not a region of the catalogue"),
+                ));
+            }
+        }
+        let cands = crate::control::placement::candidates(
+            pl,
+            &clouds,
+            &crate::topology::specs::SpecCatalogue::builtin(),
+        );
+        if p.action == crate::control::config::PolicyAction::ScaleOut && cands.is_empty() {
+            return Err(locate.at_key(
+                &key("placement"),
+                "no spec of the scenario's clouds passes the placement filters".into(),
+            ));
+        }
+    }
 
     Ok(Loaded {
         scenario,
         clouds,
         monitoring_site: site,
+        catalogue,
+        workload_traces,
         lifecycle,
         source: origin.to_string(),
         source_sha256: sha256_hex(text.as_bytes()),

@@ -3,11 +3,13 @@
 //! Key paths (`simulation.seed`, `topology.mix.aws`, `lifecycle.api_delay`, ...) are part of
 //! the user interface: `--set` and sweeps address them, so they stay stable.
 
+use crate::control::ControlSpec;
 use crate::engine::SimDuration;
 use crate::lifecycle::LifecycleSpec;
 use crate::lifecycle::config::{ActionSpec, McisSpec};
 use crate::monitoring::MonitoringSpec;
 use crate::topology::TopologySpec;
+use crate::workload::WorkloadSpec;
 use serde::{Deserialize, Serialize};
 
 /// A whole scenario, as read from TOML (every section optional except `[simulation]`'s need
@@ -29,8 +31,29 @@ pub struct Scenario {
     /// Control actions on a timeline (`[[actions]]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<ActionSpec>,
+    /// Load per MCIS (`[[workload]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workload: Vec<WorkloadSpec>,
+    /// CB-Tumblebug's auto-control loop and policies.
+    #[serde(default)]
+    pub control: ControlSpec,
     #[serde(default)]
     pub output: OutputSpec,
+    /// `[sweep]`: the grid `cloudtwin sweep` runs; `cloudtwin run` ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepSpec>,
+}
+
+/// `[sweep]`: varied key paths and replications for `cloudtwin sweep` (see `crate::batch`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// Values of each varied key: `vary = { "lifecycle.create_failure_p" = [0.1, 0.3] }`.
+    #[serde(default)]
+    pub vary: std::collections::BTreeMap<String, Vec<toml::Value>>,
+    /// Runs per grid point, each with its own seed (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replications: Option<u32>,
 }
 
 /// `[output]`: optional outputs.

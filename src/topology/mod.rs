@@ -7,6 +7,7 @@
 //! scenario runs on the same clouds.
 
 pub mod catalogue;
+pub mod specs;
 
 pub use catalogue::{Catalogue, Region, great_circle_km};
 

@@ -1,0 +1,105 @@
+//! Placement of scale-out VMs: which cloud and spec, as CB-Tumblebug's recommendation does
+//! (`TB@v0.5.0/v0.7.0 recommendation.go`): filter the spec catalogue by vCPU, memory and cost,
+//! then order by one priority (cost, location, latency, performance) or pick at random.
+
+use super::config::{PlacementAlgo, PlacementSpec};
+use crate::engine::SimRng;
+use crate::topology::specs::{SpecCatalogue, VmSpec};
+use crate::topology::{Cloud, great_circle_km};
+use rand::RngExt;
+
+/// A placement choice.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choice {
+    pub cloud: u32,
+    pub spec: VmSpec,
+}
+
+/// The specs a scale-out may choose from: every spec offered in the scenario's clouds (the
+/// region's default spec where the catalogue has none), filtered.
+pub fn candidates(p: &PlacementSpec, clouds: &[Cloud], cat: &SpecCatalogue) -> Vec<Choice> {
+    let mut out = Vec::new();
+    for c in clouds {
+        let mut specs: Vec<VmSpec> = cat
+            .in_region(&c.region.provider, &c.region.region)
+            .cloned()
+            .collect();
+        if specs.is_empty() {
+            specs.push(cat.default_for(&c.region.provider, &c.region.region));
+        }
+        for s in specs {
+            let ok = p.min_vcpu.is_none_or(|v| s.vcpu >= v)
+                && p.max_vcpu.is_none_or(|v| s.vcpu <= v)
+                && p.min_memory_gib.is_none_or(|v| s.memory_gib >= v)
+                && p.max_memory_gib.is_none_or(|v| s.memory_gib <= v)
+                && p.max_cost_per_hour.is_none_or(|v| s.cost_per_hour <= v);
+            if ok {
+                out.push(Choice {
+                    cloud: c.id,
+                    spec: s,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Parses "lat/lon".
+pub fn parse_point(s: &str) -> Option<(f64, f64)> {
+    let (a, b) = s.split_once('/')?;
+    let (lat, lon) = (a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?);
+    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))
+}
+
+/// Picks one candidate. `existing` are (cloud, spec) of the MCIS's current VMs (for `random`,
+/// which copies one of them as CB-Tumblebug v0.5 does); `rtt_sum` gives the summed RTT from a
+/// cloud to the policy's regions (for `latency`).
+pub fn choose(
+    p: &PlacementSpec,
+    cands: &[Choice],
+    existing: &[Choice],
+    clouds: &[Cloud],
+    rtt_sum: &dyn Fn(u32) -> f64,
+    rng: &mut SimRng,
+) -> Option<Choice> {
+    let by_cost = |a: &Choice, b: &Choice| {
+        a.spec
+            .cost_per_hour
+            .total_cmp(&b.spec.cost_per_hour)
+            .then(a.cloud.cmp(&b.cloud))
+            .then(a.spec.name.cmp(&b.spec.name))
+    };
+    match p.algo {
+        PlacementAlgo::Random => {
+            let pool = if existing.is_empty() { cands } else { existing };
+            (!pool.is_empty()).then(|| pool[rng.random_range(0..pool.len())].clone())
+        }
+        PlacementAlgo::Cost => cands.iter().min_by(|a, b| by_cost(a, b)).cloned(),
+        PlacementAlgo::Performance => cands
+            .iter()
+            .min_by(|a, b| {
+                let (sa, sb) = (a.spec.score.unwrap_or(0.0), b.spec.score.unwrap_or(0.0));
+                sb.total_cmp(&sa).then(by_cost(a, b))
+            })
+            .cloned(),
+        PlacementAlgo::Location => {
+            let (lat, lon) = p.near.as_deref().and_then(parse_point)?;
+            let d = |c: &Choice| {
+                let r = &clouds[c.cloud as usize].region;
+                great_circle_km(lat, lon, r.lat, r.lon)
+            };
+            cands
+                .iter()
+                .min_by(|a, b| d(a).total_cmp(&d(b)).then(by_cost(a, b)))
+                .cloned()
+        }
+        PlacementAlgo::Latency => cands
+            .iter()
+            .min_by(|a, b| {
+                rtt_sum(a.cloud)
+                    .total_cmp(&rtt_sum(b.cloud))
+                    .then(by_cost(a, b))
+            })
+            .cloned(),
+    }
+}
