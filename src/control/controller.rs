@@ -72,8 +72,8 @@ struct Policy {
 #[derive(Clone, Debug, PartialEq)]
 enum Wait {
     None,
-    /// Monitoring answers; the MCIS average to record when they are in.
-    Monitoring(f64),
+    /// Monitoring answers: the MCIS average, answers and failed calls, to record when they are in.
+    Monitoring(f64, u32, u32),
     /// New VMs to finish creating.
     Vms(Vec<u32>),
     /// A fixed sleep (after a create, a delete, or a control action).
@@ -129,6 +129,8 @@ pub struct Controller {
     last_sample: SimTime,
     iv_actions: Vec<Vec<&'static str>>,
     series: Table,
+    /// Every monitoring sample the loop took: `control_samples.csv`.
+    samples: Table,
     mcis_names: Vec<String>,
     /// MCIS with a policy or a workload (rows of control.csv).
     watched: Vec<bool>,
@@ -210,6 +212,19 @@ impl Controller {
                     "actions",
                 ],
             ),
+            samples: Table::new(
+                "control_samples.csv",
+                &[
+                    "time_s",
+                    "mcis",
+                    "policy",
+                    "mcis_average",
+                    "answers",
+                    "failed_calls",
+                    "evaluation_mean",
+                    "status",
+                ],
+            ),
             mcis_names: plan.mcis.iter().map(|m| m.name.clone()).collect(),
             watched,
         }
@@ -243,8 +258,8 @@ impl Controller {
                 }
             }
             CtlEvent::StepDone => match std::mem::replace(&mut self.wait, Wait::None) {
-                Wait::Monitoring(avg) => {
-                    self.finish_sample(avg);
+                Wait::Monitoring(avg, ok, failed) => {
+                    self.finish_sample(sched.now(), avg, ok, failed);
                     self.cursor += 1;
                     self.advance(sched, ctx);
                 }
@@ -308,8 +323,8 @@ impl Controller {
                     let cooling = p.last_action_end.is_some_and(|t| now < t + p.spec.cooldown);
                     if !cooling {
                         self.policies[i].status = PolicyStatus::Checking;
-                        let (avg, done_at) = self.sample(now, i, ctx);
-                        self.wait = Wait::Monitoring(avg);
+                        let (avg, ok, failed, done_at) = self.sample(now, i, ctx);
+                        self.wait = Wait::Monitoring(avg, ok, failed);
                         sched.schedule_at(done_at, self.entity, CtlEvent::StepDone.into());
                         return;
                     }
@@ -353,12 +368,13 @@ impl Controller {
         }
     }
 
-    /// On-demand monitoring of every VM of the policy's MCIS: (average, time the last answer
-    /// is back).
-    fn sample(&mut self, now: SimTime, i: usize, ctx: &mut Ctx<'_>) -> (f64, SimTime) {
+    /// On-demand monitoring of every VM of the policy's MCIS: (average, answers, failed calls,
+    /// time the last answer is back).
+    fn sample(&mut self, now: SimTime, i: usize, ctx: &mut Ctx<'_>) -> (f64, u32, u32, SimTime) {
         let (mcis, metric) = (self.policies[i].mcis, self.policies[i].spec.metric);
         let vms: Vec<u32> = ctx.lifecycle.mcis_vms(mcis).collect();
         let (mut sum, mut n, mut done) = (0.0, 0u32, now);
+        let (mut answers, mut failed) = (0u32, 0u32);
         for vm in vms {
             self.stats.monitoring_calls += 1;
             let running = ctx.lifecycle.status(vm) == Some(VmStatus::Running);
@@ -374,31 +390,50 @@ impl Controller {
                 let started = ctx.lifecycle.first_running(vm).unwrap_or(now);
                 sum += ctx.workloads.measure(now, vm, mcis, vcpu, started, metric);
                 n += 1;
+                answers += 1;
             } else {
+                failed += 1;
                 self.stats.monitoring_failures += 1;
                 if self.spec.mode == ControlMode::Faithful {
                     n += 1; // the error text parses as 0 but still counts
                 }
             }
         }
-        (if n == 0 { f64::NAN } else { sum / n as f64 }, done)
+        let avg = if n == 0 { f64::NAN } else { sum / n as f64 };
+        (avg, answers, failed, done)
     }
 
-    fn finish_sample(&mut self, avg: f64) {
-        let p = &mut self.policies[self.cursor];
+    fn finish_sample(&mut self, now: SimTime, avg: f64, answers: u32, failed: u32) {
+        let i = self.cursor;
+        let p = &mut self.policies[i];
         p.status = PolicyStatus::Ready;
+        let row = |p: &Policy, samples: &mut Table, status: PolicyStatus, mean: f64| {
+            samples.push(vec![
+                fmt_secs(now),
+                p.spec.mcis.clone(),
+                i.to_string(),
+                fmt_f64(avg),
+                answers.to_string(),
+                failed.to_string(),
+                fmt_f64(mean),
+                status.name().to_string(),
+            ]);
+        };
         if avg.is_nan() {
+            row(p, &mut self.samples, p.status, f64::NAN);
             return; // no VM to ask: nothing to record
         }
         p.history.insert(0, avg);
         let ep = p.spec.evaluation_period as usize;
+        let mut mean = f64::NAN;
         if p.history.len() >= ep {
-            let mean = p.history[..ep].iter().sum::<f64>() / ep as f64;
+            mean = p.history[..ep].iter().sum::<f64>() / ep as f64;
             if p.spec.operator.holds(mean, p.spec.operand) {
                 p.status = PolicyStatus::Detected;
                 self.stats.detections += 1;
             }
         }
+        row(p, &mut self.samples, p.status, mean);
     }
 
     /// Runs policy `i`'s action; returns what the loop waits for, or None if nothing was done.
@@ -649,6 +684,6 @@ impl Controller {
                 r.detail.clone(),
             ]);
         }
-        vec![self.series, log]
+        vec![self.series, self.samples, log]
     }
 }

@@ -1023,11 +1023,15 @@ impl Lifecycle {
         &self.plan
     }
 
-    /// VMs of an MCIS present in CB-Tumblebug's view, in id order (its listing order).
+    /// VMs of an MCIS in CB-Tumblebug's listing, in id order. A VM being deleted by
+    /// scale-in is no longer listed (TB deletes the object 5 s after the terminate call, while
+    /// the provider may still be terminating it).
     pub fn mcis_vms(&self, mcis: u32) -> impl Iterator<Item = u32> + '_ {
         let mc = &self.plan.mcis[mcis as usize];
-        (mc.first..mc.first + mc.count + mc.spare)
-            .filter(|v| self.vms[*v as usize].presence == Presence::Present)
+        (mc.first..mc.first + mc.count + mc.spare).filter(|v| {
+            let vm = &self.vms[*v as usize];
+            vm.presence == Presence::Present && !vm.delete_when_terminated
+        })
     }
 
     /// When the VM first became Running.
