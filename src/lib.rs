@@ -1,4 +1,5 @@
 //! cloudtwin: a deterministic discrete-event simulator of large multi-cloud environments.
+pub mod batch;
 pub mod bench;
 pub mod control;
 pub mod engine;

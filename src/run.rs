@@ -45,8 +45,20 @@ pub fn simulate_with(loaded: &Loaded, control: &mut RunControl<'_>, fel: FelKind
     world.summarize(&mut summary, outcome.end);
     summary.int("max_pending_events", sched.stats().max_pending as u64);
 
+    let sc = &loaded.scenario;
+    let placement = sc.cladnet.placement.enabled.then(|| {
+        crate::network::placement::placement_table(
+            &sc.cladnet.placement,
+            &loaded.catalogue,
+            &loaded.lifecycle.outages,
+            &loaded.clouds,
+            horizon,
+            &world.latency,
+        )
+        .expect("placement anchor is checked at load")
+    });
     let mut tables = vec![clouds_table(&loaded.clouds)];
-    tables.extend(world.into_tables());
+    tables.extend(world.into_tables(sc.network.cloud_rtt_max_clouds, placement));
     RunOutput {
         summary,
         tables,

@@ -9,8 +9,11 @@
 
 use crate::control::{Controller, CtlEvent, Ctx};
 use crate::engine::{EntityId, Model, RngFactory, Scheduler, SimDuration, SimTime};
+use crate::lifecycle::VmStatus;
 use crate::lifecycle::{LcEvent, Lifecycle, Notice};
 use crate::monitoring::{MonEvent, Monitoring, PathDelay};
+use crate::network::cladnet::{self, Peer};
+use crate::network::{LatencyModel, RttStat};
 use crate::output::{Summary, Table, table::fmt_secs};
 use crate::scenario::Loaded;
 use crate::topology::specs::SpecCatalogue;
@@ -24,6 +27,8 @@ pub enum Event {
     Lifecycle(LcEvent),
     Monitoring(MonEvent),
     Control(CtlEvent),
+    /// Every MCIS's CLADNet runs its status test (`cladnet.status_tests[i]`).
+    StatusTest(u32),
 }
 
 impl From<LcEvent> for Event {
@@ -50,6 +55,13 @@ pub struct World {
     pub monitoring: Option<Monitoring>,
     pub workloads: Workloads,
     pub controller: Controller,
+    pub latency: LatencyModel,
+    cladnet: crate::network::cladnet::CladnetSpec,
+    status_entity: EntityId,
+    status_rng: crate::engine::SimRng,
+    status_probes: u64,
+    status_tests_run: u64,
+    latency_matrix: Table,
     /// Engine load over time: `engine.csv`.
     engine_series: Table,
 }
@@ -65,6 +77,26 @@ impl World {
         sched.schedule_at(SimTime::ZERO, sampler, Event::Sample);
         let plan = &loaded.lifecycle;
         let lifecycle = Lifecycle::new(plan, &rngs, sc.output.vm_events, sched);
+        let mut latency = LatencyModel::builtin(sim.seed);
+        if let Some(m) = &loaded.measured_rtt {
+            latency = latency.with_measured(m.clone());
+        }
+        // Per-report jitter of a one-way trip: log-normal with the model's P95/P50 ratio.
+        let sigma = latency
+            .rtt_ms(
+                &loaded.clouds[0].region,
+                &loaded.monitoring_site,
+                RttStat::P95,
+            )
+            .ln()
+            - latency
+                .rtt_ms(
+                    &loaded.clouds[0].region,
+                    &loaded.monitoring_site,
+                    RttStat::P50,
+                )
+                .ln();
+        let sigma = (sigma / 1.645).max(0.0);
         let mon = &sc.monitoring;
         let monitoring = mon.enabled.then(|| {
             let agents: Vec<(u32, u32)> = plan
@@ -75,7 +107,10 @@ impl World {
             let paths = loaded
                 .clouds
                 .iter()
-                .map(|c| placeholder_path(&c.region, &loaded.monitoring_site))
+                .map(|c| PathDelay {
+                    median_s: latency.median_rtt_ms(&c.region, &loaded.monitoring_site) / 2e3,
+                    sigma,
+                })
                 .collect();
             Monitoring::new(
                 mon,
@@ -119,7 +154,7 @@ impl World {
             let to = catalogue
                 .find(p, r)
                 .expect("placement regions are checked at load");
-            2.0 * placeholder_path(&loaded.clouds[cloud as usize].region, to).median_s * 1e3
+            latency.median_rtt_ms(&loaded.clouds[cloud as usize].region, to)
         };
         let controller = Controller::new(
             &sc.control,
@@ -131,6 +166,14 @@ impl World {
             &rngs,
             sched,
         );
+        let status_entity = sched.alloc_entities(1).get(0);
+        for (i, t) in sc.cladnet.status_tests.iter().enumerate() {
+            sched.schedule_at(
+                SimTime::ZERO + *t,
+                status_entity,
+                Event::StatusTest(i as u32),
+            );
+        }
         World {
             sampler,
             sample_interval: sim.sample_interval,
@@ -138,6 +181,13 @@ impl World {
             monitoring,
             workloads,
             controller,
+            latency,
+            cladnet: sc.cladnet.clone(),
+            status_entity,
+            status_rng: rngs.stream("cladnet.status_test", 0),
+            status_probes: 0,
+            status_tests_run: 0,
+            latency_matrix: Table::new("latency_matrix.csv", &cladnet::MATRIX_HEADER),
             engine_series: Table::new(
                 "engine.csv",
                 &["time_s", "events_processed", "pending_events"],
@@ -198,6 +248,40 @@ impl World {
         }
     }
 
+    /// Runs every MCIS's CLADNet status test now.
+    fn status_test(&mut self, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let _ = self.status_entity;
+        let plan = self.lifecycle.plan();
+        for m in 0..plan.mcis.len() as u32 {
+            let peers: Vec<Peer> = self
+                .lifecycle
+                .mcis_vms(m)
+                .map(|vm| Peer {
+                    vm,
+                    cloud: plan.vms[vm as usize].cloud,
+                    up: self.lifecycle.status(vm) == Some(VmStatus::Running),
+                })
+                .collect();
+            if peers.is_empty() {
+                continue;
+            }
+            let name = |vm: u32| plan.vms[vm as usize].name.clone();
+            self.status_probes += cladnet::status_test(
+                &self.cladnet,
+                now,
+                &plan.mcis[m as usize].name,
+                &peers,
+                &plan.clouds,
+                &name,
+                &self.latency,
+                &mut self.status_rng,
+                &mut self.latency_matrix,
+            );
+        }
+        self.status_tests_run += 1;
+    }
+
     /// Adds each model's scalar results to the summary.
     pub fn summarize(&self, summary: &mut Summary, end: SimTime) {
         self.lifecycle.summarize(summary, end);
@@ -205,11 +289,71 @@ impl World {
             m.summarize(summary, end);
         }
         self.controller.summarize(summary);
+        // Cloud-level RTTs (off the diagonal), and the CLADNet status tests.
+        let clouds = &self.lifecycle.plan().clouds;
+        let mut rtts: Vec<f64> = Vec::new();
+        for a in clouds {
+            for b in clouds {
+                if a.id != b.id {
+                    rtts.push(self.latency.median_rtt_ms(&a.region, &b.region));
+                }
+            }
+        }
+        let q = crate::stats::percentiles(&rtts, &[0.5, 1.0]);
+        summary
+            .float("cloud_rtt_p50_ms", q[0])
+            .float("cloud_rtt_max_ms", q[1])
+            .int("status_tests", self.status_tests_run)
+            .int("status_test_probes", self.status_probes)
+            .int("status_test_bytes", self.status_probes * 2 * 64);
     }
 
-    /// The time series and tables each model produced, in a fixed order.
-    pub fn into_tables(self) -> Vec<Table> {
+    /// `cloud_rtt.csv`: the model's RTT between every ordered pair of the scenario's clouds.
+    fn cloud_rtt_table(&self, max_clouds: u32) -> Option<Table> {
+        let clouds = &self.lifecycle.plan().clouds;
+        if clouds.len() as u32 > max_clouds {
+            return None;
+        }
+        let mut t = Table::new(
+            "cloud_rtt.csv",
+            &[
+                "src",
+                "dst",
+                "distance_km",
+                "floor_ms",
+                "rtt_p50_ms",
+                "rtt_p95_ms",
+            ],
+        );
+        let r3 = |v: f64| crate::output::table::fmt_f64((v * 1000.0).round() / 1000.0);
+        for a in clouds {
+            for b in clouds {
+                let (ra, rb) = (&a.region, &b.region);
+                t.push(vec![
+                    a.name(),
+                    b.name(),
+                    r3(crate::topology::great_circle_km(
+                        ra.lat, ra.lon, rb.lat, rb.lon,
+                    )),
+                    r3(self.latency.floor_ms(ra, rb)),
+                    r3(self.latency.rtt_ms(ra, rb, RttStat::P50)),
+                    r3(self.latency.rtt_ms(ra, rb, RttStat::P95)),
+                ]);
+            }
+        }
+        Some(t)
+    }
+
+    /// The time series and tables each model produced, in a fixed order. `placement` is the
+    /// CLADNet control-plane comparison, computed by the caller from the plan's outages.
+    pub fn into_tables(self, cloud_rtt_max_clouds: u32, placement: Option<Table>) -> Vec<Table> {
+        let rtt = self.cloud_rtt_table(cloud_rtt_max_clouds);
         let mut v = vec![self.engine_series];
+        v.extend(rtt);
+        if self.status_tests_run > 0 {
+            v.push(self.latency_matrix);
+        }
+        v.extend(placement);
         v.extend(self.controller.into_tables(&self.lifecycle));
         v.extend(self.lifecycle.into_tables());
         if let Some(m) = self.monitoring {
@@ -230,6 +374,7 @@ impl Model for World {
                     m.handle(sched, e);
                 }
             }
+            Event::StatusTest(_) => self.status_test(sched),
             Event::Control(e) => {
                 let mut ctx = Ctx {
                     lifecycle: &mut self.lifecycle,
@@ -240,16 +385,5 @@ impl Model for World {
             }
         }
         self.route_notices(sched);
-    }
-}
-
-/// One-way delay from a cloud to a region: light in fibre over the great-circle distance with
-/// a route stretch of 1.8 plus 2 ms (placeholder until the calibrated latency model is wired in).
-fn placeholder_path(a: &crate::topology::Region, b: &crate::topology::Region) -> PathDelay {
-    let km = crate::topology::great_circle_km(a.lat, a.lon, b.lat, b.lon);
-    let rtt_ms = 2.0 * km / 204.0 * 1.8 + 2.0;
-    PathDelay {
-        median_s: rtt_ms / 2.0 / 1e3,
-        sigma: 0.03,
     }
 }

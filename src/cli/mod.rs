@@ -3,7 +3,9 @@
 
 mod bench;
 mod latency;
+mod merge;
 mod run;
+mod sweep;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +35,10 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Print the inter-region RTT matrix of the latency model (`latency fit` re-calibrates it).
     Latency(latency::LatencyArgs),
+    /// Run a grid of parameter values x replications on all cores (or one shard of it).
+    Sweep(sweep::SweepArgs),
+    /// Combine the folders of a sharded sweep and write its sweep_summary.csv.
+    Merge(merge::MergeArgs),
 }
 
 /// An error to report and the exit code it maps to.
@@ -76,6 +82,8 @@ pub fn main() -> i32 {
         Command::Validate(a) => validate::validate(a),
         Command::Bench(a) => bench::bench(a),
         Command::Latency(a) => latency::latency(a),
+        Command::Sweep(a) => sweep::sweep(a),
+        Command::Merge(a) => merge::merge(a),
     };
     match result {
         Ok(()) => 0,

@@ -370,17 +370,18 @@ impl Monitoring {
         }
         let iv = self.spec.interval.as_secs_f64();
         let a = &mut self.agents[agent as usize];
-        let gap = if first {
-            iv * a.rng.random::<f64>()
-        } else {
-            match self.spec.arrivals {
-                Arrivals::Periodic => iv,
-                Arrivals::Poisson => -(1.0 - a.rng.random::<f64>()).ln() * iv,
-            }
+        let gap = match self.spec.arrivals {
+            // Telegraf's fixed interval from a uniform phase.
+            Arrivals::Periodic if first => iv * a.rng.random::<f64>(),
+            Arrivals::Periodic => iv,
+            // Memoryless from the start, so the aggregate is Poisson at once.
+            Arrivals::Poisson => -(1.0 - a.rng.random::<f64>()).ln() * iv,
         };
         let base = if first { sched.now() } else { a.sent_at };
         let send = base + SimDuration::from_secs_f64(gap);
-        let arrive = send + self.one_way(agent);
+        // A short gap and a faster path could land before the report that just arrived:
+        // reports of one agent arrive in order.
+        let arrive = (send + self.one_way(agent)).max(sched.now());
         let h = sched.schedule_at(
             arrive,
             self.agent_ids.get(agent),

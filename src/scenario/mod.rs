@@ -27,6 +27,8 @@ pub struct Loaded {
     pub clouds: Vec<Cloud>,
     /// Where CB-Dragonfly runs (`monitoring.site`).
     pub monitoring_site: crate::topology::Region,
+    /// The measured RTT matrix of `network.measured_rtt`, if any.
+    pub measured_rtt: Option<crate::network::MeasuredMatrix>,
     /// The region catalogue the scenario resolved against.
     pub catalogue: Catalogue,
     /// Contents of each `[[workload]]`'s trace file (None for other shapes).
@@ -314,7 +316,37 @@ pub fn from_str(
         }
     }
 
+    let measured_rtt = match &scenario.network.measured_rtt {
+        None => None,
+        Some(file) => {
+            let p = base_dir.map_or_else(|| Path::new(file).to_path_buf(), |d| d.join(file));
+            Some(
+                crate::network::MeasuredMatrix::from_path(&p)
+                    .map_err(|e| locate.at_key("network.measured_rtt", e))?,
+            )
+        }
+    };
+    let cl = &scenario.cladnet;
+    if cl.trial_count == 0 {
+        return Err(locate.at_key("cladnet.trial_count", "must be at least 1".into()));
+    }
+    if !(cl.tunnel_overhead_ms.is_finite() && cl.tunnel_overhead_ms >= 0.0) {
+        return Err(locate.at_key("cladnet.tunnel_overhead_ms", "must be a number >= 0".into()));
+    }
+    let pl = &cl.placement;
+    if pl.enabled {
+        if !(pl.members == 3 || pl.members == 5) {
+            return Err(locate.at_key(
+                "cladnet.placement.members",
+                format!("must be 3 or 5, found {}", pl.members),
+            ));
+        }
+        crate::network::placement::layouts(pl, &catalogue)
+            .map_err(|e| locate.at_key("cladnet.placement.anchor", e))?;
+    }
+
     Ok(Loaded {
+        measured_rtt,
         scenario,
         clouds,
         monitoring_site: site,

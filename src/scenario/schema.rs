@@ -8,6 +8,8 @@ use crate::engine::SimDuration;
 use crate::lifecycle::LifecycleSpec;
 use crate::lifecycle::config::{ActionSpec, McisSpec};
 use crate::monitoring::MonitoringSpec;
+use crate::network::cladnet::CladnetSpec;
+use crate::network::config::NetworkSpec;
 use crate::topology::TopologySpec;
 use crate::workload::WorkloadSpec;
 use serde::{Deserialize, Serialize};
@@ -37,6 +39,12 @@ pub struct Scenario {
     /// CB-Tumblebug's auto-control loop and policies.
     #[serde(default)]
     pub control: ControlSpec,
+    /// Latency data for the run.
+    #[serde(default)]
+    pub network: NetworkSpec,
+    /// CLADNet overlays (status tests) and control-plane placement.
+    #[serde(default)]
+    pub cladnet: CladnetSpec,
     #[serde(default)]
     pub output: OutputSpec,
     /// `[sweep]`: the grid `cloudtwin sweep` runs; `cloudtwin run` ignores it.

@@ -1,0 +1,218 @@
+//! The backbone graph: major interconnection hubs and the cable corridors between them.
+//!
+//! Long paths between regions do not follow the great circle: they run along submarine and
+//! long-haul cables between a few interconnection hubs (Cape Town to Singapore goes through
+//! Europe; Sao Paulo to Tokyo through North America). A pair farther apart than
+//! `routing.direct_km` is routed through this graph: each region enters it at its nearest hub, or
+//! any hub at most `routing.access_margin_km` farther, and the path length is the shortest
+//! access + hub-to-hub + access sum. Shorter pairs take the great circle. Hub-to-hub distances are
+//! computed once (Floyd-Warshall over great-circle link lengths), so a path costs a few lookups.
+
+use crate::topology::great_circle_km;
+use serde::{Deserialize, Serialize};
+
+/// `[backbone]` in `models/latency.toml`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackboneSpec {
+    pub hubs: Vec<HubSpec>,
+    /// Corridors as `"a-b"` (hub names).
+    pub links: Vec<String>,
+}
+
+/// One hub: a short name and metro coordinates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubSpec {
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// `[routing]`: when and how pairs are routed through the backbone.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Routing {
+    /// Pairs at most this far apart (km) take the great-circle path.
+    pub direct_km: f64,
+    /// A region enters the backbone at its nearest hub or any hub at most this much farther (km).
+    pub access_margin_km: f64,
+}
+
+/// The hub graph with all-pairs shortest hub-to-hub distances (km).
+#[derive(Clone, Debug)]
+pub struct Backbone {
+    names: Vec<String>,
+    coords: Vec<(f64, f64)>,
+    /// `dist[i * n + j]`: shortest path from hub i to hub j along the links.
+    dist: Vec<f64>,
+}
+
+impl Backbone {
+    /// Builds the graph, checking that names are unique, links name known hubs and every hub is
+    /// reachable from every other.
+    pub fn new(spec: &BackboneSpec) -> Result<Self, String> {
+        let n = spec.hubs.len();
+        let mut names: Vec<String> = Vec::with_capacity(n);
+        let mut coords = Vec::with_capacity(n);
+        for h in &spec.hubs {
+            if names.contains(&h.name) {
+                return Err(format!("backbone hub `{}` listed twice", h.name));
+            }
+            if !(-90.0..=90.0).contains(&h.lat) || !(-180.0..=180.0).contains(&h.lon) {
+                return Err(format!(
+                    "backbone hub `{}`: coordinates ({}, {}) out of range",
+                    h.name, h.lat, h.lon
+                ));
+            }
+            names.push(h.name.clone());
+            coords.push((h.lat, h.lon));
+        }
+        let mut dist = vec![f64::INFINITY; n * n];
+        for i in 0..n {
+            dist[i * n + i] = 0.0;
+        }
+        let index = |name: &str, link: &str| {
+            names
+                .iter()
+                .position(|x| x == name)
+                .ok_or_else(|| format!("backbone link `{link}`: unknown hub `{name}`"))
+        };
+        for link in &spec.links {
+            let (a, b) = link
+                .split_once('-')
+                .ok_or_else(|| format!("backbone link `{link}` is not `hub-hub`"))?;
+            let (i, j) = (index(a.trim(), link)?, index(b.trim(), link)?);
+            if i == j {
+                return Err(format!("backbone link `{link}` joins a hub to itself"));
+            }
+            let d = great_circle_km(coords[i].0, coords[i].1, coords[j].0, coords[j].1);
+            dist[i * n + j] = dist[i * n + j].min(d);
+            dist[j * n + i] = dist[j * n + i].min(d);
+        }
+        for k in 0..n {
+            for i in 0..n {
+                let dik = dist[i * n + k];
+                if dik.is_infinite() {
+                    continue;
+                }
+                for j in 0..n {
+                    let via = dik + dist[k * n + j];
+                    if via < dist[i * n + j] {
+                        dist[i * n + j] = via;
+                    }
+                }
+            }
+        }
+        if let Some(p) = dist.iter().position(|d| d.is_infinite()) {
+            return Err(format!(
+                "backbone: hub `{}` cannot reach hub `{}` (the link graph is not connected)",
+                names[p / n],
+                names[p % n]
+            ));
+        }
+        Ok(Backbone {
+            names,
+            coords,
+            dist,
+        })
+    }
+
+    pub fn hub_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Length (km) of the path between two points: the great circle up to `direct_km`, else the
+    /// shortest route through the hubs (never shorter than the great circle).
+    pub fn path_km(&self, a: (f64, f64), b: (f64, f64), routing: &Routing) -> f64 {
+        let d = great_circle_km(a.0, a.1, b.0, b.1);
+        if d <= routing.direct_km || self.names.is_empty() {
+            return d;
+        }
+        let n = self.names.len();
+        let (ea, eb) = (
+            self.access(a, routing.access_margin_km),
+            self.access(b, routing.access_margin_km),
+        );
+        let mut best = f64::INFINITY;
+        for &(i, da) in &ea {
+            for &(j, db) in &eb {
+                best = best.min(da + self.dist[i * n + j] + db);
+            }
+        }
+        best.max(d)
+    }
+
+    /// Hubs a point enters the backbone at: the nearest and any at most `margin` km farther.
+    fn access(&self, p: (f64, f64), margin: f64) -> Vec<(usize, f64)> {
+        let ds: Vec<f64> = self
+            .coords
+            .iter()
+            .map(|c| great_circle_km(p.0, p.1, c.0, c.1))
+            .collect();
+        let nearest = ds.iter().copied().fold(f64::INFINITY, f64::min);
+        ds.into_iter()
+            .enumerate()
+            .filter(|(_, d)| *d <= nearest + margin)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hub(name: &str, lat: f64, lon: f64) -> HubSpec {
+        HubSpec {
+            name: name.into(),
+            lat,
+            lon,
+        }
+    }
+
+    #[test]
+    fn detours_follow_the_links() {
+        // Three hubs in a line along the equator, linked a-b-c, plus d off to the north linked
+        // only to c: going from near a to near d must pass through c.
+        let spec = BackboneSpec {
+            hubs: vec![
+                hub("a", 0.0, 0.0),
+                hub("b", 0.0, 30.0),
+                hub("c", 0.0, 60.0),
+                hub("d", 40.0, 10.0),
+            ],
+            links: vec!["a-b".into(), "b-c".into(), "c-d".into()],
+        };
+        let g = Backbone::new(&spec).unwrap();
+        let r = Routing {
+            direct_km: 1000.0,
+            access_margin_km: 0.0,
+        };
+        let direct = great_circle_km(0.0, 0.0, 40.0, 10.0);
+        let routed = g.path_km((0.0, 0.0), (40.0, 10.0), &r);
+        let expect = great_circle_km(0.0, 0.0, 0.0, 60.0) + great_circle_km(0.0, 60.0, 40.0, 10.0);
+        assert!((routed - expect).abs() < 1e-6, "{routed} vs {expect}");
+        assert!(routed > direct);
+        // Short pairs go direct.
+        let near = g.path_km((0.0, 0.0), (0.0, 5.0), &r);
+        assert!((near - great_circle_km(0.0, 0.0, 0.0, 5.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn bad_graphs_are_rejected() {
+        let two = vec![hub("a", 0.0, 0.0), hub("b", 1.0, 1.0)];
+        let spec = |links: &[&str], hubs: Vec<HubSpec>| BackboneSpec {
+            hubs,
+            links: links.iter().map(|s| s.to_string()).collect(),
+        };
+        assert!(Backbone::new(&spec(&["a-b"], two.clone())).is_ok());
+        let e = Backbone::new(&spec(&[], two.clone())).unwrap_err();
+        assert!(e.contains("not connected"), "{e}");
+        let e = Backbone::new(&spec(&["a-x"], two.clone())).unwrap_err();
+        assert!(e.contains("unknown hub `x`"), "{e}");
+        assert!(Backbone::new(&spec(&["ab"], two.clone())).is_err());
+        assert!(Backbone::new(&spec(&["a-a", "a-b"], two.clone())).is_err());
+        let dup = vec![hub("a", 0.0, 0.0), hub("a", 1.0, 1.0)];
+        assert!(Backbone::new(&spec(&["a-a"], dup)).is_err());
+    }
+}
