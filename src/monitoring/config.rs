@@ -25,7 +25,8 @@ pub struct MonitoringSpec {
     /// Measurements per report (cpu, cpufreq, disk, diskio, mem, swap, net, system, ...: about 9).
     #[serde(default = "default_measurements")]
     pub measurements: u32,
-    /// Bytes per report on the wire (Telegraf JSON, ~200 B per measurement).
+    /// Bytes per report on the wire (Telegraf JSON, ~200 B per measurement): the monitoring
+    /// network load (`ingress_kbps` in monitoring.csv, `monitoring_bytes_sent`).
     #[serde(default = "default_report_bytes")]
     pub report_bytes: u32,
     /// From VM Running to its agent's first report (TB sleeps 60 s after a create, then installs

@@ -287,6 +287,7 @@ impl Monitoring {
                     "server_cpu_pct",
                     "delay_p50_ms",
                     "delay_p95_ms",
+                    "ingress_kbps",
                 ],
             ),
             spec: spec.clone(),
@@ -822,6 +823,8 @@ impl Monitoring {
             fmt_f64(round3(cpu)),
             fmt_f64(p50),
             fmt_f64(p95),
+            // Reports reaching the site, times their size on the wire.
+            fmt_f64(round3(rate * self.spec.report_bytes as f64 * 8.0 / 1e3)),
         ]);
         self.iv_arrivals = 0;
         self.iv_dropped = 0;
@@ -868,6 +871,10 @@ impl Monitoring {
             .int("monitoring_reports_stored", c.stored)
             .int("monitoring_reports_dropped", c.dropped())
             .int("monitoring_dropped_network", c.dropped_network)
+            .int(
+                "monitoring_bytes_sent",
+                self.sent_by(end) * self.spec.report_bytes as u64,
+            )
             .int("monitoring_dropped_collector", c.dropped_collector)
             .int("monitoring_dropped_storage", c.dropped_storage)
             .int("monitoring_in_flight_end", self.in_flight(end))
