@@ -56,6 +56,8 @@ pub struct World {
     pub workloads: Workloads,
     pub controller: Controller,
     pub latency: LatencyModel,
+    /// The model evaluated for the scenario's clouds.
+    rtt: crate::network::table::RttTable,
     cladnet: crate::network::cladnet::CladnetSpec,
     status_entity: EntityId,
     status_rng: crate::engine::SimRng,
@@ -81,22 +83,8 @@ impl World {
         if let Some(m) = &loaded.measured_rtt {
             latency = latency.with_measured(m.clone());
         }
-        // Per-report jitter of a one-way trip: log-normal with the model's P95/P50 ratio.
-        let sigma = latency
-            .rtt_ms(
-                &loaded.clouds[0].region,
-                &loaded.monitoring_site,
-                RttStat::P95,
-            )
-            .ln()
-            - latency
-                .rtt_ms(
-                    &loaded.clouds[0].region,
-                    &loaded.monitoring_site,
-                    RttStat::P50,
-                )
-                .ln();
-        let sigma = (sigma / 1.645).max(0.0);
+        // A report's trip jitters like one of the latency model's probes.
+        let jitter = latency.coefficients().jitter_scale();
         let mon = &sc.monitoring;
         let monitoring = mon.enabled.then(|| {
             let agents: Vec<(u32, u32)> = plan
@@ -109,7 +97,8 @@ impl World {
                 .iter()
                 .map(|c| PathDelay {
                     median_s: latency.median_rtt_ms(&c.region, &loaded.monitoring_site) / 2e3,
-                    sigma,
+                    jitter,
+                    floor_s: latency.floor_ms(&c.region, &loaded.monitoring_site) / 2e3,
                 })
                 .collect();
             Monitoring::new(
@@ -181,6 +170,7 @@ impl World {
             monitoring,
             workloads,
             controller,
+            rtt: crate::network::table::RttTable::new(&latency, &loaded.clouds),
             latency,
             cladnet: sc.cladnet.clone(),
             status_entity,
@@ -218,6 +208,9 @@ impl World {
 
     /// Passes the lifecycle's notices on to the models that follow VMs.
     fn route_notices(&mut self, sched: &mut Scheduler<Event>) {
+        if !self.lifecycle.has_notices() {
+            return;
+        }
         let notices: Vec<Notice> = self.lifecycle.drain_notices().collect();
         for n in notices {
             match n {
@@ -274,7 +267,7 @@ impl World {
                 &peers,
                 &plan.clouds,
                 &name,
-                &self.latency,
+                &self.rtt,
                 &mut self.status_rng,
                 &mut self.latency_matrix,
             );
@@ -295,7 +288,7 @@ impl World {
         for a in clouds {
             for b in clouds {
                 if a.id != b.id {
-                    rtts.push(self.latency.median_rtt_ms(&a.region, &b.region));
+                    rtts.push(self.rtt.median(a.id, b.id));
                 }
             }
         }

@@ -130,6 +130,7 @@ impl<'s> SweepSession<'s> {
                 todo.push(r.index);
             }
         }
+        remove_stale_temporaries(&runs, sweep, &todo);
         let s = SweepSession {
             sweep,
             dir: dir.to_path_buf(),
@@ -277,6 +278,27 @@ impl<'s> SweepSession<'s> {
         }
         self.sweep.manifest(&statuses).write(&self.dir, &self.tag)?;
         Ok(statuses)
+    }
+}
+
+/// Removes what a killed process left of the runs about to execute (`.<run-id>.tmp-<pid>`
+/// folders of `ResultsDir`); other runs' temporaries may belong to a live shard and stay.
+fn remove_stale_temporaries(runs: &Path, sweep: &Sweep, todo: &[usize]) {
+    let Ok(entries) = std::fs::read_dir(runs) else {
+        return;
+    };
+    for e in entries.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some((id, _)) = name.strip_prefix('.').and_then(|n| n.split_once(".tmp-")) else {
+            continue;
+        };
+        let ours = sweep
+            .plan
+            .find(id)
+            .is_some_and(|r| todo.binary_search(&r.index).is_ok());
+        if ours {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 

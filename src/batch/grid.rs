@@ -3,8 +3,8 @@
 //! An axis comes from `--vary key.path=v1,v2,v3` (values read like `--set` values: TOML, or a
 //! plain string when not TOML; commas inside quotes, `[...]` and `{...}` do not split) or from
 //! the scenario's `[sweep]` table (`vary = { "key.path" = [v1, v2] }`, axes in key order).
-//! Values are kept as canonical TOML text (`0.1`, `"10m"`, `{ dist = "uniform", ... }`), so the
-//! same value written two ways is the same point.
+//! Values are kept as canonical TOML text (`0.1`, `"10m"`, `{ dist = "uniform", max = ... }`,
+//! table keys sorted), so the same value written two ways is the same point.
 //!
 //! Points are numbered in a fixed order: the first axis varies slowest, the last fastest
 //! (`a=1,2` x `b=x,y` gives (1,x), (1,y), (2,x), (2,y)). Point ids are `p000`, `p001`, ...
@@ -246,7 +246,7 @@ mod tests {
         assert_eq!(a.values.len(), 3);
         assert_eq!(
             a.values[0],
-            r#"{ dist = "uniform", min = "1s", max = "2s" }"#
+            r#"{ dist = "uniform", max = "2s", min = "1s" }"#
         );
         assert_eq!(a.cell(1), "3s");
         let o = a.override_for(0);

@@ -1,10 +1,12 @@
-//! `cloudtwin bench`: engine benchmarks (the workloads are in `cloudtwin::bench`; timing is here
-//! because the library never reads a clock).
+//! `cloudtwin bench`: speed benchmarks. Engine micro-benchmarks (`periodic`, `churn`: the
+//! workloads are in `cloudtwin::bench`) and whole-simulator scenarios (`monitoring-only`,
+//! `cloud-twin-100x100`, `scale-1m`: the files in `scenarios/`, built in). Timing and memory
+//! are measured here because the library never reads a clock.
 
 use super::CliError;
 use clap::{Args, ValueEnum};
 use cloudtwin::bench::{Workload, run_workload};
-use cloudtwin::engine::FelKind;
+use cloudtwin::engine::{FelKind, RunControl};
 use std::time::Instant;
 
 #[derive(Args, Debug)]
@@ -12,26 +14,35 @@ pub struct BenchArgs {
     /// Which workload.
     #[arg(value_enum, default_value_t = WorkloadArg::Periodic)]
     pub workload: WorkloadArg,
-    /// Entities (timers) in the workload.
+    /// Entities (timers) in the engine workloads.
     #[arg(long, default_value_t = 10_000)]
     pub entities: u32,
-    /// Simulated seconds.
-    #[arg(long, default_value_t = 5_000)]
-    pub sim_seconds: u64,
-    /// Event-list structures to measure.
+    /// Simulated seconds (engine workloads: default 5,000; scenarios: the scenario's duration
+    /// unless given).
+    #[arg(long)]
+    pub sim_seconds: Option<u64>,
+    /// Event-list structures to measure (engine workloads).
     #[arg(long, value_enum, default_value_t = FelArg::Both)]
     pub fel: FelArg,
-    /// Repetitions per structure (the median is reported).
-    #[arg(long, default_value_t = 3)]
+    /// Repetitions (the median is reported).
+    #[arg(long, default_value_t = 1)]
     pub repeat: u32,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
 pub enum WorkloadArg {
-    /// Every entity fires every 5 s (random phase) and reschedules itself.
+    /// Engine only: every entity fires every 5 s (random phase) and reschedules itself.
     Periodic,
-    /// Periodic, plus a watchdog timer per entity cancelled and re-armed at every firing.
+    /// Engine only: periodic, plus a watchdog per entity cancelled and re-armed at every firing.
     Churn,
+    /// 10,000 VMs reporting every 5 s into one collector (the peers' workload B), full engine.
+    MonitoringOnly,
+    /// The default scenario, every model on (24 simulated hours unless --sim-seconds).
+    #[value(name = "cloud-twin-100x100")]
+    CloudTwin100x100,
+    /// 1,000 clouds x 1,000 VMs, monitoring every 5 s, 1 simulated hour.
+    #[value(name = "scale-1m")]
+    Scale1m,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq)]
@@ -41,15 +52,58 @@ pub enum FelArg {
     Both,
 }
 
+/// Peak resident memory of this process so far, in bytes (Linux; 0 elsewhere).
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn current_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
 pub fn bench(a: BenchArgs) -> Result<(), CliError> {
-    if a.entities == 0 || a.sim_seconds == 0 || a.repeat == 0 {
+    if a.entities == 0 || a.sim_seconds == Some(0) || a.repeat == 0 {
         return Err(CliError::bad_input(
             "--entities, --sim-seconds and --repeat must be > 0",
         ));
     }
+    match a.workload {
+        WorkloadArg::Periodic | WorkloadArg::Churn => engine_bench(&a),
+        WorkloadArg::MonitoringOnly => scenario_bench(
+            &a,
+            "monitoring-only",
+            include_str!("../../scenarios/bench/monitoring-only.toml"),
+            None,
+        ),
+        WorkloadArg::CloudTwin100x100 => scenario_bench(
+            &a,
+            "cloud-twin-100x100",
+            include_str!("../../scenarios/cloud-twin-100x100.toml"),
+            Some(86_400),
+        ),
+        WorkloadArg::Scale1m => scenario_bench(
+            &a,
+            "scale-1m",
+            include_str!("../../scenarios/bench/scale-1m.toml"),
+            None,
+        ),
+    }
+}
+
+fn engine_bench(a: &BenchArgs) -> Result<(), CliError> {
     let w = Workload {
         entities: a.entities,
-        sim_seconds: a.sim_seconds,
+        sim_seconds: a.sim_seconds.unwrap_or(5_000),
         churn: matches!(a.workload, WorkloadArg::Churn),
         seed: 1,
     };
@@ -60,7 +114,7 @@ pub fn bench(a: BenchArgs) -> Result<(), CliError> {
     };
     println!(
         "workload {:?}: {} entities, {} simulated s, median of {}",
-        a.workload, a.entities, a.sim_seconds, a.repeat
+        a.workload, a.entities, w.sim_seconds, a.repeat
     );
     println!(
         "{:<16} {:>12} {:>10} {:>14}",
@@ -78,9 +132,7 @@ pub fn bench(a: BenchArgs) -> Result<(), CliError> {
         }
     }
     for (i, k) in kinds.iter().enumerate() {
-        let mut t = times[i].clone();
-        t.sort_by(f64::total_cmp);
-        let med = t[t.len() / 2];
+        let med = median(&mut times[i]);
         println!(
             "{:<16} {:>12} {:>10.3} {:>14.0}",
             k.name(),
@@ -89,5 +141,57 @@ pub fn bench(a: BenchArgs) -> Result<(), CliError> {
             events[i] as f64 / med
         );
     }
+    Ok(())
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn scenario_bench(
+    a: &BenchArgs,
+    name: &str,
+    text: &str,
+    default_secs: Option<u64>,
+) -> Result<(), CliError> {
+    let mut sets = Vec::new();
+    if let Some(s) = a.sim_seconds.or(default_secs) {
+        sets.push(cloudtwin::scenario::Override::parse(&format!(
+            "simulation.duration={s}s"
+        ))?);
+    }
+    let base_rss = current_rss();
+    let loaded =
+        cloudtwin::scenario::from_str(text, &format!("<bench {name}>"), name, None, &sets)?;
+    let vms = loaded.total_vms();
+    let mut times = Vec::new();
+    let mut out = None;
+    for _ in 0..a.repeat {
+        let t0 = Instant::now();
+        let o = cloudtwin::run::simulate(&loaded, &mut RunControl::none());
+        times.push(t0.elapsed().as_secs_f64());
+        out = Some(o);
+    }
+    let out = out.expect("at least one repetition");
+    let wall = median(&mut times);
+    let peak = peak_rss();
+    let reports = match out.summary.get("monitoring_reports_sent") {
+        Some(cloudtwin::output::summary::Value::Int(v)) => *v as f64,
+        _ => 0.0,
+    };
+    println!(
+        "{name}: {vms} VMs, {} simulated, median of {}",
+        loaded.scenario.simulation.duration, a.repeat
+    );
+    println!("  events              {}", out.events);
+    println!("  wall                {wall:.3} s");
+    println!("  events/s            {:.0}", out.events as f64 / wall);
+    println!("  reports/s           {:.0}", reports / wall);
+    println!("  peak memory         {:.1} MB", peak as f64 / 1e6);
+    println!(
+        "  memory per VM       {:.0} B",
+        peak.saturating_sub(base_rss) as f64 / vms.max(1) as f64
+    );
     Ok(())
 }

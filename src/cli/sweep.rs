@@ -109,7 +109,7 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
     );
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} runs  {msg}  ETA {eta}",
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs  {msg}  ETA {eta}",
         )
         .expect("valid template"),
     );
@@ -129,12 +129,12 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
             }
             RunStatus::Interrupted => {}
         }
+        bar.inc(1);
         bar.set_message(format!(
             "{} ok, {} failed",
             done_ok.load(Ordering::Relaxed),
             done_failed.load(Ordering::Relaxed)
         ));
-        bar.inc(1);
     };
     let hooks = Hooks {
         clock: &clock,

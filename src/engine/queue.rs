@@ -48,17 +48,34 @@ impl FelKind {
     }
 }
 
-/// An entry of the list: the key and an opaque token the scheduler uses to find the payload
-/// (slot index in the low 32 bits, slot generation in the high 32 bits).
+/// An entry of the list: the key packed into two words (time; entity and the low 32 bits of
+/// the sequence number) so comparisons are two integer compares, and the slot holding the
+/// payload. 24 bytes. An entry is stale when its slot no longer holds the same key.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Entry {
-    pub key: EventKey,
-    pub token: u64,
+    pub time: u64,
+    pub tie: u64,
+    pub slot: u32,
+}
+
+impl Entry {
+    #[inline]
+    pub fn new(key: EventKey, slot: u32) -> Self {
+        Entry {
+            time: key.time.as_nanos(),
+            tie: ((key.entity.0 as u64) << 32) | (key.seq & 0xffff_ffff),
+            slot,
+        }
+    }
+    #[inline]
+    pub fn entity(&self) -> EntityId {
+        EntityId((self.tie >> 32) as u32)
+    }
 }
 
 pub(crate) enum Fel {
     Heap(BinaryHeap<Reverse<Entry>>),
-    Pq(PriorityQueue<u64, Reverse<EventKey>>),
+    Pq(PriorityQueue<u32, Reverse<(u64, u64)>>),
 }
 
 impl Fel {
@@ -74,7 +91,7 @@ impl Fel {
         match self {
             Fel::Heap(h) => h.push(Reverse(e)),
             Fel::Pq(q) => {
-                q.push(e.token, Reverse(e.key));
+                q.push(e.slot, Reverse((e.time, e.tie)));
             }
         }
     }
@@ -84,7 +101,11 @@ impl Fel {
     pub fn peek(&self) -> Option<Entry> {
         match self {
             Fel::Heap(h) => h.peek().map(|Reverse(e)| *e),
-            Fel::Pq(q) => q.peek().map(|(t, Reverse(k))| Entry { key: *k, token: *t }),
+            Fel::Pq(q) => q.peek().map(|(s, Reverse((t, tie)))| Entry {
+                time: *t,
+                tie: *tie,
+                slot: *s,
+            }),
         }
     }
 
@@ -92,16 +113,20 @@ impl Fel {
     pub fn pop(&mut self) -> Option<Entry> {
         match self {
             Fel::Heap(h) => h.pop().map(|Reverse(e)| e),
-            Fel::Pq(q) => q.pop().map(|(t, Reverse(k))| Entry { key: k, token: t }),
+            Fel::Pq(q) => q.pop().map(|(s, Reverse((t, tie)))| Entry {
+                time: t,
+                tie,
+                slot: s,
+            }),
         }
     }
 
     /// Removes a cancelled entry. Returns false when removal is lazy (the entry stays until popped).
     #[inline]
-    pub fn remove(&mut self, token: u64) -> bool {
+    pub fn remove(&mut self, slot: u32) -> bool {
         match self {
             Fel::Heap(_) => false,
-            Fel::Pq(q) => q.remove(&token).is_some(),
+            Fel::Pq(q) => q.remove(&slot).is_some(),
         }
     }
 
@@ -113,11 +138,17 @@ impl Fel {
         }
     }
 
-    /// Drops every entry whose token is no longer live.
-    pub fn retain(&mut self, mut live: impl FnMut(u64) -> bool) {
+    /// Drops every entry that is no longer live.
+    pub fn retain(&mut self, mut live: impl FnMut(&Entry) -> bool) {
         match self {
-            Fel::Heap(h) => h.retain(|Reverse(e)| live(e.token)),
-            Fel::Pq(q) => q.retain(|t, _| live(*t)),
+            Fel::Heap(h) => h.retain(|Reverse(e)| live(e)),
+            Fel::Pq(q) => q.retain(|s, Reverse((t, tie))| {
+                live(&Entry {
+                    time: *t,
+                    tie: *tie,
+                    slot: *s,
+                })
+            }),
         }
     }
 }

@@ -37,18 +37,6 @@ pub struct EventHandle {
     generation: u32,
 }
 
-impl EventHandle {
-    fn token(self) -> u64 {
-        ((self.generation as u64) << 32) | self.slot as u64
-    }
-    fn from_token(t: u64) -> Self {
-        EventHandle {
-            slot: t as u32,
-            generation: (t >> 32) as u32,
-        }
-    }
-}
-
 struct Slot<E> {
     generation: u32,
     key: EventKey,
@@ -216,10 +204,7 @@ impl<E> Scheduler<E> {
                 }
             }
         };
-        self.fel.push(Entry {
-            key,
-            token: handle.token(),
-        });
+        self.fel.push(Entry::new(key, handle.slot));
         self.live += 1;
         self.stats.scheduled += 1;
         if self.live > self.stats.max_pending {
@@ -253,7 +238,7 @@ impl<E> Scheduler<E> {
             return None;
         }
         let payload = self.release(h.slot);
-        self.fel.remove(h.token());
+        self.fel.remove(h.slot);
         self.stats.cancelled += 1;
         self.maybe_compact();
         payload
@@ -275,8 +260,11 @@ impl<E> Scheduler<E> {
         s.payload.take()
     }
 
-    fn is_live_token(&self, token: u64) -> bool {
-        self.is_pending(EventHandle::from_token(token))
+    /// An entry is live if its slot still holds a pending event with the same key.
+    #[inline]
+    fn is_live(&self, e: &Entry) -> bool {
+        let s = &self.slots[e.slot as usize];
+        s.payload.is_some() && Entry::new(s.key, e.slot) == *e
     }
 
     /// Lazy cancellation leaves stale entries behind; drop them when they outnumber live ones.
@@ -284,9 +272,9 @@ impl<E> Scheduler<E> {
         let stale = self.fel.len() - self.live;
         if stale > 4096 && stale > self.live {
             let slots = &self.slots;
-            self.fel.retain(|t| {
-                let h = EventHandle::from_token(t);
-                slots[h.slot as usize].generation == h.generation
+            self.fel.retain(|e| {
+                let s = &slots[e.slot as usize];
+                s.payload.is_some() && Entry::new(s.key, e.slot) == *e
             });
         }
     }
@@ -296,19 +284,18 @@ impl<E> Scheduler<E> {
     pub fn pop_due(&mut self, horizon: SimTime) -> Option<(EntityId, E)> {
         loop {
             let top = self.fel.peek()?;
-            if !self.is_live_token(top.token) {
+            if !self.is_live(&top) {
                 self.fel.pop();
                 continue;
             }
-            if top.key.time > horizon {
+            if top.time > horizon.as_nanos() {
                 return None;
             }
             self.fel.pop();
-            let h = EventHandle::from_token(top.token);
-            let payload = self.release(h.slot)?;
-            self.now = top.key.time;
+            let payload = self.release(top.slot)?;
+            self.now = SimTime(top.time);
             self.stats.processed += 1;
-            return Some((top.key.entity, payload));
+            return Some((top.entity(), payload));
         }
     }
 

@@ -19,7 +19,8 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// `rate` calls per second (0 = unlimited), with bursts of up to `burst` calls.
+    /// `rate` calls per second (0 = unlimited), with bursts of up to `burst` calls. Absurdly
+    /// low rates saturate (one call, then none within the representable time).
     pub fn new(rate: f64, burst: u32) -> Self {
         let interval = if rate > 0.0 {
             SimDuration::from_secs_f64(1.0 / rate).as_nanos().max(1)
@@ -38,7 +39,7 @@ impl RateLimit {
             return now;
         }
         let start = now.as_nanos().max(self.tat.saturating_sub(self.tolerance));
-        self.tat = self.tat.max(start) + self.interval;
+        self.tat = self.tat.max(start).saturating_add(self.interval);
         SimTime(start)
     }
 }

@@ -316,6 +316,12 @@ impl Lifecycle {
         self.vm_ids.contains(e) || self.ctl_ids.contains(e)
     }
 
+    /// Whether notices are waiting.
+    #[inline]
+    pub fn has_notices(&self) -> bool {
+        !self.notices.is_empty()
+    }
+
     /// Notices produced since the last call.
     pub fn drain_notices(&mut self) -> std::vec::Drain<'_, Notice> {
         self.notices.drain(..)
@@ -445,8 +451,7 @@ impl Lifecycle {
                             continue;
                         }
                         let pv = &self.plan.vms[vm as usize];
-                        let provider = &self.plan.clouds[pv.cloud as usize].region.provider;
-                        if o.covers(provider, pv.cloud, pv.zone) {
+                        if o.covers(&self.plan.clouds[pv.cloud as usize].region, pv.zone) {
                             self.outage_vms[idx as usize] += 1;
                             self.stats.outage_failures += 1;
                             self.fail(sched, vm, "outage");
@@ -461,21 +466,21 @@ impl Lifecycle {
     /// The end of the longest stall outage covering the VM, if any is active.
     fn stall_end(&self, vm: u32) -> Option<SimTime> {
         let pv = &self.plan.vms[vm as usize];
-        let provider = &self.plan.clouds[pv.cloud as usize].region.provider;
+        let region = &self.plan.clouds[pv.cloud as usize].region;
         self.active_outages
             .iter()
             .map(|i| &self.plan.outages[*i as usize])
-            .filter(|o| o.effect == OutageEffect::Stall && o.covers(provider, pv.cloud, pv.zone))
+            .filter(|o| o.effect == OutageEffect::Stall && o.covers(region, pv.zone))
             .map(|o| o.end)
             .max()
     }
 
     fn in_fail_outage(&self, vm: u32) -> bool {
         let pv = &self.plan.vms[vm as usize];
-        let provider = &self.plan.clouds[pv.cloud as usize].region.provider;
+        let region = &self.plan.clouds[pv.cloud as usize].region;
         self.active_outages.iter().any(|i| {
             let o = &self.plan.outages[*i as usize];
-            o.effect == OutageEffect::Fail && o.covers(provider, pv.cloud, pv.zone)
+            o.effect == OutageEffect::Fail && o.covers(region, pv.zone)
         })
     }
 

@@ -57,7 +57,8 @@ pub struct Outage {
     /// Human-readable target (`aws`, `aws:us-east-1`, `aws:us-east-1:us-east-1a`).
     pub target: String,
     pub provider: String,
-    pub cloud: Option<u32>,
+    /// Region code for region and zone scopes (every account's cloud in it is covered).
+    pub region: Option<String>,
     pub zone: Option<u16>,
     pub start: SimTime,
     pub end: SimTime,
@@ -66,12 +67,16 @@ pub struct Outage {
 }
 
 impl Outage {
-    /// Whether a VM in `cloud`/`zone` of `provider` is inside this outage.
-    pub fn covers(&self, provider: &str, cloud: u32, zone: u16) -> bool {
+    /// Whether a VM in `region` (zone index `zone`) is inside this outage.
+    pub fn covers(&self, region: &crate::topology::Region, zone: u16) -> bool {
+        let same_region = || {
+            self.provider == region.provider
+                && self.region.as_deref() == Some(region.region.as_str())
+        };
         match self.scope {
-            OutageScope::Provider => self.provider == provider,
-            OutageScope::Region => self.cloud == Some(cloud),
-            OutageScope::Zone => self.cloud == Some(cloud) && self.zone == Some(zone),
+            OutageScope::Provider => self.provider == region.provider,
+            OutageScope::Region => same_region(),
+            OutageScope::Zone => same_region() && self.zone == Some(zone),
         }
     }
 }
@@ -140,11 +145,19 @@ impl Plan {
                 layers.push(p);
             }
             let p = table.resolve(n, &layers).map_err(|e| {
-                let key = if spec.providers.contains_key(*n) {
+                let base = if spec.providers.contains_key(*n) {
                     format!("lifecycle.providers.{n}")
                 } else {
                     "lifecycle".to_string()
                 };
+                // Messages name the key as `key`: point at it, so a --set of it is blamed.
+                let key = e
+                    .split('`')
+                    .nth(1)
+                    .filter(|k| {
+                        !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    })
+                    .map_or(base.clone(), |k| format!("{base}.{k}"));
                 err(key, e)
             })?;
             profiles.push(p);
@@ -312,7 +325,7 @@ impl Plan {
         let mut outages = Vec::new();
         for (i, o) in spec.outages.iter().enumerate() {
             let key = format!("lifecycle.outages[{i}].target");
-            let (provider, cloud, zone) =
+            let (provider, region, zone) =
                 resolve_target(o.scope, &o.target, clouds).map_err(|m| err(key.clone(), m))?;
             if o.duration.is_zero() {
                 return Err(err(
@@ -324,7 +337,7 @@ impl Plan {
                 scope: o.scope,
                 target: o.target.clone(),
                 provider,
-                cloud,
+                region,
                 zone,
                 start: SimTime::ZERO + o.start,
                 end: SimTime::ZERO + o.start + o.duration,
@@ -377,7 +390,7 @@ impl Plan {
                     scope,
                     target,
                     provider: c.provider().to_string(),
-                    cloud: (scope != OutageScope::Provider).then_some(c.id),
+                    region: (scope != OutageScope::Provider).then(|| c.region.region.clone()),
                     zone,
                     start,
                     end: start + dur,
@@ -449,7 +462,7 @@ fn resolve_target(
     scope: OutageScope,
     target: &str,
     clouds: &[Cloud],
-) -> Result<(String, Option<u32>, Option<u16>), String> {
+) -> Result<(String, Option<String>, Option<u16>), String> {
     let parts: Vec<&str> = target.split(':').collect();
     match (scope, parts.as_slice()) {
         (OutageScope::Provider, [p]) => {
@@ -465,7 +478,7 @@ fn resolve_target(
                 .iter()
                 .find(|c| c.name() == name)
                 .ok_or_else(|| format!("`{name}` is not one of the scenario's clouds"))?;
-            Ok((p.to_string(), Some(c.id), None))
+            Ok((p.to_string(), Some(c.region.region.clone()), None))
         }
         (OutageScope::Zone, [p, r, z]) => {
             let name = format!("{p}:{r}");
@@ -483,7 +496,11 @@ fn resolve_target(
                     }
                 )
             })?;
-            Ok((p.to_string(), Some(c.id), Some(zi as u16)))
+            Ok((
+                p.to_string(),
+                Some(c.region.region.clone()),
+                Some(zi as u16),
+            ))
         }
         (OutageScope::Provider, _) => Err(format!("expected a provider name, found `{target}`")),
         (OutageScope::Region, _) => Err(format!("expected provider:region, found `{target}`")),

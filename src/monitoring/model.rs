@@ -27,7 +27,7 @@ use crate::output::table::{fmt_f64, fmt_secs};
 use crate::output::{Summary, Table};
 use hdrhistogram::Histogram;
 use rand::RngExt;
-use rand_distr::{Distribution, StandardNormal};
+use rand_distr::{Distribution, Exp1};
 use std::collections::VecDeque;
 
 /// Monitoring events.
@@ -52,8 +52,11 @@ pub enum MonEvent {
 pub struct PathDelay {
     /// Median one-way delay in seconds.
     pub median_s: f64,
-    /// Log-normal sigma of per-report jitter.
-    pub sigma: f64,
+    /// Jitter scale `c` of the latency model's probe distribution: a trip takes
+    /// median x (1 + c (E - ln 2)), E exponential with mean 1 (see `network::latency`).
+    pub jitter: f64,
+    /// Never faster than this (the fibre floor, one way), in seconds.
+    pub floor_s: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -355,8 +358,9 @@ impl Monitoring {
     fn one_way(&mut self, agent: u32) -> SimDuration {
         let a = &mut self.agents[agent as usize];
         let p = self.paths[a.cloud as usize];
-        let z: f64 = StandardNormal.sample(&mut a.rng);
-        SimDuration::from_secs_f64(p.median_s * (p.sigma * z).exp())
+        let e: f64 = Exp1.sample(&mut a.rng);
+        let t = p.median_s * (1.0 + p.jitter * (e - std::f64::consts::LN_2));
+        SimDuration::from_secs_f64(t.max(p.floor_s))
     }
 
     /// Schedules the agent's next report: sent after `gap` (or a random phase when `first`).

@@ -8,7 +8,7 @@
 //! Probes to a VM that is not Running are lost. Above `max_vm_matrix` VMs the matrix is written
 //! per cloud pair (sampling a few VM pairs each) while the probe count stays exact.
 
-use super::latency::LatencyModel;
+use super::table::RttTable;
 use crate::engine::{SimRng, SimTime};
 use crate::output::Table;
 use crate::output::table::{fmt_f64, fmt_secs};
@@ -147,7 +147,7 @@ pub fn status_test(
     peers: &[Peer],
     clouds: &[Cloud],
     vm_name: &dyn Fn(u32) -> String,
-    latency: &LatencyModel,
+    rtt: &RttTable,
     rng: &mut SimRng,
     table: &mut Table,
 ) -> u64 {
@@ -160,11 +160,7 @@ pub fn status_test(
         if a.vm == b.vm {
             return Some(0.03 + 0.05 * rng.random::<f64>()); // loopback through the TUN device
         }
-        let (ra, rb) = (
-            &clouds[a.cloud as usize].region,
-            &clouds[b.cloud as usize].region,
-        );
-        Some(latency.sample_rtt_ms(ra, rb, rng) + spec.tunnel_overhead_ms)
+        Some(rtt.sample(a.cloud, b.cloud, rng) + spec.tunnel_overhead_ms)
     };
     let up: Vec<&Peer> = peers.iter().filter(|p| p.up).collect();
     let probes = up.len() as u64 * peers.len() as u64 * trials;
@@ -245,6 +241,7 @@ mod tests {
                     id: i as u32,
                     region: c.find(p, r).unwrap().clone(),
                     vms: 2,
+                    account: 1,
                 }
             })
             .collect()
@@ -279,7 +276,8 @@ mod tests {
                 up: false,
             },
         ];
-        let lat = LatencyModel::builtin(1);
+        let lat = crate::network::LatencyModel::builtin(1);
+        let rtt = RttTable::new(&lat, &cl);
         let mut t = Table::new("latency_matrix.csv", &MATRIX_HEADER);
         let mut rng = RngFactory::new(1).stream("t", 0);
         let probes = status_test(
@@ -289,7 +287,7 @@ mod tests {
             &peers,
             &cl,
             &|v| format!("vm{v}"),
-            &lat,
+            &rtt,
             &mut rng,
             &mut t,
         );

@@ -27,6 +27,7 @@ pub mod fit;
 pub mod latency;
 pub mod measured;
 pub mod placement;
+pub mod table;
 
 pub use latency::{
     BUILTIN_LATENCY_TOML, Coefficients, FIBRE_KM_PER_S, LatencyModel, PairGeometry, RttStat,

@@ -398,7 +398,7 @@ mod tests {
             scope,
             target: target.into(),
             provider: target.split(':').next().unwrap().into(),
-            cloud: None,
+            region: target.split(':').nth(1).map(str::to_string),
             zone: None,
             start: SimTime::from_secs(start),
             end: SimTime::from_secs(end),
@@ -423,6 +423,7 @@ mod tests {
             id: 0,
             region: anchor.clone(),
             vms: 10,
+            account: 1,
         }];
         let h = SimTime::from_secs(1000);
         let avail = |o: &[Outage]| -> Vec<f64> {

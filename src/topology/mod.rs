@@ -23,12 +23,19 @@ pub struct Cloud {
     pub id: u32,
     pub region: Region,
     pub vms: u32,
+    /// Account (tenant) number within the region, from 1: Cloud-Twin's "clouds" were tenants
+    /// of one endpoint, so several clouds may share a region (`accounts_per_region`).
+    pub account: u32,
 }
 
 impl Cloud {
-    /// `provider:region`.
+    /// `provider:region`, with `#k` for the k-th account of a region (k >= 2).
     pub fn name(&self) -> String {
-        self.region.key()
+        if self.account <= 1 {
+            self.region.key()
+        } else {
+            format!("{}#{}", self.region.key(), self.account)
+        }
     }
     pub fn provider(&self) -> &str {
         &self.region.provider
@@ -51,6 +58,14 @@ pub struct TopologySpec {
     /// A region catalogue CSV to use instead of the built-in `models/regions.csv`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalogue: Option<String>,
+    /// Clouds (accounts, tenants) per chosen region: each named region hosts this many
+    /// clouds, `provider:region`, `provider:region#2`, ... (Cloud-Twin's clouds were tenants).
+    #[serde(default = "one")]
+    pub accounts_per_region: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 fn default_vms_per_cloud() -> u32 {
@@ -64,6 +79,7 @@ impl Default for TopologySpec {
             mix: BTreeMap::new(),
             clouds: Vec::new(),
             catalogue: None,
+            accounts_per_region: 1,
         }
     }
 }
@@ -129,6 +145,12 @@ impl TopologySpec {
     /// name, each provider's regions west to east.
     pub fn resolve(&self, catalogue: &Catalogue) -> Result<Vec<Cloud>, TopologyError> {
         let err = |key: String, message: String| TopologyError { key, message };
+        if self.accounts_per_region == 0 {
+            return Err(err(
+                "topology.accounts_per_region".into(),
+                "must be at least 1".into(),
+            ));
+        }
         if self.clouds.is_empty() && self.mix.is_empty() {
             return Err(err(
                 "topology".into(),
@@ -167,11 +189,14 @@ impl TopologySpec {
                 return Err(err(key, format!("`{}` is listed twice", region.key())));
             }
             used.push(region.key());
-            clouds.push(Cloud {
-                id: clouds.len() as u32,
-                region: region.clone(),
-                vms: c.vms.unwrap_or(self.vms_per_cloud),
-            });
+            for account in 1..=self.accounts_per_region {
+                clouds.push(Cloud {
+                    id: clouds.len() as u32,
+                    region: region.clone(),
+                    vms: c.vms.unwrap_or(self.vms_per_cloud),
+                    account,
+                });
+            }
         }
         for (name, &count) in &self.mix {
             let key = format!("topology.mix.{name}");
@@ -199,11 +224,14 @@ impl TopologySpec {
             for k in 0..count as usize {
                 let r = pool[(2 * k + 1) * pool.len() / (2 * count as usize)];
                 used.push(r.key());
-                clouds.push(Cloud {
-                    id: clouds.len() as u32,
-                    region: r.clone(),
-                    vms: self.vms_per_cloud,
-                });
+                for account in 1..=self.accounts_per_region {
+                    clouds.push(Cloud {
+                        id: clouds.len() as u32,
+                        region: r.clone(),
+                        vms: self.vms_per_cloud,
+                        account,
+                    });
+                }
             }
         }
         if clouds.is_empty() {

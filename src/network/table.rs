@@ -1,0 +1,125 @@
+//! The latency model evaluated once per run for the scenario's clouds: medians and fibre
+//! floors per pair of distinct regions (clouds that are accounts of one region share a row),
+//! so per-probe and per-pair lookups are array reads. Values equal the model's.
+
+use super::latency::{LatencyModel, RttStat};
+use crate::engine::SimRng;
+use crate::topology::Cloud;
+use rand_distr::{Distribution, Exp1};
+use std::collections::BTreeMap;
+
+/// RTTs between a run's clouds.
+#[derive(Clone, Debug)]
+pub struct RttTable {
+    region_of: Vec<u32>,
+    n: usize,
+    median: Vec<f64>,
+    floor: Vec<f64>,
+    jitter: f64,
+    p95: f64,
+    mean: f64,
+}
+
+impl RttTable {
+    pub fn new(latency: &LatencyModel, clouds: &[Cloud]) -> Self {
+        let mut index: BTreeMap<String, u32> = BTreeMap::new();
+        let mut regions = Vec::new();
+        let region_of = clouds
+            .iter()
+            .map(|c| {
+                *index.entry(c.region.key()).or_insert_with(|| {
+                    regions.push(c.region.clone());
+                    (regions.len() - 1) as u32
+                })
+            })
+            .collect();
+        let n = regions.len();
+        let mut median = Vec::with_capacity(n * n);
+        let mut floor = Vec::with_capacity(n * n);
+        for a in &regions {
+            for b in &regions {
+                median.push(latency.median_rtt_ms(a, b));
+                floor.push(latency.floor_ms(a, b));
+            }
+        }
+        let c = latency.coefficients();
+        RttTable {
+            region_of,
+            n,
+            median,
+            floor,
+            jitter: c.jitter_scale(),
+            p95: c.stat_ratio(RttStat::P95),
+            mean: c.stat_ratio(RttStat::Mean),
+        }
+    }
+
+    #[inline]
+    fn at(&self, a: u32, b: u32) -> usize {
+        self.region_of[a as usize] as usize * self.n + self.region_of[b as usize] as usize
+    }
+
+    /// Median RTT (ms) from cloud `a` to cloud `b`.
+    pub fn median(&self, a: u32, b: u32) -> f64 {
+        self.median[self.at(a, b)]
+    }
+
+    pub fn floor(&self, a: u32, b: u32) -> f64 {
+        self.floor[self.at(a, b)]
+    }
+
+    /// A statistic of the RTT, as `LatencyModel::rtt_ms`.
+    pub fn rtt(&self, a: u32, b: u32, stat: RttStat) -> f64 {
+        let r = match stat {
+            RttStat::P50 => 1.0,
+            RttStat::P95 => self.p95,
+            RttStat::Mean => self.mean,
+        };
+        (self.median(a, b) * r).max(self.floor(a, b))
+    }
+
+    /// One probe, as `LatencyModel::sample_rtt_ms`.
+    #[inline]
+    pub fn sample(&self, a: u32, b: u32, rng: &mut SimRng) -> f64 {
+        let i = self.at(a, b);
+        let e: f64 = Exp1.sample(rng);
+        (self.median[i] * (1.0 + self.jitter * (e - std::f64::consts::LN_2))).max(self.floor[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RngFactory;
+    use crate::topology::Catalogue;
+
+    #[test]
+    fn table_equals_the_model() {
+        let cat = Catalogue::builtin();
+        let lat = LatencyModel::builtin(4);
+        let clouds: Vec<Cloud> = ["aws:us-east-1", "gcp:europe-west3", "aws:us-east-1"]
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let (p, r) = k.split_once(':').unwrap();
+                Cloud {
+                    id: i as u32,
+                    region: cat.find(p, r).unwrap().clone(),
+                    vms: 1,
+                    account: 1 + (i as u32 / 2),
+                }
+            })
+            .collect();
+        let t = RttTable::new(&lat, &clouds);
+        for a in 0..3u32 {
+            for b in 0..3u32 {
+                let (ra, rb) = (&clouds[a as usize].region, &clouds[b as usize].region);
+                assert_eq!(t.median(a, b), lat.median_rtt_ms(ra, rb));
+                assert_eq!(t.rtt(a, b, RttStat::P95), lat.rtt_ms(ra, rb, RttStat::P95));
+                let mut r1 = RngFactory::new(1).stream("x", 0);
+                let mut r2 = RngFactory::new(1).stream("x", 0);
+                assert_eq!(t.sample(a, b, &mut r1), lat.sample_rtt_ms(ra, rb, &mut r2));
+            }
+        }
+    }
+}
