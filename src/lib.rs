@@ -7,6 +7,7 @@ pub mod lifecycle;
 pub mod monitoring;
 pub mod network;
 pub mod output;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod stats;

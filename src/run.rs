@@ -127,5 +127,14 @@ pub fn write_results(
     for t in &out.tables {
         dir.write(&t.name, &t.to_csv())?;
     }
+    // Plots and report.html, built from the CSVs just written (cloudtwin::report).
+    if loaded.scenario.output.report {
+        let page = dir.path(crate::report::REPORT_FILE)?;
+        let tmp = page.parent().expect("inside the results folder");
+        crate::report::write_into(tmp, &Default::default()).map_err(|e| ResultsError::Io {
+            path: page.display().to_string(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    }
     dir.commit()
 }

@@ -41,16 +41,21 @@ fn run(scenario: &Path, out: &Path, extra: &[&str]) {
         .success();
 }
 
-/// File name -> bytes for every file of a results folder.
+/// Relative path -> bytes for every file of a results folder (`plots/` included).
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .expect("results folder")
-        .map(|e| {
-            let p = e.expect("entry").path();
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
-            (name, std::fs::read(&p).expect("readable"))
-        })
-        .collect()
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir).expect("results folder") {
+        let p = e.expect("entry").path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if p.is_dir() {
+            for (sub, bytes) in files(&p) {
+                out.insert(format!("{name}/{sub}"), bytes);
+            }
+        } else {
+            out.insert(name, std::fs::read(&p).expect("readable"));
+        }
+    }
+    out
 }
 
 fn manifest_without_wall_time(bytes: &[u8]) -> serde_json::Value {

@@ -344,6 +344,15 @@ fn snapshot_raw(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         let run = run.unwrap().path();
         for f in std::fs::read_dir(&run).unwrap() {
             let f = f.unwrap().path();
+            if f.is_dir() {
+                // plots/ of the run's report.
+                for g in std::fs::read_dir(&f).unwrap() {
+                    let g = g.unwrap().path();
+                    let rel = g.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+                    out.insert(rel, std::fs::read(&g).unwrap());
+                }
+                continue;
+            }
             let rel = f.strip_prefix(dir).unwrap().to_string_lossy().to_string();
             out.insert(rel, std::fs::read(&f).unwrap());
         }
@@ -539,6 +548,16 @@ fn merge_detects_missing_and_duplicate_runs() {
         std::fs::create_dir_all(to).unwrap();
         for f in std::fs::read_dir(from).unwrap() {
             let f = f.unwrap().path();
+            if f.is_dir() {
+                // plots/ of the run's report.
+                let sub = to.join(f.file_name().unwrap());
+                std::fs::create_dir_all(&sub).unwrap();
+                for g in std::fs::read_dir(&f).unwrap() {
+                    let g = g.unwrap().path();
+                    std::fs::copy(&g, sub.join(g.file_name().unwrap())).unwrap();
+                }
+                continue;
+            }
             std::fs::copy(&f, to.join(f.file_name().unwrap())).unwrap();
         }
     };

@@ -242,6 +242,9 @@ impl<'s> SweepSession<'s> {
             let complete = |r: &RunSpec| self.sweep.is_complete(&self.dir, r);
             let (csv, used) = sweep_summary(plan, &self.dir, &complete)?;
             write_atomic(&self.dir.join(SUMMARY_FILE), &csv, &self.tag)?;
+            // The sweep's plots and report.html (cloudtwin::report), from the CSVs on disk.
+            crate::report::rebuild(&self.dir, &Default::default())
+                .map_err(|e| BatchError::Failure(e.to_string()))?;
             report.summary_runs = Some(used);
         }
         Ok(report)

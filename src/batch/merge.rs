@@ -130,6 +130,9 @@ pub fn merge(inputs: &[PathBuf], out: Option<&Path>) -> Result<MergeReport, Batc
     let complete = |r: &super::RunSpec| first.is_complete(&out, &plan, r);
     let (csv, _) = sweep_summary(&plan, &out, &complete)?;
     write_atomic(&out.join(SUMMARY_FILE), &csv, "merge")?;
+    // The merged sweep's plots and report.html (cloudtwin::report), from the CSVs on disk.
+    crate::report::rebuild(&out, &Default::default())
+        .map_err(|e| BatchError::Failure(e.to_string()))?;
     Ok(MergeReport {
         dir: out,
         runs: plan.runs.len(),

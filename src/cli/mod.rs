@@ -4,6 +4,7 @@
 mod bench;
 mod latency;
 mod merge;
+mod report;
 mod run;
 mod sweep;
 mod validate;
@@ -39,6 +40,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Combine the folders of a sharded sweep and write its sweep_summary.csv.
     Merge(merge::MergeArgs),
+    /// Rebuild plots/ and report.html of a results or sweep folder from its CSV files.
+    Report(report::ReportArgs),
 }
 
 /// An error to report and the exit code it maps to.
@@ -84,6 +87,7 @@ pub fn main() -> i32 {
         Command::Latency(a) => latency::latency(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Merge(a) => merge::merge(a),
+        Command::Report(a) => report::report(a),
     };
     match result {
         Ok(()) => 0,

@@ -42,6 +42,40 @@ impl Csv {
         })
     }
 
+    /// Streams the rows of `dir/name` (for files too large to hold): `f` gets the header and
+    /// each record. `None` if the file does not exist, else the number of rows.
+    pub fn stream(
+        dir: &Path,
+        name: &str,
+        mut f: impl FnMut(&[String], &csv::StringRecord),
+    ) -> Result<Option<usize>, ReportError> {
+        let path = dir.join(name);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let file = std::fs::File::open(&path).map_err(|e| ReportError::io(&path, e))?;
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(std::io::BufReader::new(file));
+        let header: Vec<String> = rdr
+            .headers()
+            .map_err(|e| ReportError::io(&path, e))?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let mut rec = csv::StringRecord::new();
+        let mut n = 0;
+        while rdr
+            .read_record(&mut rec)
+            .map_err(|e| ReportError::io(&path, e))?
+        {
+            f(&header, &rec);
+            n += 1;
+        }
+        Ok(Some(n))
+    }
+
     /// Reads `dir/name` for a plot: `Err(reason)` (skip the plot) when absent or without rows.
     pub fn for_plot(dir: &Path, name: &str) -> Result<Result<Csv, String>, ReportError> {
         Ok(match Csv::read(dir, name)? {
@@ -70,7 +104,10 @@ impl Csv {
                 missing.join(", ")
             ));
         }
-        Ok(names.iter().map(|n| self.col(n).expect("checked")).collect())
+        Ok(names
+            .iter()
+            .map(|n| self.col(n).expect("checked"))
+            .collect())
     }
 
     /// A cell (empty past the end of a short row).
@@ -137,7 +174,7 @@ fn thousands_str(int: &str) -> String {
     format!("{sign}{out}")
 }
 
-/// An axis tick label: short, with k/M/G for large values, no float noise.
+/// An axis tick label: thousands separators, M and G for large values, no float noise.
 pub fn tick(v: f64) -> String {
     if !v.is_finite() {
         return String::new();
@@ -147,14 +184,16 @@ pub fn tick(v: f64) -> String {
         (v / 1e9, "G")
     } else if a >= 1e6 {
         (v / 1e6, "M")
-    } else if a >= 1e4 {
-        (v / 1e3, "k")
     } else {
         (v, "")
     };
     let s = format!("{scaled:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     let s = if s == "-0" { "0" } else { s };
+    let s = match s.split_once('.') {
+        Some((int, frac)) => format!("{}.{frac}", thousands_str(int)),
+        None => thousands_str(s),
+    };
     format!("{s}{suffix}")
 }
 
@@ -249,16 +288,21 @@ mod tests {
     #[test]
     fn numbers_for_people_and_ticks() {
         assert_eq!(human(10706527.0, 4), "10,706,527");
-        assert_eq!(human(1330.3734276, 4), "1,330.4");
+        assert_eq!(human(1330.3734276, 4), "1,330");
+        assert_eq!(human(1330.3734276, 6), "1,330.37");
         assert_eq!(human(0.00007186605161623313, 4), "7.187e-5");
         assert_eq!(human(0.4307, 4), "0.4307");
-        assert_eq!(human(-1234.5, 3), "-1,235");
+        assert_eq!(human(-1234.6, 3), "-1,235");
         assert_eq!(human(f64::NAN, 4), "");
         assert_eq!(tick(0.30000000000000004), "0.3");
-        assert_eq!(tick(25000.0), "25k");
+        assert_eq!(tick(25000.0), "25,000");
+        assert_eq!(tick(2500.5), "2,500.5");
         assert_eq!(tick(10706527.0), "10.707M");
         assert_eq!(tick(-0.0001), "0");
-        assert_eq!(escape("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+        assert_eq!(
+            escape("<a href=\"x\">&</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! | plot (`plots/<name>.svg`, `.png`) | from |
 //! |---|---|
 //! | `vm_states`: VM statuses over time, stacked | `vm_states.csv` (summed over clouds) |
-//! | `provisioning_cdf`: MCIS request to first Running, per provider | `vm_events.csv`, else `provider_api.csv` (`agent_registrations`, binned) |
+//! | `provisioning_cdf`: MCIS request to first Running, per provider | `vm_events.csv`, else `provider_api.csv` (the first `vms_provisioned` `agent_registrations`, binned) |
 //! | `monitoring_load`: reports/s, collectors, backlogs, drops | `monitoring.csv` |
 //! | `monitoring_delay`: delay p50/p95 and active agents | `monitoring.csv` |
 //! | `rtt_heatmap`: cloud x cloud RTT p50, by provider then longitude | `cloud_rtt.csv`, `clouds.csv` |
@@ -16,7 +16,12 @@
 //! | `sweep_<metric>`: a metric against the varied key, 95% CI bars | `sweep_summary.csv` |
 //!
 //! Output is deterministic: the same CSVs give byte-identical SVG, PNG and HTML files (no clock,
-//! no hash-ordered iteration, fixed number formatting, one embedded font).
+//! no hash-ordered iteration, fixed number formatting, one embedded font, fixed PNG encoder
+//! settings). Large files (`vm_states.csv`, `vm_events.csv`) are streamed, not held.
+//!
+//! Entry points: [`build`] (in memory), [`write_into`] (a folder nobody sees yet: `run::write_results`
+//! calls it on a run's temporary folder before committing it) and [`rebuild`] (an existing
+//! folder, atomically: `cloudtwin report DIR`, and the sweep and merge writers).
 //!
 //! - [`data`]: reading CSVs by column name, number parsing and formatting.
 //! - [`canvas`]: the font, sizes, colours, legends, axes and SVG/PNG rendering of a figure.
@@ -127,15 +132,15 @@ pub fn build(dir: &Path, opts: &Options) -> Result<Report, ReportError> {
         add("vm_states", guarded(|| vm_states::plots(dir))?);
         add("provisioning_cdf", guarded(|| provisioning::plots(dir))?);
         add("monitoring_load", guarded(|| monitoring::load_plots(dir))?);
-        add("monitoring_delay", guarded(|| monitoring::delay_plots(dir))?);
+        add(
+            "monitoring_delay",
+            guarded(|| monitoring::delay_plots(dir))?,
+        );
         add("rtt_heatmap", guarded(|| rtt::plots(dir))?);
         add("control", guarded(|| control::plots(dir))?);
     }
     if is_sweep {
-        add(
-            "sweep",
-            guarded(|| sweep::plots(dir, &opts.sweep_metrics))?,
-        );
+        add("sweep", guarded(|| sweep::plots(dir, &opts.sweep_metrics))?);
     }
     let html = html::page(dir, &plots, &skipped, opts)?;
     Ok(Report {
@@ -186,16 +191,31 @@ pub fn write_into(dir: &Path, opts: &Options) -> Result<Report, ReportError> {
     Ok(report)
 }
 
+/// A suffix for temporary names, unique across processes and hosts sharing a folder (only
+/// names use the clock, never contents).
+fn temp_tag() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{}-{}-{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 /// Rebuilds `plots/` and `report.html` of an existing folder from its CSVs, atomically: the
 /// plots go to a hidden temporary folder that replaces `plots/` by renames, the page to a
 /// temporary file renamed over `report.html`. On an error the old report stays.
 pub fn rebuild(dir: &Path, opts: &Options) -> Result<Report, ReportError> {
     let report = build(dir, opts)?;
-    let pid = std::process::id();
+    let tag = temp_tag();
     let plots = dir.join(PLOTS_DIR);
-    let tmp = dir.join(format!(".{PLOTS_DIR}.tmp-{pid}"));
-    let old = dir.join(format!(".{PLOTS_DIR}.old-{pid}"));
-    let page_tmp = dir.join(format!(".{REPORT_FILE}.tmp-{pid}"));
+    let tmp = dir.join(format!(".{PLOTS_DIR}.tmp-{tag}"));
+    let old = dir.join(format!(".{PLOTS_DIR}.old-{tag}"));
+    let page_tmp = dir.join(format!(".{REPORT_FILE}.tmp-{tag}"));
     let cleanup = |paths: &[&PathBuf]| {
         for p in paths {
             if p.is_dir() {

@@ -65,12 +65,29 @@ pub struct SweepSpec {
 }
 
 /// `[output]`: optional outputs.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputSpec {
     /// Write the per-VM transition log `vm_events.csv` (large for big fleets).
     #[serde(default)]
     pub vm_events: bool,
+    /// Write `plots/` and `report.html` (turn off for sweeps of many tiny runs;
+    /// `cloudtwin report DIR` builds them later from the CSVs).
+    #[serde(default = "yes")]
+    pub report: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for OutputSpec {
+    fn default() -> Self {
+        OutputSpec {
+            vm_events: false,
+            report: true,
+        }
+    }
 }
 
 /// `[simulation]`: run identity and time.
