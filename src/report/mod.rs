@@ -191,16 +191,21 @@ pub fn write_into(dir: &Path, opts: &Options) -> Result<Report, ReportError> {
     Ok(report)
 }
 
-/// A suffix for temporary names, unique across processes and hosts sharing a folder (only
-/// names use the clock, never contents).
+/// A suffix for temporary names, unique across processes and hosts sharing a folder (host
+/// name, process id, counter; the library reads no clock).
 fn temp_tag() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    let host: String = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
     format!(
-        "{}-{}-{nanos}",
+        "{host}-{}-{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
