@@ -22,7 +22,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub sim_seconds: Option<u64>,
     /// Event-list structures to measure (engine workloads).
-    #[arg(long, value_enum, default_value_t = FelArg::Both)]
+    #[arg(long, value_enum, default_value_t = FelArg::All)]
     pub fel: FelArg,
     /// Repetitions (the median is reported).
     #[arg(long, default_value_t = 1)]
@@ -47,9 +47,14 @@ pub enum WorkloadArg {
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq)]
 pub enum FelArg {
+    /// std's binary heap
     Heap,
+    /// the priority-queue crate
     Pq,
-    Both,
+    /// the 4-ary heap (default of runs)
+    Quad,
+    /// all three, alternating
+    All,
 }
 
 /// Peak resident memory of this process so far, in bytes (Linux; 0 elsewhere).
@@ -110,7 +115,8 @@ fn engine_bench(a: &BenchArgs) -> Result<(), CliError> {
     let kinds: Vec<FelKind> = match a.fel {
         FelArg::Heap => vec![FelKind::BinaryHeap],
         FelArg::Pq => vec![FelKind::PriorityQueue],
-        FelArg::Both => FelKind::ALL.to_vec(),
+        FelArg::Quad => vec![FelKind::QuadHeap],
+        FelArg::All => FelKind::ALL.to_vec(),
     };
     println!(
         "workload {:?}: {} entities, {} simulated s, median of {}",
