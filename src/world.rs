@@ -59,7 +59,6 @@ pub struct World {
     /// The model evaluated for the scenario's clouds.
     rtt: crate::network::table::RttTable,
     cladnet: crate::network::cladnet::CladnetSpec,
-    status_entity: EntityId,
     status_rng: crate::engine::SimRng,
     status_probes: u64,
     status_tests_run: u64,
@@ -173,7 +172,6 @@ impl World {
             rtt: crate::network::table::RttTable::new(&latency, &loaded.clouds),
             latency,
             cladnet: sc.cladnet.clone(),
-            status_entity,
             status_rng: rngs.stream("cladnet.status_test", 0),
             status_probes: 0,
             status_tests_run: 0,
@@ -231,12 +229,7 @@ impl World {
                 Notice::CreateGaveUp { .. } | Notice::Deleted { .. } => {}
             }
             if let Notice::Running { vm, .. } | Notice::CreateGaveUp { vm } = n {
-                let mut ctx = Ctx {
-                    lifecycle: &mut self.lifecycle,
-                    monitoring: self.monitoring.as_mut(),
-                    workloads: &mut self.workloads,
-                };
-                self.controller.vm_settled(sched, vm, &mut ctx);
+                self.controller.vm_settled(sched, vm);
             }
         }
     }
@@ -244,7 +237,6 @@ impl World {
     /// Runs every MCIS's CLADNet status test now.
     fn status_test(&mut self, sched: &mut Scheduler<Event>) {
         let now = sched.now();
-        let _ = self.status_entity;
         let plan = self.lifecycle.plan();
         for m in 0..plan.mcis.len() as u32 {
             let peers: Vec<Peer> = self

@@ -276,18 +276,12 @@ impl Controller {
     }
 
     /// A VM the loop may be waiting for reached Running or gave up.
-    pub fn vm_settled<E: From<CtlEvent>>(
-        &mut self,
-        sched: &mut Scheduler<E>,
-        vm: u32,
-        ctx: &mut Ctx<'_>,
-    ) {
+    pub fn vm_settled<E: From<CtlEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
         if let Wait::Vms(list) = &mut self.wait {
             list.retain(|v| *v != vm);
             if list.is_empty() {
                 self.wait = Wait::Sleep;
                 let install = self.spec.agent_install_time.sample(&mut self.rng);
-                let _ = ctx;
                 sched.schedule_in(
                     self.spec.post_create_wait + install,
                     self.entity,

@@ -99,7 +99,6 @@ struct Collector {
     /// Send times of the reports processed in the current round.
     round_reports: Vec<SimTime>,
     round_points: u64,
-    busy_ns: u64,
 }
 
 impl Collector {
@@ -111,7 +110,6 @@ impl Collector {
             rng,
             round_reports: Vec::new(),
             round_points: 0,
-            busy_ns: 0,
         }
     }
 }
@@ -151,7 +149,6 @@ pub struct Monitoring {
     collector_ids: EntityRange,
     server: EntityId,
     paths: Vec<PathDelay>,
-    n_providers: u32,
     fam_service: StreamFamily,
     collectors: Vec<Collector>,
     /// Collectors in service (index < active); higher ones are retired.
@@ -163,7 +160,6 @@ pub struct Monitoring {
     storage_queue: VecDeque<StorageJob>,
     storage_busy: bool,
     storage_queued_points: u64,
-    storage_busy_ns: u64,
     on_demand_free_at: SimTime,
     on_demand_rng: SimRng,
     pub counts: MonitoringCounts,
@@ -243,7 +239,6 @@ impl Monitoring {
             collector_ids,
             server,
             paths,
-            n_providers,
             collectors: (0..initial)
                 .map(|c| Collector::new(fam_service.rng(c as u64)))
                 .collect(),
@@ -256,7 +251,6 @@ impl Monitoring {
             storage_queue: VecDeque::new(),
             storage_busy: false,
             storage_queued_points: 0,
-            storage_busy_ns: 0,
             on_demand_free_at: SimTime::ZERO,
             on_demand_rng: rngs.stream("monitoring.on_demand", 0),
             counts: MonitoringCounts::default(),
@@ -566,7 +560,6 @@ impl Monitoring {
             s = SimDuration((s.as_nanos() as u128 * self.busy as u128 / cores as u128) as u64);
         }
         col.in_service = Some(msg);
-        col.busy_ns += s.as_nanos();
         self.iv_busy_ns += s.as_nanos();
         sched.schedule_in(
             s,
@@ -701,7 +694,6 @@ impl Monitoring {
         let st = &self.spec.storage;
         let d = st.batch_overhead
             + SimDuration::from_secs_f64(job.points as f64 / st.write_capacity.max(1e-9));
-        self.storage_busy_ns += d.as_nanos();
         self.iv_storage_busy_ns += d.as_nanos();
         sched.schedule_in(d, self.server, MonEvent::StorageDone.into());
     }
@@ -906,10 +898,6 @@ impl Monitoring {
         let a = &mut self.agents[agent as usize];
         a.cloud = cloud;
         a.provider = provider;
-    }
-
-    pub fn providers(&self) -> u32 {
-        self.n_providers
     }
 }
 
