@@ -35,6 +35,7 @@ pub fn simulate_with(loaded: &Loaded, control: &mut RunControl<'_>, fel: FelKind
     let mut world = World::new(loaded, &mut sched);
     let horizon = SimTime::ZERO + loaded.scenario.simulation.duration;
     let outcome = sched.run_until(&mut world, horizon, control);
+    world.finish(outcome.end);
 
     let mut summary = Summary::new();
     summary

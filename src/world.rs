@@ -268,6 +268,13 @@ impl World {
     }
 
     /// Adds each model's scalar results to the summary.
+    /// Settles what models computed ahead of the clock (call once, at the end of the run).
+    pub fn finish(&mut self, end: SimTime) {
+        if let Some(m) = self.monitoring.as_mut() {
+            m.finish(end);
+        }
+    }
+
     pub fn summarize(&self, summary: &mut Summary, end: SimTime) {
         self.lifecycle.summarize(summary, end);
         if let Some(m) = &self.monitoring {
@@ -350,6 +357,12 @@ impl World {
 
 impl Model for World {
     type Event = Event;
+    #[inline]
+    fn prefetch(&self, _entity: EntityId, event: &Event) {
+        if let (Event::Monitoring(e), Some(m)) = (event, &self.monitoring) {
+            m.prefetch(e);
+        }
+    }
     fn handle(&mut self, sched: &mut Scheduler<Event>, _entity: EntityId, event: Event) {
         match event {
             Event::Sample => self.sample(sched),

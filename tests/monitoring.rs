@@ -847,3 +847,111 @@ batch_overhead = "1ms"
     assert!(p99 >= 0.9 * ROUND_MS, "p99 {p99} ms");
     assert_eq!(int(&out, "monitoring_reports_dropped"), 0);
 }
+
+/// Runs `text` with collector services computed inline (Lindley's recursion) and as events:
+/// every table and summary value is the same, except the engine's own event counts.
+fn assert_inline_service_is_exact(label: &str, text: &str) -> RunOutput {
+    let inline = run(&text.replace("INLINE", "true"));
+    let events = run(&text.replace("INLINE", "false"));
+    assert!(
+        inline.events < events.events,
+        "{label}: the shortcut is taken ({} vs {} events)",
+        inline.events,
+        events.events
+    );
+    let engine_counts = ["events_processed", "max_pending_events"];
+    for ((m, a), (m2, b)) in inline.summary.rows().iter().zip(events.summary.rows()) {
+        assert_eq!(m, m2);
+        if !engine_counts.contains(&m.as_str()) {
+            assert_eq!(a.to_string(), b.to_string(), "{label}: summary {m}");
+        }
+    }
+    assert_eq!(inline.tables.len(), events.tables.len());
+    for (a, b) in inline.tables.iter().zip(&events.tables) {
+        if a.name != "engine.csv" {
+            assert!(a.to_csv() == b.to_csv(), "{label}: {} differs", a.name);
+        }
+    }
+    inline
+}
+
+#[test]
+fn inline_service_equals_simulated_completions() {
+    // Overloaded fixed collectors (a buffer of 3: drops), network loss, storage drops,
+    // crashes, suspend/resume and a terminate (agents stop and restart, some are declared
+    // dead and re-register), Poisson reports: every corner the shortcut must get right.
+    let out = assert_inline_service_is_exact(
+        "fixed",
+        &scenario(
+            "905s",
+            "5s",
+            r#"crash = { dist = "exponential", mean = "1500s" }"#,
+            &format!(
+                r#"{TWO_CLOUDS}
+[monitoring]
+interval = "2s"
+arrivals = "poisson"
+agent_start_delay = "5s"
+loss_p = 0.02
+inline_service = INLINE
+
+[monitoring.collectors]
+policy = "fixed"
+count = 3
+server_cores = 4
+service_time = {{ dist = "exponential", mean = "100ms" }}
+buffer = 3
+dead_after_rounds = 1
+
+[monitoring.storage]
+write_capacity = 2000.0
+queue_limit = 400
+
+[[actions]]
+at = "200s"
+action = "suspend"
+mcis = "mcis"
+
+[[actions]]
+at = "300s"
+action = "resume"
+mcis = "mcis"
+
+[[actions]]
+at = "500s"
+action = "terminate"
+mcis = "mcis"
+cloud = "gcp:europe-west3"
+"#
+            ),
+        ),
+    );
+    let (net, col, sto) = assert_conserved("inline service", &out);
+    assert!(net > 0 && col > 0 && sto > 0, "every drop cause occurs");
+    assert!(int(&out, "agents_declared_dead") > 0);
+    assert!(int(&out, "vm_crashes") > 0);
+    // One collector per provider; periodic reports and a constant service time, so
+    // arrivals and completions fall on the same instants (ties between events).
+    assert_inline_service_is_exact(
+        "csp",
+        &scenario(
+            "605s",
+            "1s",
+            "",
+            &format!(
+                r#"{TWO_CLOUDS}
+[monitoring]
+interval = "1s"
+agent_start_delay = "0s"
+inline_service = INLINE
+
+[monitoring.collectors]
+policy = "csp"
+interval = "1s"
+service_time = "20ms"
+buffer = 5
+"#
+            ),
+        ),
+    );
+}

@@ -27,6 +27,10 @@ pub struct BenchArgs {
     /// Repetitions (the median is reported).
     #[arg(long, default_value_t = 1)]
     pub repeat: u32,
+    /// Scenario workloads: override a key of the workload's scenario (KEY=VALUE, repeatable),
+    /// e.g. `--set simulation.duration=10m`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -51,9 +55,11 @@ pub enum FelArg {
     Heap,
     /// the priority-queue crate
     Pq,
-    /// the 4-ary heap (default of runs)
+    /// the 4-ary heap
     Quad,
-    /// all three, alternating
+    /// the calendar queue (default of runs)
+    Calendar,
+    /// all four, alternating (scenario workloads: the calendar queue unless one is named)
     All,
 }
 
@@ -116,6 +122,7 @@ fn engine_bench(a: &BenchArgs) -> Result<(), CliError> {
         FelArg::Heap => vec![FelKind::BinaryHeap],
         FelArg::Pq => vec![FelKind::PriorityQueue],
         FelArg::Quad => vec![FelKind::QuadHeap],
+        FelArg::Calendar => vec![FelKind::Calendar],
         FelArg::All => FelKind::ALL.to_vec(),
     };
     println!(
@@ -167,6 +174,15 @@ fn scenario_bench(
             "simulation.duration={s}s"
         ))?);
     }
+    for s in &a.set {
+        sets.push(cloudtwin::scenario::Override::parse(s)?);
+    }
+    let fel = match a.fel {
+        FelArg::Heap => FelKind::BinaryHeap,
+        FelArg::Pq => FelKind::PriorityQueue,
+        FelArg::Quad => FelKind::QuadHeap,
+        FelArg::Calendar | FelArg::All => FelKind::Calendar,
+    };
     let base_rss = current_rss();
     let loaded =
         cloudtwin::scenario::from_str(text, &format!("<bench {name}>"), name, None, &sets)?;
@@ -175,7 +191,7 @@ fn scenario_bench(
     let mut out = None;
     for _ in 0..a.repeat {
         let t0 = Instant::now();
-        let o = cloudtwin::run::simulate(&loaded, &mut RunControl::none());
+        let o = cloudtwin::run::simulate_with(&loaded, &mut RunControl::none(), fel);
         times.push(t0.elapsed().as_secs_f64());
         out = Some(o);
     }
@@ -187,8 +203,10 @@ fn scenario_bench(
         _ => 0.0,
     };
     println!(
-        "{name}: {vms} VMs, {} simulated, median of {}",
-        loaded.scenario.simulation.duration, a.repeat
+        "{name}: {vms} VMs, {} simulated, median of {}, event list {}",
+        loaded.scenario.simulation.duration,
+        a.repeat,
+        fel.name()
     );
     println!("  events              {}", out.events);
     println!("  wall                {wall:.3} s");

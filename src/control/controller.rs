@@ -140,7 +140,7 @@ impl Controller {
     /// `rtt_ms(cloud, region_key)` gives the RTT between a scenario cloud and a catalogue
     /// region (for latency placement); `mcis_index` maps names to MCIS ids (checked at load).
     #[allow(clippy::too_many_arguments)]
-    pub fn new<E: From<CtlEvent>>(
+    pub fn new<E: From<CtlEvent> + Copy>(
         spec: &ControlSpec,
         lifecycle: &Lifecycle,
         mcis_index: &dyn Fn(&str) -> u32,
@@ -239,7 +239,7 @@ impl Controller {
         self.policies.iter().map(|p| p.status).collect()
     }
 
-    pub fn handle<E: From<CtlEvent> + From<LcEvent>>(
+    pub fn handle<E: From<CtlEvent> + From<LcEvent> + Copy>(
         &mut self,
         sched: &mut Scheduler<E>,
         ev: CtlEvent,
@@ -276,7 +276,7 @@ impl Controller {
     }
 
     /// A VM the loop may be waiting for reached Running or gave up.
-    pub fn vm_settled<E: From<CtlEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
+    pub fn vm_settled<E: From<CtlEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
         if let Wait::Vms(list) = &mut self.wait {
             list.retain(|v| *v != vm);
             if list.is_empty() {
@@ -291,7 +291,7 @@ impl Controller {
         }
     }
 
-    fn start_pass<E: From<CtlEvent> + From<LcEvent>>(
+    fn start_pass<E: From<CtlEvent> + From<LcEvent> + Copy>(
         &mut self,
         sched: &mut Scheduler<E>,
         ctx: &mut Ctx<'_>,
@@ -303,7 +303,7 @@ impl Controller {
     }
 
     /// Runs policy steps until one blocks or the pass ends.
-    fn advance<E: From<CtlEvent> + From<LcEvent>>(
+    fn advance<E: From<CtlEvent> + From<LcEvent> + Copy>(
         &mut self,
         sched: &mut Scheduler<E>,
         ctx: &mut Ctx<'_>,
@@ -431,7 +431,7 @@ impl Controller {
     }
 
     /// Runs policy `i`'s action; returns what the loop waits for, or None if nothing was done.
-    fn act<E: From<CtlEvent> + From<LcEvent>>(
+    fn act<E: From<CtlEvent> + From<LcEvent> + Copy>(
         &mut self,
         sched: &mut Scheduler<E>,
         i: usize,

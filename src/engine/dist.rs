@@ -20,7 +20,6 @@
 //! `p`, `weights`) stay plain numbers. Bad parameters (negative sd, p outside [0,1], min > max,
 //! a parameter the distribution does not take, ...) are load errors that name the key.
 
-use super::rng::SimRng;
 use super::time::SimDuration;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1, Pareto, StandardNormal, Weibull};
@@ -89,7 +88,7 @@ impl Dist {
 
     /// Draws one value.
     #[inline]
-    pub fn sample(&self, rng: &mut SimRng) -> f64 {
+    pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match &self.kind {
             Kind::Constant(v) => *v,
             Kind::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
@@ -219,7 +218,7 @@ impl DurationDist {
         DurationDist(Dist::from_raw(raw, Unit::Duration).expect("min <= max"))
     }
     #[inline]
-    pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
+    pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
         SimDuration::from_secs_f64(self.0.sample(rng))
     }
     /// Mean in seconds.
@@ -772,7 +771,7 @@ impl Probability {
     }
     /// One Bernoulli trial.
     #[inline]
-    pub fn sample(self, rng: &mut SimRng) -> bool {
+    pub fn sample<R: rand::Rng + ?Sized>(self, rng: &mut R) -> bool {
         rng.random::<f64>() < self.0
     }
 }

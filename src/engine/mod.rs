@@ -2,6 +2,7 @@
 //! streams and distributions. It knows nothing about clouds; models build on it.
 
 pub mod dist;
+pub mod hint;
 pub mod queue;
 pub mod rng;
 pub mod sim;
@@ -9,7 +10,7 @@ pub mod time;
 
 pub use dist::{Dist, DurationDist, Probability};
 pub use queue::{EntityId, EventKey, FelKind};
-pub use rng::{RngFactory, SimRng, StreamFamily};
+pub use rng::{CursorRng, RngFactory, SimRng, StreamCursor, StreamFamily};
 pub use sim::{
     EntityRange, EventHandle, Model, Progress, RunControl, RunOutcome, Scheduler, SchedulerStats,
 };

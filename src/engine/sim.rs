@@ -26,31 +26,32 @@
 //! assert_eq!(outcome.events, 13);
 //! ```
 
-use super::queue::{EntityId, Entry, EventKey, Fel, FelKind};
+use super::queue::{EntityId, Entry, EventKey, Fel, FelKind, NO_SLOT};
 use super::time::{SimDuration, SimTime};
 
-/// A handle to a scheduled event, used to cancel or reschedule it. Stale handles (the event
-/// already fired or was cancelled) are detected and ignored.
+/// A handle to a scheduled event, used to cancel it. Stale handles (the event already fired
+/// or was cancelled) are detected and ignored.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EventHandle {
     slot: u32,
     generation: u32,
 }
 
-struct Slot<E> {
-    generation: u32,
-    key: EventKey,
-    payload: Option<E>,
-}
-
 /// What a model sees of the engine: the clock, scheduling and cancelling.
+///
+/// Two ways to schedule: [`Scheduler::schedule_at`] returns a handle that can cancel the event
+/// (it takes a slot in the cancellation table); [`Scheduler::post_at`] schedules an event that
+/// will fire for sure, with no bookkeeping beyond the event list. Payloads travel inside the
+/// event list either way, so firing an event reads no side table.
 pub struct Scheduler<E> {
     now: SimTime,
-    fel: Fel,
-    slots: Vec<Slot<E>>,
+    fel: Fel<E>,
+    /// Generation of each cancellation slot: an entry (or handle) is live while its
+    /// generation matches; firing or cancelling bumps it.
+    generations: Vec<u32>,
     free: Vec<u32>,
     /// Next sequence number per entity (the last tie-breaker of [`EventKey`]).
-    seqs: Vec<u64>,
+    seqs: Vec<u32>,
     next_entity: u32,
     live: usize,
     stats: SchedulerStats,
@@ -67,10 +68,20 @@ pub struct SchedulerStats {
 
 /// A model: all simulation state plus the code that reacts to events.
 pub trait Model {
-    type Event;
+    type Event: Copy;
     /// Handles one event that belongs to `entity`, at `sched.now()`.
     fn handle(&mut self, sched: &mut Scheduler<Self::Event>, entity: EntityId, event: Self::Event);
+
+    /// An event that will fire soon (a few events ahead): a model with state too large for
+    /// the cache can start loading what that event will touch (see [`super::hint::prefetch`]).
+    /// A hint only; the default does nothing.
+    #[inline]
+    fn prefetch(&self, _entity: EntityId, _event: &Self::Event) {}
 }
+
+/// How many events ahead [`Model::prefetch`] looks: enough for a memory load to complete
+/// while the events in between are handled.
+const PREFETCH_AHEAD: usize = 4;
 
 /// Progress report passed to the run's observer.
 #[derive(Copy, Clone, Debug)]
@@ -114,13 +125,13 @@ pub struct RunOutcome {
     pub interrupted: bool,
 }
 
-impl<E> Default for Scheduler<E> {
+impl<E: Copy> Default for Scheduler<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> Scheduler<E> {
+impl<E: Copy> Scheduler<E> {
     pub fn new() -> Self {
         Self::with_fel(FelKind::default())
     }
@@ -129,7 +140,7 @@ impl<E> Scheduler<E> {
         Scheduler {
             now: SimTime::ZERO,
             fel: Fel::new(kind),
-            slots: Vec::new(),
+            generations: Vec::new(),
             free: Vec::new(),
             seqs: Vec::new(),
             next_entity: 0,
@@ -162,9 +173,8 @@ impl<E> Scheduler<E> {
         self.stats
     }
 
-    /// Schedules `event` for `entity` at absolute time `at`. Scheduling in the past is a model bug.
     #[inline]
-    pub fn schedule_at(&mut self, at: SimTime, entity: EntityId, event: E) -> EventHandle {
+    fn key(&mut self, at: SimTime, entity: EntityId) -> EventKey {
         assert!(
             at >= self.now,
             "event scheduled in the past ({at} < {})",
@@ -175,107 +185,100 @@ impl<E> Scheduler<E> {
             self.seqs.resize(e + 1, 0);
         }
         let seq = self.seqs[e];
-        self.seqs[e] = seq + 1;
-        let key = EventKey {
+        self.seqs[e] = seq.wrapping_add(1);
+        EventKey {
             time: at,
             entity,
-            seq,
-        };
-        let handle = match self.free.pop() {
-            Some(slot) => {
-                let s = &mut self.slots[slot as usize];
-                s.key = key;
-                s.payload = Some(event);
-                EventHandle {
-                    slot,
-                    generation: s.generation,
-                }
-            }
-            None => {
-                let slot = u32::try_from(self.slots.len()).expect("more than 2^32 pending events");
-                self.slots.push(Slot {
-                    generation: 0,
-                    key,
-                    payload: Some(event),
-                });
-                EventHandle {
-                    slot,
-                    generation: 0,
-                }
-            }
-        };
-        self.fel.push(Entry::new(key, handle.slot));
+            seq: seq as u64,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, entry: Entry<E>) {
+        self.fel.push(entry);
         self.live += 1;
         self.stats.scheduled += 1;
         if self.live > self.stats.max_pending {
             self.stats.max_pending = self.live;
         }
-        handle
     }
 
-    /// Schedules `event` for `entity` after `delay`.
+    /// Schedules `event` for `entity` at absolute time `at` and returns a handle that can cancel
+    /// it. Scheduling in the past is a model bug.
+    #[inline]
+    pub fn schedule_at(&mut self, at: SimTime, entity: EntityId, event: E) -> EventHandle {
+        let key = self.key(at, entity);
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                let slot = u32::try_from(self.generations.len())
+                    .ok()
+                    .filter(|s| *s != NO_SLOT)
+                    .expect("fewer than 2^32 cancellable events pending");
+                self.generations.push(0);
+                slot
+            }
+        };
+        let generation = self.generations[slot as usize];
+        self.push(Entry::new(key, slot, generation, event));
+        EventHandle { slot, generation }
+    }
+
+    /// Schedules `event` for `entity` after `delay`, cancellable.
     #[inline]
     pub fn schedule_in(&mut self, delay: SimDuration, entity: EntityId, event: E) -> EventHandle {
         self.schedule_at(self.now + delay, entity, event)
     }
 
+    /// Schedules an event that cannot be cancelled (cheaper: no slot, no handle).
+    #[inline]
+    pub fn post_at(&mut self, at: SimTime, entity: EntityId, event: E) {
+        let key = self.key(at, entity);
+        self.push(Entry::new(key, NO_SLOT, 0, event));
+    }
+
+    /// Schedules an event that cannot be cancelled after `delay`.
+    #[inline]
+    pub fn post_in(&mut self, delay: SimDuration, entity: EntityId, event: E) {
+        self.post_at(self.now + delay, entity, event)
+    }
+
     /// True if the event is still waiting to fire.
     pub fn is_pending(&self, h: EventHandle) -> bool {
-        self.slots
-            .get(h.slot as usize)
-            .is_some_and(|s| s.generation == h.generation && s.payload.is_some())
+        self.generations.get(h.slot as usize) == Some(&h.generation)
     }
 
-    /// The time a pending event will fire.
-    pub fn fire_time(&self, h: EventHandle) -> Option<SimTime> {
-        self.is_pending(h)
-            .then(|| self.slots[h.slot as usize].key.time)
-    }
-
-    /// Cancels a pending event and returns its payload; `None` if it already fired or was cancelled.
-    pub fn cancel(&mut self, h: EventHandle) -> Option<E> {
+    /// Cancels a pending event; false if it already fired or was cancelled.
+    pub fn cancel(&mut self, h: EventHandle) -> bool {
         if !self.is_pending(h) {
-            return None;
+            return false;
         }
-        let payload = self.release(h.slot);
-        self.fel.remove(h.slot);
+        self.release(h.slot);
+        self.live -= 1;
         self.stats.cancelled += 1;
         self.maybe_compact();
-        payload
+        true
     }
 
-    /// Moves a pending event to a new time (it keeps its payload and entity, and takes a new
-    /// sequence number). Returns the new handle, or `None` if the event is no longer pending.
-    pub fn reschedule(&mut self, h: EventHandle, at: SimTime) -> Option<EventHandle> {
-        let entity = self.slots.get(h.slot as usize)?.key.entity;
-        let payload = self.cancel(h)?;
-        Some(self.schedule_at(at, entity, payload))
-    }
-
-    fn release(&mut self, slot: u32) -> Option<E> {
-        let s = &mut self.slots[slot as usize];
-        s.generation = s.generation.wrapping_add(1);
-        self.free.push(slot);
-        self.live -= 1;
-        s.payload.take()
-    }
-
-    /// An entry is live if its slot still holds a pending event with the same key.
     #[inline]
-    fn is_live(&self, e: &Entry) -> bool {
-        let s = &self.slots[e.slot as usize];
-        s.payload.is_some() && Entry::new(s.key, e.slot) == *e
+    fn release(&mut self, slot: u32) {
+        let g = &mut self.generations[slot as usize];
+        *g = g.wrapping_add(1);
+        self.free.push(slot);
+    }
+
+    /// An entry is live unless it holds a slot whose generation has moved on.
+    #[inline]
+    fn is_live(generations: &[u32], e: &Entry<E>) -> bool {
+        e.slot == NO_SLOT || generations[e.slot as usize] == e.generation
     }
 
     /// Lazy cancellation leaves stale entries behind; drop them when they outnumber live ones.
     fn maybe_compact(&mut self) {
         let stale = self.fel.len() - self.live;
         if stale > 4096 && stale > self.live {
-            let slots = &self.slots;
-            self.fel.retain(|e| {
-                let s = &slots[e.slot as usize];
-                s.payload.is_some() && Entry::new(s.key, e.slot) == *e
-            });
+            let generations = &self.generations;
+            self.fel.retain(|e| Self::is_live(generations, e));
         }
     }
 
@@ -284,18 +287,21 @@ impl<E> Scheduler<E> {
     pub fn pop_due(&mut self, horizon: SimTime) -> Option<(EntityId, E)> {
         loop {
             let top = self.fel.peek()?;
-            if !self.is_live(&top) {
+            if !Self::is_live(&self.generations, top) {
                 self.fel.pop();
                 continue;
             }
             if top.time > horizon.as_nanos() {
                 return None;
             }
-            self.fel.pop();
-            let payload = self.release(top.slot)?;
-            self.now = SimTime(top.time);
+            let e = self.fel.pop().expect("peeked");
+            if e.slot != NO_SLOT {
+                self.release(e.slot);
+            }
+            self.live -= 1;
+            self.now = SimTime(e.time);
             self.stats.processed += 1;
-            return Some((top.entity(), payload));
+            return Some((e.entity(), e.payload));
         }
     }
 
@@ -309,6 +315,14 @@ impl<E> Scheduler<E> {
         let mut events = 0u64;
         let mut countdown = control.every;
         while let Some((entity, ev)) = self.pop_due(horizon) {
+            if let Some(next) = self.fel.ahead(PREFETCH_AHEAD) {
+                if next.slot != NO_SLOT
+                    && let Some(g) = self.generations.get(next.slot as usize)
+                {
+                    super::hint::prefetch(g);
+                }
+                model.prefetch(next.entity(), &next.payload);
+            }
             model.handle(self, entity, ev);
             events += 1;
             countdown -= 1;
@@ -426,23 +440,21 @@ mod tests {
     }
 
     #[test]
-    fn cancel_and_reschedule() {
+    fn cancel_and_post() {
         for kind in FelKind::ALL {
             let mut s = Scheduler::with_fel(kind);
             let a = s.schedule_at(SimTime(10), EntityId(0), 1);
             let b = s.schedule_at(SimTime(20), EntityId(0), 2);
-            let c = s.schedule_at(SimTime(30), EntityId(0), 3);
+            s.post_at(SimTime(5), EntityId(1), 3);
             assert_eq!(s.pending(), 3);
-            assert_eq!(s.cancel(b), Some(2));
-            assert_eq!(s.cancel(b), None, "double cancel is a no-op");
-            let c2 = s.reschedule(c, SimTime(5)).unwrap();
-            assert!(!s.is_pending(c));
-            assert_eq!(s.fire_time(c2), Some(SimTime(5)));
+            assert!(s.cancel(b));
+            assert!(!s.cancel(b), "double cancel is a no-op");
+            assert!(!s.is_pending(b));
             let mut m = Recorder { log: vec![] };
             s.run_until(&mut m, SimTime(100), &mut RunControl::none());
-            assert_eq!(m.log, vec![(5, 0, 3), (10, 0, 1)]);
+            assert_eq!(m.log, vec![(5, 1, 3), (10, 0, 1)]);
             assert!(!s.is_pending(a));
-            assert_eq!(s.cancel(a), None, "cancel after firing is a no-op");
+            assert!(!s.cancel(a), "cancel after firing is a no-op");
             assert_eq!(s.pending(), 0);
             assert_eq!(s.now(), SimTime(100));
         }
@@ -454,7 +466,7 @@ mod tests {
         let a = s.schedule_at(SimTime(1), EntityId(0), 1);
         s.cancel(a);
         let b = s.schedule_at(SimTime(2), EntityId(0), 2); // reuses a's slot
-        assert_eq!(s.cancel(a), None);
+        assert!(!s.cancel(a));
         assert!(s.is_pending(b));
     }
 

@@ -59,11 +59,16 @@ impl SimDuration {
         if s.is_nan() || s <= 0.0 {
             SimDuration(0)
         } else {
-            let ns = (s * NANOS_PER_SEC as f64).round();
+            let ns = s * NANOS_PER_SEC as f64;
             if ns >= u64::MAX as f64 {
                 SimDuration(u64::MAX)
             } else {
-                SimDuration(ns as u64)
+                // `ns.round()` (half away from zero) without the libm call: truncate, then
+                // round up on a fraction of one half or more. Exact: below 2^53 the fraction
+                // is computed without error, above it every float is an integer.
+                let t = ns as u64;
+                let up = ns - t as f64 >= 0.5;
+                SimDuration(t + up as u64)
             }
         }
     }
@@ -317,6 +322,26 @@ mod tests {
             assert_eq!(d.to_string(), s);
             assert_eq!(SimDuration::parse(&d.to_string()).unwrap(), d);
         }
+    }
+
+    #[test]
+    fn float_seconds_round_like_f64_round() {
+        let mut x = 1e-10f64;
+        while x < 1e12 {
+            for v in [
+                x,
+                x * 1.000_000_1,
+                x * 0.999_999_9,
+                x + 5e-10,
+                (x * 1e9).round() / 1e9,
+            ] {
+                let want = (v * 1e9).round() as u64;
+                assert_eq!(SimDuration::from_secs_f64(v).as_nanos(), want, "{v}");
+            }
+            x *= 1.37;
+        }
+        assert_eq!(SimDuration::from_secs_f64(0.5e-9).as_nanos(), 1);
+        assert_eq!(SimDuration::from_secs_f64(0.499_999_999_9e-9).as_nanos(), 0);
     }
 
     #[test]

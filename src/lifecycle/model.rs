@@ -176,7 +176,7 @@ pub struct Lifecycle {
 
 impl Lifecycle {
     /// Builds the model and schedules the MCIS requests, timeline actions and outages.
-    pub fn new<E: From<LcEvent>>(
+    pub fn new<E: From<LcEvent> + Copy>(
         plan: &Plan,
         rngs: &RngFactory,
         log_vm_events: bool,
@@ -353,7 +353,7 @@ impl Lifecycle {
     }
 
     /// Handles one lifecycle event.
-    pub fn handle<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, ev: LcEvent) {
+    pub fn handle<E: From<LcEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, ev: LcEvent) {
         match ev {
             LcEvent::McisRequest { mcis } => {
                 let mc = &self.plan.mcis[mcis as usize];
@@ -485,7 +485,7 @@ impl Lifecycle {
     }
 
     /// A stalled VM's call or operation waits for the outage to end.
-    fn defer_if_stalled<E: From<LcEvent>>(
+    fn defer_if_stalled<E: From<LcEvent> + Copy>(
         &mut self,
         sched: &mut Scheduler<E>,
         vm: u32,
@@ -501,7 +501,7 @@ impl Lifecycle {
         }
     }
 
-    fn launch<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
+    fn launch<E: From<LcEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
         let v = &mut self.vms[vm as usize];
         v.pending = None;
         v.attempts += 1;
@@ -533,7 +533,7 @@ impl Lifecycle {
         self.vms[vm as usize].pending = Some(h);
     }
 
-    fn start_create_call<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
+    fn start_create_call<E: From<LcEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
         let p = self.profile_idx(vm);
         let start = self.rates[p].reserve(sched.now());
         let prof = &self.plan.profiles[p];
@@ -549,7 +549,7 @@ impl Lifecycle {
         v.timeout = Some(sched.schedule_at(start + timeout, e, LcEvent::Timeout { vm }.into()));
     }
 
-    fn call_done<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
+    fn call_done<E: From<LcEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
         self.vms[vm as usize].pending = None;
         let p = self.profile_idx(vm);
         let target = self.vms[vm as usize].target;
@@ -589,7 +589,7 @@ impl Lifecycle {
         self.vms[vm as usize].pending = Some(h);
     }
 
-    fn op_done<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
+    fn op_done<E: From<LcEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
         let now = sched.now();
         let v = &mut self.vms[vm as usize];
         v.pending = None;
@@ -623,7 +623,7 @@ impl Lifecycle {
         }
     }
 
-    fn arm_crash<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
+    fn arm_crash<E: From<LcEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
         if let Some(dist) = self.plan.spec.crash.clone() {
             let ttf = self.draw(vm, Purpose::Crash, |r| dist.sample(r));
             let h = sched.schedule_in(ttf, self.vm_ids.get(vm), LcEvent::Crash { vm }.into());
@@ -631,7 +631,7 @@ impl Lifecycle {
         }
     }
 
-    fn release_slot<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
+    fn release_slot<E: From<LcEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
         let pv_cloud = self.plan.vms[vm as usize].cloud;
         let p = self.profile_idx(vm);
         let v = &mut self.vms[vm as usize];
@@ -651,7 +651,7 @@ impl Lifecycle {
 
     /// Fails a VM: cancels what it was waiting for, frees its gate slot, and retries a failed
     /// create if attempts remain.
-    fn fail<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32, cause: &str) {
+    fn fail<E: From<LcEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, vm: u32, cause: &str) {
         let now = sched.now();
         let v = &mut self.vms[vm as usize];
         for h in [v.pending.take(), v.timeout.take(), v.crash.take()]
@@ -683,7 +683,7 @@ impl Lifecycle {
     }
 
     /// Applies a control action to one VM, if the rules allow it.
-    fn apply_action<E: From<LcEvent>>(
+    fn apply_action<E: From<LcEvent> + Copy>(
         &mut self,
         sched: &mut Scheduler<E>,
         vm: u32,
@@ -967,7 +967,7 @@ impl Lifecycle {
 
     /// Creates one more VM in `mcis` on `cloud` with spec `spec` (an index into the plan's
     /// specs), using the MCIS's next spare slot. Returns the VM id, or `None` if none is left.
-    pub fn add_vm<E: From<LcEvent>>(
+    pub fn add_vm<E: From<LcEvent> + Copy>(
         &mut self,
         sched: &mut Scheduler<E>,
         mcis: u32,
@@ -993,7 +993,11 @@ impl Lifecycle {
 
     /// Terminates a VM and deletes it from its MCIS once Terminated (CB-Tumblebug's
     /// `DelMcisVm`, used by scale-in). Returns false if the rules reject the terminate.
-    pub fn delete_vm<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32) -> bool {
+    pub fn delete_vm<E: From<LcEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        vm: u32,
+    ) -> bool {
         let v = &self.vms[vm as usize];
         if v.presence != Presence::Present {
             return false;
@@ -1019,7 +1023,12 @@ impl Lifecycle {
     }
 
     /// Applies a control action to one VM now (subject to the allowed-action rules).
-    pub fn act<E: From<LcEvent>>(&mut self, sched: &mut Scheduler<E>, vm: u32, action: Action) {
+    pub fn act<E: From<LcEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        vm: u32,
+        action: Action,
+    ) {
         self.apply_action(sched, vm, action);
     }
 

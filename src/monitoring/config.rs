@@ -52,6 +52,12 @@ pub struct MonitoringSpec {
     /// Server-side handling of one on-demand monitoring call (CB-Tumblebug's auto-control).
     #[serde(default = "default_on_demand_service")]
     pub on_demand_service: DurationDist,
+    /// Compute collector service completions on arrival (Lindley's recursion) where that is
+    /// exact: push mode, per-collector queues, fixed or csp policy, no more collectors than
+    /// server cores. The results are the same, with half the events; `false` simulates each
+    /// completion as an event (to check the shortcut, or to count engine events as before).
+    #[serde(default = "yes")]
+    pub inline_service: bool,
 }
 
 fn yes() -> bool {

@@ -19,9 +19,10 @@
 //! Every report is accounted for: sent = stored + dropped + in flight, exactly.
 
 use super::config::{Arrivals, Mode, MonitoringSpec, Policy, QueueDiscipline};
+use crate::engine::hint::prefetch;
 use crate::engine::{
     EntityId, EntityRange, EventHandle, RngFactory, Scheduler, SimDuration, SimRng, SimTime,
-    StreamFamily,
+    StreamCursor, StreamFamily,
 };
 use crate::output::table::{fmt_f64, fmt_secs};
 use crate::output::{Summary, Table};
@@ -59,29 +60,34 @@ pub struct PathDelay {
     pub floor_s: f64,
 }
 
+/// One agent's state, packed into two cache lines: a million of them are touched in random
+/// order, one report at a time, so their size sets the simulator's speed at scale.
 #[derive(Clone, Debug)]
+#[repr(C, align(64))] // fields in this order: 125 bytes, two lines
 struct Agent {
-    cloud: u32,
-    provider: u32,
-    vm_running: bool,
-    installed: bool,
-    start: Option<EventHandle>,
-    /// The next report's event (fires at its arrival).
-    timer: Option<EventHandle>,
+    /// The agent's own stream (phase, delays, gaps, loss), 72 bytes (see `StreamCursor`).
+    rng: StreamCursor,
     /// Send time of the report `timer` delivers.
     sent_at: SimTime,
+    /// The next report's event (fires at its arrival).
+    timer: Option<EventHandle>,
+    start: Option<EventHandle>,
+    cloud: u32,
+    /// The topic's collector, or `NO_COLLECTOR`.
+    collector: u32,
+    /// Last round in which a report of this agent arrived (dead-agent detection).
+    last_round_seen: u32,
+    /// Last round in which this agent's points were counted for aggregation.
+    last_round_points: u32,
+    silent_rounds: u16,
+    vm_running: bool,
+    installed: bool,
     /// Stop after the report in flight (the VM stopped after it was sent).
     stopping: bool,
-    collector: Option<u32>,
-    silent_rounds: u32,
-    /// Last round in which a report of this agent arrived (dead-agent detection).
-    last_round_seen: u64,
-    /// Last round in which this agent's points were counted for aggregation.
-    last_round_points: u64,
-    /// The agent's own stream (phase, delays, gaps, loss): reports draw often, so the
-    /// generator is kept rather than re-derived per draw.
-    rng: SimRng,
 }
+
+const NO_COLLECTOR: u32 = u32::MAX;
+const NO_ROUND: u32 = u32::MAX;
 
 #[derive(Copy, Clone, Debug)]
 struct Msg {
@@ -90,8 +96,26 @@ struct Msg {
     arrived: SimTime,
 }
 
+/// A message in a collector computed ahead (see `Monitoring::inline_service`): its service
+/// start and end are known on arrival, by Lindley's recursion.
+#[derive(Copy, Clone, Debug)]
+struct Pending {
+    agent: u32,
+    /// It found the collector busy and queued.
+    waited: bool,
+    /// Its start (wait and CPU time) has been accounted.
+    started: bool,
+    sent_at: SimTime,
+    arrived: SimTime,
+    start: SimTime,
+    done: SimTime,
+    service_ns: u64,
+}
+
 #[derive(Clone, Debug)]
 struct Collector {
+    /// Messages of the inline-service mode not yet finished as of the last catch-up.
+    pending: VecDeque<Pending>,
     queue: VecDeque<Msg>,
     in_service: Option<Msg>,
     topics: u32,
@@ -104,6 +128,7 @@ struct Collector {
 impl Collector {
     fn new(rng: SimRng) -> Self {
         Collector {
+            pending: VecDeque::new(),
             queue: VecDeque::new(),
             in_service: None,
             topics: 0,
@@ -145,19 +170,32 @@ impl MonitoringCounts {
 pub struct Monitoring {
     spec: MonitoringSpec,
     agents: Vec<Agent>,
+    /// Provider index of each agent (csp collector policy).
+    providers: Vec<u32>,
+    fam_agent: StreamFamily,
     agent_ids: EntityRange,
     collector_ids: EntityRange,
     server: EntityId,
     paths: Vec<PathDelay>,
     fam_service: StreamFamily,
+    /// Service completions computed on arrival instead of simulated as events: each
+    /// collector is a FIFO single server, so a message starts at max(arrival, previous end)
+    /// (Lindley's recursion). Exact when nothing couples the collectors or moves messages
+    /// between them: push mode, per-collector queues, a fixed collector set (fixed or csp
+    /// policy) no larger than the server's cores (so CPU contention never stretches a
+    /// service). Their effects (wait and CPU accounting, round contents) are applied in
+    /// order before anything reads them: the sampler, the aggregation round, the end.
+    inline_service: bool,
     collectors: Vec<Collector>,
     /// Collectors in service (index < active); higher ones are retired.
     active: u32,
     busy: u32,
     shared: VecDeque<Msg>,
-    round: u64,
+    round: u32,
     registered: u32,
     storage_queue: VecDeque<StorageJob>,
+    /// Emptied report buffers, reused by the next rounds.
+    spare_buffers: Vec<Vec<SimTime>>,
     storage_busy: bool,
     storage_queued_points: u64,
     on_demand_free_at: SimTime,
@@ -165,9 +203,10 @@ pub struct Monitoring {
     pub counts: MonitoringCounts,
     delays_us: Histogram<u64>,
     interval_delays_us: Histogram<u64>,
-    // Waiting-time batch means (for confidence intervals).
+    // Waiting-time batch means (for confidence intervals), summed exactly in ns so the
+    // order of accounting does not matter.
     batch_len_ns: u64,
-    wait_sum: Vec<f64>,
+    wait_sum: Vec<u128>,
     wait_n: Vec<u64>,
     collector_max: u32,
     // Per-interval counters for monitoring.csv.
@@ -187,7 +226,7 @@ const BATCHES: usize = 33;
 
 impl Monitoring {
     /// `agents` = one per VM: (cloud, provider index); `paths` = one-way delay per cloud.
-    pub fn new<E: From<MonEvent>>(
+    pub fn new<E: From<MonEvent> + Copy>(
         spec: &MonitoringSpec,
         agents: &[(u32, u32)],
         n_providers: u32,
@@ -218,23 +257,23 @@ impl Monitoring {
         let m = Monitoring {
             agents: agents
                 .iter()
-                .enumerate()
-                .map(|(i, &(cloud, provider))| Agent {
+                .map(|&(cloud, _)| Agent {
+                    rng: StreamCursor::default(),
+                    sent_at: SimTime::ZERO,
+                    timer: None,
+                    start: None,
                     cloud,
-                    provider,
+                    collector: NO_COLLECTOR,
+                    last_round_seen: NO_ROUND,
+                    last_round_points: NO_ROUND,
+                    silent_rounds: 0,
                     vm_running: false,
                     installed: false,
-                    start: None,
-                    timer: None,
-                    sent_at: SimTime::ZERO,
                     stopping: false,
-                    collector: None,
-                    silent_rounds: 0,
-                    last_round_seen: u64::MAX,
-                    last_round_points: u64::MAX,
-                    rng: fam_agent.rng(i as u64),
                 })
                 .collect(),
+            providers: agents.iter().map(|&(_, p)| p).collect(),
+            fam_agent,
             agent_ids,
             collector_ids,
             server,
@@ -243,12 +282,18 @@ impl Monitoring {
                 .map(|c| Collector::new(fam_service.rng(c as u64)))
                 .collect(),
             fam_service,
+            inline_service: spec.inline_service
+                && spec.mode == Mode::Push
+                && spec.collectors.queue == QueueDiscipline::PerCollector
+                && spec.collectors.policy != Policy::AgentCount
+                && max_collectors <= spec.collectors.server_cores.max(1),
             active: initial,
             busy: 0,
             shared: VecDeque::new(),
             round: 0,
             registered: 0,
             storage_queue: VecDeque::new(),
+            spare_buffers: Vec::new(),
             storage_busy: false,
             storage_queued_points: 0,
             on_demand_free_at: SimTime::ZERO,
@@ -257,7 +302,7 @@ impl Monitoring {
             delays_us: hist(),
             interval_delays_us: hist(),
             batch_len_ns: (horizon.as_nanos() / BATCHES as u64).max(1),
-            wait_sum: vec![0.0; BATCHES],
+            wait_sum: vec![0; BATCHES],
             wait_n: vec![0; BATCHES],
             collector_max: initial,
             last_sample: SimTime::ZERO,
@@ -309,7 +354,7 @@ impl Monitoring {
     }
 
     /// The VM of `agent` entered Running: install (first time) or restart its agent.
-    pub fn vm_running<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>, agent: u32) {
+    pub fn vm_running<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, agent: u32) {
         let a = &mut self.agents[agent as usize];
         a.vm_running = true;
         a.stopping = false;
@@ -318,7 +363,10 @@ impl Monitoring {
                 self.start_reporting(sched, agent, true);
             }
         } else if a.start.is_none() {
-            let d = self.spec.agent_start_delay.sample(&mut a.rng);
+            let d = self
+                .spec
+                .agent_start_delay
+                .sample(&mut self.fam_agent.at(agent as u64, &mut a.rng));
             let h = sched.schedule_in(
                 d,
                 self.agent_ids.get(agent),
@@ -329,7 +377,7 @@ impl Monitoring {
     }
 
     /// The VM of `agent` left Running: its agent stops (a report already sent still arrives).
-    pub fn vm_stopped<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>, agent: u32) {
+    pub fn vm_stopped<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, agent: u32) {
         let now = sched.now();
         let a = &mut self.agents[agent as usize];
         a.vm_running = false;
@@ -352,13 +400,13 @@ impl Monitoring {
     fn one_way(&mut self, agent: u32) -> SimDuration {
         let a = &mut self.agents[agent as usize];
         let p = self.paths[a.cloud as usize];
-        let e: f64 = Exp1.sample(&mut a.rng);
+        let e: f64 = Exp1.sample(&mut self.fam_agent.at(agent as u64, &mut a.rng));
         let t = p.median_s * (1.0 + p.jitter * (e - std::f64::consts::LN_2));
         SimDuration::from_secs_f64(t.max(p.floor_s))
     }
 
     /// Schedules the agent's next report: sent after `gap` (or a random phase when `first`).
-    fn start_reporting<E: From<MonEvent>>(
+    fn start_reporting<E: From<MonEvent> + Copy>(
         &mut self,
         sched: &mut Scheduler<E>,
         agent: u32,
@@ -369,12 +417,13 @@ impl Monitoring {
         }
         let iv = self.spec.interval.as_secs_f64();
         let a = &mut self.agents[agent as usize];
+        let mut rng = self.fam_agent.at(agent as u64, &mut a.rng);
         let gap = match self.spec.arrivals {
             // Telegraf's fixed interval from a uniform phase.
-            Arrivals::Periodic if first => iv * a.rng.random::<f64>(),
+            Arrivals::Periodic if first => iv * rng.random::<f64>(),
             Arrivals::Periodic => iv,
             // Memoryless from the start, so the aggregate is Poisson at once.
-            Arrivals::Poisson => -(1.0 - a.rng.random::<f64>()).ln() * iv,
+            Arrivals::Poisson => -(1.0 - rng.random::<f64>()).ln() * iv,
         };
         let base = if first { sched.now() } else { a.sent_at };
         let send = base + SimDuration::from_secs_f64(gap);
@@ -391,7 +440,18 @@ impl Monitoring {
         a.timer = Some(h);
     }
 
-    pub fn handle<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>, ev: MonEvent) {
+    /// Starts loading the state the event will touch (a cache hint, see `engine::hint`).
+    #[inline]
+    pub fn prefetch(&self, ev: &MonEvent) {
+        if let MonEvent::Report { agent } = ev
+            && let Some(a) = self.agents.get(*agent as usize)
+        {
+            prefetch(&a.rng); // first line
+            prefetch(&a.sent_at); // second line
+        }
+    }
+
+    pub fn handle<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, ev: MonEvent) {
         match ev {
             MonEvent::AgentStart { agent } => {
                 let a = &mut self.agents[agent as usize];
@@ -445,7 +505,7 @@ impl Monitoring {
     }
 
     /// A report reaches the site: lost, or queued at its collector.
-    fn arrive<E: From<MonEvent>>(
+    fn arrive<E: From<MonEvent> + Copy>(
         &mut self,
         sched: &mut Scheduler<E>,
         agent: u32,
@@ -454,18 +514,19 @@ impl Monitoring {
     ) {
         self.iv_arrivals += 1;
         if self.spec.loss_p.get() > 0.0
-            && self
-                .spec
-                .loss_p
-                .sample(&mut self.agents[agent as usize].rng)
+            && self.spec.loss_p.sample(
+                &mut self
+                    .fam_agent
+                    .at(agent as u64, &mut self.agents[agent as usize].rng),
+            )
         {
             self.counts.dropped_network += 1;
             self.iv_dropped += 1;
             return;
         }
         let c = match self.agents[agent as usize].collector {
-            Some(c) => c,
-            None => self.register(agent),
+            NO_COLLECTOR => self.register(agent),
+            c => c,
         };
         let a = &mut self.agents[agent as usize];
         if a.last_round_seen != self.round {
@@ -479,6 +540,9 @@ impl Monitoring {
         };
         let buffer = self.spec.collectors.buffer as usize;
         match self.spec.collectors.queue {
+            QueueDiscipline::PerCollector if self.inline_service => {
+                self.arrive_inline(c, msg, buffer)
+            }
             QueueDiscipline::PerCollector => {
                 let col = &mut self.collectors[c as usize];
                 if col.in_service.is_none() {
@@ -505,10 +569,117 @@ impl Monitoring {
         }
     }
 
+    /// Inline-service arrival: the message's start and end follow from the previous one's end.
+    /// Same-instant order as the event version: an arrival at the very instant a service
+    /// ends still finds the collector busy (agents' events come before collectors').
+    fn arrive_inline(&mut self, c: u32, msg: Msg, buffer: usize) {
+        let now = msg.arrived;
+        let col = &mut self.collectors[c as usize];
+        let busy_until = col.pending.back().map(|p| p.done).filter(|d| *d >= now);
+        if busy_until.is_some() && col.pending.len() >= buffer {
+            // Queued = waited and not yet started (a start at this instant has not happened:
+            // the completion before it is a later event of the same instant).
+            let started = col.pending.partition_point(|p| p.start < now);
+            let queued = col
+                .pending
+                .range(started..)
+                .filter(|p| p.waited || p.start > now)
+                .count();
+            if queued >= buffer {
+                self.counts.dropped_collector += 1;
+                self.iv_dropped += 1;
+                return;
+            }
+        }
+        let s = self.spec.collectors.service_time.sample(&mut col.rng);
+        let start = busy_until.unwrap_or(now);
+        let mut p = Pending {
+            agent: msg.agent,
+            waited: busy_until.is_some(),
+            started: false,
+            sent_at: msg.sent_at,
+            arrived: now,
+            start,
+            done: start + s,
+            service_ns: s.as_nanos(),
+        };
+        if !p.waited {
+            // Starts now: account it now, as the event version does.
+            Self::account_start(
+                &mut self.wait_sum,
+                &mut self.wait_n,
+                &mut self.iv_busy_ns,
+                self.batch_len_ns,
+                &mut p,
+            );
+        }
+        col.pending.push_back(p);
+    }
+
+    fn account_start(
+        wait_sum: &mut [u128],
+        wait_n: &mut [u64],
+        iv_busy_ns: &mut u64,
+        batch_len_ns: u64,
+        p: &mut Pending,
+    ) {
+        let b = (p.start.as_nanos() / batch_len_ns) as usize;
+        if b < BATCHES {
+            wait_sum[b] += p.start.since(p.arrived).as_nanos() as u128;
+            wait_n[b] += 1;
+        }
+        *iv_busy_ns += p.service_ns;
+        p.started = true;
+    }
+
+    /// Applies the inline-service starts and completions up to `t` (inclusive or not: the
+    /// sampler runs before every other event of its instant, the round after them).
+    fn catch_up(&mut self, t: SimTime, inclusive: bool) {
+        if !self.inline_service {
+            return;
+        }
+        let due = |x: SimTime| x < t || (inclusive && x == t);
+        let round = self.round;
+        let measurements = self.spec.measurements as u64;
+        for col in self.collectors.iter_mut() {
+            for p in col.pending.iter_mut() {
+                if !due(p.start) {
+                    break;
+                }
+                if !p.started {
+                    Self::account_start(
+                        &mut self.wait_sum,
+                        &mut self.wait_n,
+                        &mut self.iv_busy_ns,
+                        self.batch_len_ns,
+                        p,
+                    );
+                }
+            }
+            while let Some(p) = col.pending.front() {
+                if !due(p.done) {
+                    break;
+                }
+                col.round_reports.push(p.sent_at);
+                let a = &mut self.agents[p.agent as usize];
+                if a.last_round_points != round {
+                    a.last_round_points = round;
+                    col.round_points += measurements;
+                }
+                col.pending.pop_front();
+            }
+        }
+    }
+
+    /// Brings the inline-service accounting up to the end of the run (before summaries).
+    pub fn finish(&mut self, end: SimTime) {
+        self.catch_up(end, true);
+    }
+
     /// Gives the agent's topic a collector.
     fn register(&mut self, agent: u32) -> u32 {
         let c = match self.spec.collectors.policy {
-            Policy::Csp => self.agents[agent as usize].provider % self.active,
+            Policy::Csp => self.providers[agent as usize] % self.active,
             Policy::Fixed => (0..self.active)
                 .min_by_key(|i| (self.collectors[*i as usize].topics, *i))
                 .expect("at least one collector"),
@@ -523,7 +694,7 @@ impl Monitoring {
         self.collectors[c as usize].topics += 1;
         self.registered += 1;
         let a = &mut self.agents[agent as usize];
-        a.collector = Some(c);
+        a.collector = c;
         a.silent_rounds = 0;
         c
     }
@@ -539,11 +710,16 @@ impl Monitoring {
         c
     }
 
-    fn start_service<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>, c: u32, msg: Msg) {
+    fn start_service<E: From<MonEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        c: u32,
+        msg: Msg,
+    ) {
         let now = sched.now();
         let b = (now.as_nanos() / self.batch_len_ns) as usize;
         if b < BATCHES {
-            self.wait_sum[b] += now.since(msg.arrived).as_secs_f64();
+            self.wait_sum[b] += now.since(msg.arrived).as_nanos() as u128;
             self.wait_n[b] += 1;
         }
         self.busy += 1;
@@ -568,7 +744,7 @@ impl Monitoring {
         );
     }
 
-    fn service_done<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>, c: u32) {
+    fn service_done<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, c: u32) {
         self.busy -= 1;
         let round = self.round;
         let measurements = self.spec.measurements as u64;
@@ -591,7 +767,8 @@ impl Monitoring {
         }
     }
 
-    fn round<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>) {
+    fn round<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>) {
+        self.catch_up(sched.now(), true);
         let limit = self.spec.storage.queue_limit;
         let batch = self.spec.storage.batch_points.max(1) as u64;
         for c in 0..self.collectors.len() {
@@ -599,17 +776,22 @@ impl Monitoring {
             if col.round_reports.is_empty() {
                 continue;
             }
-            let reports = std::mem::take(&mut col.round_reports);
+            // Swap in a recycled buffer (rounds would otherwise regrow one per collector).
+            let spare = self.spare_buffers.pop().unwrap_or_default();
+            let mut reports = std::mem::replace(&mut col.round_reports, spare);
             let points = std::mem::take(&mut col.round_points);
             if self.storage_queued_points + points > limit {
                 self.counts.dropped_storage += reports.len() as u64;
                 self.iv_dropped += reports.len() as u64;
+                reports.clear();
+                self.spare_buffers.push(reports);
                 continue;
             }
             // Batches of `batch` points; the round's reports ride with the last one.
             let n_batches = points.div_ceil(batch).max(1);
             for i in 0..n_batches {
-                let p = if i + 1 == n_batches {
+                let last = i + 1 == n_batches;
+                let p = if last {
                     points - batch * (n_batches - 1)
                 } else {
                     batch
@@ -617,8 +799,8 @@ impl Monitoring {
                 self.storage_queued_points += p;
                 self.storage_queue.push_back(StorageJob {
                     points: p,
-                    reports: if i + 1 == n_batches {
-                        reports.clone()
+                    reports: if last {
+                        std::mem::take(&mut reports)
                     } else {
                         Vec::new()
                     },
@@ -633,13 +815,13 @@ impl Monitoring {
         let dead_after = self.spec.collectors.dead_after_rounds.max(1);
         let round = self.round;
         for a in self.agents.iter_mut() {
-            let Some(c) = a.collector else { continue };
-            if a.last_round_seen == round {
+            let c = a.collector;
+            if c == NO_COLLECTOR || a.last_round_seen == round {
                 continue;
             }
-            a.silent_rounds += 1;
-            if a.silent_rounds >= dead_after {
-                a.collector = None;
+            a.silent_rounds = a.silent_rounds.saturating_add(1);
+            if a.silent_rounds as u32 >= dead_after {
+                a.collector = NO_COLLECTOR;
                 self.collectors[c as usize].topics -= 1;
                 self.registered -= 1;
                 self.counts.agents_declared_dead += 1;
@@ -656,7 +838,7 @@ impl Monitoring {
                 let gone = self.active - 1;
                 self.active -= 1;
                 let moved: Vec<u32> = (0..self.agents.len() as u32)
-                    .filter(|a| self.agents[*a as usize].collector == Some(gone))
+                    .filter(|a| self.agents[*a as usize].collector == gone)
                     .collect();
                 self.collectors[gone as usize].topics = 0;
                 for a in moved {
@@ -664,11 +846,14 @@ impl Monitoring {
                         .find(|i| self.collectors[*i as usize].topics < max)
                         .unwrap_or(0);
                     self.collectors[to as usize].topics += 1;
-                    self.agents[a as usize].collector = Some(to);
+                    self.agents[a as usize].collector = to;
                 }
                 let queued: Vec<Msg> = self.collectors[gone as usize].queue.drain(..).collect();
                 for m in queued {
-                    let to = self.agents[m.agent as usize].collector.unwrap_or(0);
+                    let to = match self.agents[m.agent as usize].collector {
+                        NO_COLLECTOR => 0,
+                        c => c,
+                    };
                     let col = &mut self.collectors[to as usize];
                     if col.in_service.is_none() {
                         self.start_service(sched, to, m);
@@ -685,7 +870,7 @@ impl Monitoring {
         );
     }
 
-    fn start_storage<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>) {
+    fn start_storage<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>) {
         let Some(job) = self.storage_queue.front() else {
             self.storage_busy = false;
             return;
@@ -698,9 +883,9 @@ impl Monitoring {
         sched.schedule_in(d, self.server, MonEvent::StorageDone.into());
     }
 
-    fn storage_done<E: From<MonEvent>>(&mut self, sched: &mut Scheduler<E>) {
+    fn storage_done<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>) {
         let now = sched.now();
-        let job = self.storage_queue.pop_front().expect("a job in service");
+        let mut job = self.storage_queue.pop_front().expect("a job in service");
         self.storage_queued_points -= job.points;
         self.counts.points_written += job.points;
         self.iv_points += job.points;
@@ -710,6 +895,10 @@ impl Monitoring {
             self.interval_delays_us.saturating_record(us.max(1));
         }
         self.counts.stored += job.reports.len() as u64;
+        if job.reports.capacity() > 0 {
+            job.reports.clear();
+            self.spare_buffers.push(job.reports);
+        }
         self.start_storage(sched);
     }
 
@@ -741,7 +930,10 @@ impl Monitoring {
             .collectors
             .iter()
             .map(|c| {
-                (c.queue.len() + c.in_service.is_some() as usize + c.round_reports.len()) as u64
+                (c.pending.len()
+                    + c.queue.len()
+                    + c.in_service.is_some() as usize
+                    + c.round_reports.len()) as u64
             })
             .sum::<u64>()
             + self.shared.len() as u64;
@@ -764,6 +956,7 @@ impl Monitoring {
     }
 
     pub fn sample(&mut self, now: SimTime) {
+        self.catch_up(now, false);
         let dt = now.since(self.last_sample).as_secs_f64();
         self.last_sample = now;
         let active_agents = self
@@ -773,6 +966,10 @@ impl Monitoring {
             .count();
         let n = self.active as usize;
         let backlogs: Vec<usize> = match self.spec.collectors.queue {
+            QueueDiscipline::PerCollector if self.inline_service => self.collectors[..n]
+                .iter()
+                .map(|c| c.pending.len() - c.pending.partition_point(|p| p.start < now))
+                .collect(),
             QueueDiscipline::PerCollector => {
                 self.collectors[..n].iter().map(|c| c.queue.len()).collect()
             }
@@ -835,14 +1032,14 @@ impl Monitoring {
     pub fn wait_mean_ci(&self) -> (f64, f64) {
         let means: Vec<f64> = (1..BATCHES)
             .filter(|b| self.wait_n[*b] > 0)
-            .map(|b| self.wait_sum[b] / self.wait_n[b] as f64)
+            .map(|b| self.wait_sum[b] as f64 / 1e9 / self.wait_n[b] as f64)
             .collect();
         let k = means.len();
         if k < 2 {
             return (f64::NAN, f64::NAN);
         }
         let total_n: u64 = (1..BATCHES).map(|b| self.wait_n[b]).sum();
-        let total: f64 = (1..BATCHES).map(|b| self.wait_sum[b]).sum();
+        let total = (1..BATCHES).map(|b| self.wait_sum[b]).sum::<u128>() as f64 / 1e9;
         let mean = total / total_n as f64;
         let bm = means.iter().sum::<f64>() / k as f64;
         let var = means.iter().map(|m| (m - bm).powi(2)).sum::<f64>() / (k - 1) as f64;
@@ -895,12 +1092,124 @@ impl Monitoring {
 
     /// Sets where a scale-out VM's agent reports from (its slot was reserved without a cloud).
     pub fn place_agent(&mut self, agent: u32, cloud: u32, provider: u32) {
-        let a = &mut self.agents[agent as usize];
-        a.cloud = cloud;
-        a.provider = provider;
+        self.agents[agent as usize].cloud = cloud;
+        self.providers[agent as usize] = provider;
     }
 }
 
 fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Model, RunControl};
+
+    #[test]
+    fn agent_state_fits_two_cache_lines() {
+        assert_eq!(std::mem::size_of::<Agent>(), 128);
+        assert_eq!(std::mem::offset_of!(Agent, sent_at), 72);
+    }
+
+    #[derive(Copy, Clone, Debug)]
+    enum Ev {
+        Sample,
+        Mon(MonEvent),
+    }
+    impl From<MonEvent> for Ev {
+        fn from(e: MonEvent) -> Self {
+            Ev::Mon(e)
+        }
+    }
+    /// The monitoring model with a sampler that, like the world's, owns entity 0 (its events
+    /// come first at any instant).
+    struct Harness {
+        m: Monitoring,
+        every: SimDuration,
+    }
+    impl Model for Harness {
+        type Event = Ev;
+        fn handle(&mut self, s: &mut Scheduler<Ev>, e: EntityId, ev: Ev) {
+            match ev {
+                Ev::Sample => {
+                    self.m.sample(s.now());
+                    s.post_in(self.every, e, Ev::Sample);
+                }
+                Ev::Mon(ev) => self.m.handle(s, ev),
+            }
+        }
+    }
+
+    fn run(inline: bool, agents: u32, service: &str) -> (u64, String, Vec<u8>) {
+        // Zero network delay and a 4 ns report interval: reports arrive on a grid of whole
+        // nanoseconds, services of 3 ns end on it too, and rounds (10 ns) and samples (5 ns)
+        // fall on it: arrivals, completions, rounds and samples keep landing on the same
+        // instant, where their order decides queue lengths, drops and round contents.
+        let spec: MonitoringSpec = toml::from_str(&format!(
+            r#"
+            interval = "4ns"
+            agent_start_delay = "0s"
+            inline_service = {inline}
+            [collectors]
+            policy = "fixed"
+            count = 2
+            server_cores = 2
+            interval = "10ns"
+            service_time = "{service}"
+            buffer = 1
+            dead_after_rounds = 1
+            "#
+        ))
+        .expect("spec");
+        let mut s = Scheduler::new();
+        let sampler = s.alloc_entities(1).get(0);
+        s.post_at(SimTime::ZERO, sampler, Ev::Sample);
+        let n = agents;
+        let agents: Vec<(u32, u32)> = (0..n).map(|i| (0, i % 2)).collect();
+        let path = PathDelay {
+            median_s: 0.0,
+            jitter: 0.0,
+            floor_s: 0.0,
+        };
+        let horizon = SimTime(10_000);
+        let m = Monitoring::new(
+            &spec,
+            &agents,
+            2,
+            vec![path],
+            horizon,
+            &RngFactory::new(5),
+            &mut s,
+        );
+        let mut h = Harness {
+            m,
+            every: SimDuration::from_nanos(5),
+        };
+        for a in 0..n {
+            h.m.vm_running(&mut s, a);
+        }
+        let out = s.run_until(&mut h, horizon, &mut RunControl::none());
+        h.m.finish(out.end);
+        let mut sum = Summary::new();
+        h.m.summarize(&mut sum, out.end);
+        assert!(
+            h.m.counts.dropped_collector > 0,
+            "the buffer of 1 overflows"
+        );
+        let series = h.m.into_tables().remove(0).to_csv();
+        (out.events, sum.to_csv(), series)
+    }
+
+    /// The inline shortcut decides same-instant ties exactly as the simulated completions do.
+    #[test]
+    fn inline_service_breaks_ties_like_events() {
+        for (agents, service) in [(7, "3ns"), (20, "1ns"), (12, "2ns")] {
+            let (ev_inline, sum_inline, series_inline) = run(true, agents, service);
+            let (ev_events, sum_events, series_events) = run(false, agents, service);
+            assert!(ev_inline < ev_events);
+            assert_eq!(sum_inline, sum_events, "{agents} agents, {service}");
+            assert!(series_inline == series_events, "monitoring.csv differs");
+        }
+    }
 }
