@@ -75,7 +75,7 @@ impl World {
         let rngs = RngFactory::new(sim.seed);
         let horizon = SimTime::ZERO + sim.duration;
         let sampler = sched.alloc_entities(1).get(0);
-        sched.schedule_at(SimTime::ZERO, sampler, Event::Sample);
+        sched.post_at(SimTime::ZERO, sampler, Event::Sample);
         let plan = &loaded.lifecycle;
         let lifecycle = Lifecycle::new(plan, &rngs, sc.output.vm_events, sched);
         let mut latency = LatencyModel::builtin(sim.seed);
@@ -156,7 +156,7 @@ impl World {
         );
         let status_entity = sched.alloc_entities(1).get(0);
         for (i, t) in sc.cladnet.status_tests.iter().enumerate() {
-            sched.schedule_at(
+            sched.post_at(
                 SimTime::ZERO + *t,
                 status_entity,
                 Event::StatusTest(i as u32),
@@ -201,7 +201,7 @@ impl World {
             workloads: &mut self.workloads,
         };
         self.controller.sample_series(now, &ctx);
-        sched.schedule_in(self.sample_interval, self.sampler, Event::Sample);
+        sched.post_in(self.sample_interval, self.sampler, Event::Sample);
     }
 
     /// Passes the lifecycle's notices on to the models that follow VMs.

@@ -183,7 +183,7 @@ impl Controller {
         }
         let entity = sched.alloc_entities(1).get(0);
         if !policies.is_empty() {
-            sched.schedule_at(SimTime::ZERO + spec.tick, entity, CtlEvent::Tick.into());
+            sched.post_at(SimTime::ZERO + spec.tick, entity, CtlEvent::Tick.into());
         }
         Controller {
             spec: spec.clone(),
@@ -247,7 +247,7 @@ impl Controller {
     ) {
         match ev {
             CtlEvent::Tick => {
-                sched.schedule_in(self.spec.tick, self.entity, CtlEvent::Tick.into());
+                sched.post_in(self.spec.tick, self.entity, CtlEvent::Tick.into());
                 if !self.busy {
                     self.start_pass(sched, ctx);
                 } else if !self.pending_tick {
@@ -282,7 +282,7 @@ impl Controller {
             if list.is_empty() {
                 self.wait = Wait::Sleep;
                 let install = self.spec.agent_install_time.sample(&mut self.rng);
-                sched.schedule_in(
+                sched.post_in(
                     self.spec.post_create_wait + install,
                     self.entity,
                     CtlEvent::StepDone.into(),
@@ -319,7 +319,7 @@ impl Controller {
                         self.policies[i].status = PolicyStatus::Checking;
                         let (avg, ok, failed, done_at) = self.sample(now, i, ctx);
                         self.wait = Wait::Monitoring(avg, ok, failed);
-                        sched.schedule_at(done_at, self.entity, CtlEvent::StepDone.into());
+                        sched.post_at(done_at, self.entity, CtlEvent::StepDone.into());
                         return;
                     }
                 }
@@ -333,7 +333,7 @@ impl Controller {
                                 } else {
                                     SimDuration::from_secs(5)
                                 };
-                                sched.schedule_in(d, self.entity, CtlEvent::StepDone.into());
+                                sched.post_in(d, self.entity, CtlEvent::StepDone.into());
                             }
                             self.wait = w;
                             return;

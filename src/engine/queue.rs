@@ -285,16 +285,19 @@ pub(crate) struct Calendar<E> {
     pushes: u64,
     /// Pushes by bit length of their lead (windows ahead of the current one).
     lead_bits: [u64; 65],
+    shrink_votes: u32,
     adapt_every: u64,
 }
 
 const ADAPT_EVERY: u64 = 1 << 15;
 const MIN_BITS: u32 = 8;
 const MAX_BITS: u32 = 18;
-/// Target events per window: enough that sorting amortises the bucket bookkeeping, few enough
-/// that a bucket sorts in cache.
-const WINDOW_MIN: u64 = 6;
-const WINDOW_MAX: u64 = 96;
+/// Target events per window. Measured (BENCHMARKS.md): wide windows win. Fewer buckets means
+/// the buckets being filled (about one interval ahead) stay in cache, and a sorted window of
+/// a few hundred 40-byte entries (tens of KB) still sorts in L2. 3-32 events per window was
+/// 1.6x slower at a million agents than 96-1,536.
+const WINDOW_MIN: u64 = 96;
+const WINDOW_MAX: u64 = 1536;
 
 impl<E: Copy> Calendar<E> {
     fn new() -> Self {
@@ -319,6 +322,7 @@ impl<E: Copy> Calendar<E> {
             loaded: 0,
             pushes: 0,
             lead_bits: [0; 65],
+            shrink_votes: 0,
             adapt_every: ADAPT_EVERY,
         }
     }
@@ -373,20 +377,15 @@ impl<E: Copy> Calendar<E> {
             None => self.window(self.far.peek().expect("pending events").time),
         };
         self.cur = next;
-        // Windows now within the ring's reach leave `far`.
-        while let Some(top) = self.far.peek() {
-            let w = self.window(top.time);
-            if w - self.cur >= n {
-                break;
-            }
-            let e = self.far.pop().expect("peeked");
-            let b = (w & (n - 1)) as usize;
-            self.ring[b].push(e);
-            self.occupied[b / 64] |= 1u64 << (b % 64);
-        }
+        // Windows now within the ring's reach leave `far` (the current one included).
+        self.migrate_far();
         let b = (self.cur & (n - 1)) as usize;
         self.occupied[b / 64] &= !(1u64 << (b % 64));
-        std::mem::swap(&mut self.sorted, &mut self.ring[b]);
+        // The bucket's buffer becomes the current window, and the bucket starts again from
+        // nothing: passing the old current buffer (empty but large) on to the bucket would
+        // let every bucket's capacity ratchet up to the largest window ever seen, which at
+        // 2^18 buckets is gigabytes.
+        self.sorted = std::mem::take(&mut self.ring[b]);
         self.sorted.sort_unstable_by_key(|e| Reverse(e.key()));
         self.loads += 1;
         self.loaded += self.sorted.len() as u64;
@@ -483,8 +482,18 @@ impl<E: Copy> Calendar<E> {
         let need = (need as i64 + self.shift as i64 - shift as i64).max(0) as u32;
         if need > bits {
             bits = need.min(MAX_BITS);
-        } else if need + 1 < bits {
-            bits = (need + 1).max(MIN_BITS);
+            self.shrink_votes = 0;
+        } else if need + 2 < bits && self.len < (1usize << bits) / 8 {
+            // Shrink only a mostly empty ring (it costs scanning), and only when several
+            // checks in a row agree: the lead distribution is often bimodal (reports seconds
+            // ahead, timeouts minutes ahead) and its 95th percentile can flip between modes.
+            self.shrink_votes += 1;
+            if self.shrink_votes >= 4 {
+                bits = (need + 1).max(MIN_BITS);
+                self.shrink_votes = 0;
+            }
+        } else {
+            self.shrink_votes = 0;
         }
         self.pops = 0;
         self.loads = 0;
@@ -496,19 +505,41 @@ impl<E: Copy> Calendar<E> {
         }
     }
 
+    /// Re-shapes the queue. Entries in `far` stay there (it is ordered by time whatever the
+    /// shape) unless the new ring reaches them; everything else is placed again.
     fn rebuild(&mut self, shift: u32, bits: u32) {
-        let all = self.drain_all();
+        let mut near = Vec::with_capacity(self.len - self.far.len());
+        near.append(&mut self.sorted);
+        near.append(&mut self.late.v);
+        for b in self.ring.iter_mut() {
+            near.append(b);
+        }
         let cur_time = self.cur << self.shift;
         if bits != self.bits {
             let n = 1usize << bits;
             self.ring = (0..n).map(|_| Vec::new()).collect();
             self.occupied = vec![0; n.div_ceil(64)];
+        } else {
+            self.occupied.iter_mut().for_each(|w| *w = 0);
         }
         self.shift = shift;
         self.bits = bits;
         // The new current window contains the old one's start: no event is before it.
         self.cur = cur_time >> shift;
-        for e in all {
+        for e in near {
+            self.place(e);
+        }
+        self.migrate_far();
+    }
+
+    /// Moves the events of `far` that the ring now reaches into it.
+    fn migrate_far(&mut self) {
+        let n = 1u64 << self.bits;
+        while let Some(top) = self.far.peek() {
+            if self.window(top.time) >= self.cur + n {
+                break;
+            }
+            let e = self.far.pop().expect("peeked");
             self.place(e);
         }
     }

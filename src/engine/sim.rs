@@ -316,10 +316,15 @@ impl<E: Copy> Scheduler<E> {
         let mut countdown = control.every;
         while let Some((entity, ev)) = self.pop_due(horizon) {
             if let Some(next) = self.fel.ahead(PREFETCH_AHEAD) {
+                // Its liveness check, and the sequence number its entity will likely use to
+                // schedule again (periodic timers).
                 if next.slot != NO_SLOT
                     && let Some(g) = self.generations.get(next.slot as usize)
                 {
                     super::hint::prefetch(g);
+                }
+                if let Some(q) = self.seqs.get(next.entity().0 as usize) {
+                    super::hint::prefetch(q);
                 }
                 model.prefetch(next.entity(), &next.payload);
             }

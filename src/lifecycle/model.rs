@@ -286,7 +286,7 @@ impl Lifecycle {
             plan: plan.clone(),
         };
         for (i, mc) in plan.mcis.iter().enumerate() {
-            sched.schedule_at(
+            sched.post_at(
                 mc.at,
                 m.ctl_ids.get(i as u32),
                 LcEvent::McisRequest { mcis: i as u32 }.into(),
@@ -295,7 +295,7 @@ impl Lifecycle {
         let base = plan.mcis.len() as u32;
         for (i, a) in plan.actions.iter().enumerate() {
             let i = i as u32;
-            sched.schedule_at(
+            sched.post_at(
                 a.at,
                 m.ctl_ids.get(base + i),
                 LcEvent::Timeline { idx: i }.into(),
@@ -305,8 +305,8 @@ impl Lifecycle {
         for (i, o) in plan.outages.iter().enumerate() {
             let i = i as u32;
             let e = m.ctl_ids.get(base + i);
-            sched.schedule_at(o.start, e, LcEvent::OutageStart { idx: i }.into());
-            sched.schedule_at(o.end, e, LcEvent::OutageEnd { idx: i }.into());
+            sched.post_at(o.start, e, LcEvent::OutageStart { idx: i }.into());
+            sched.post_at(o.end, e, LcEvent::OutageEnd { idx: i }.into());
         }
         m
     }
@@ -427,7 +427,7 @@ impl Lifecycle {
                     }
                     let delay =
                         SimDuration(self.plan.spec.control_stagger.as_nanos().saturating_mul(k));
-                    sched.schedule_in(
+                    sched.post_in(
                         delay,
                         self.vm_ids.get(vm),
                         LcEvent::Control {
@@ -465,6 +465,9 @@ impl Lifecycle {
 
     /// The end of the longest stall outage covering the VM, if any is active.
     fn stall_end(&self, vm: u32) -> Option<SimTime> {
+        if self.active_outages.is_empty() {
+            return None;
+        }
         let pv = &self.plan.vms[vm as usize];
         let region = &self.plan.clouds[pv.cloud as usize].region;
         self.active_outages
@@ -476,6 +479,9 @@ impl Lifecycle {
     }
 
     fn in_fail_outage(&self, vm: u32) -> bool {
+        if self.active_outages.is_empty() {
+            return false;
+        }
         let pv = &self.plan.vms[vm as usize];
         let region = &self.plan.clouds[pv.cloud as usize].region;
         self.active_outages.iter().any(|i| {

@@ -119,14 +119,15 @@ struct Collector {
     queue: VecDeque<Msg>,
     in_service: Option<Msg>,
     topics: u32,
-    rng: SimRng,
+    /// The collector's stream of service times (see `StreamCursor`).
+    rng: StreamCursor,
     /// Send times of the reports processed in the current round.
     round_reports: Vec<SimTime>,
     round_points: u64,
 }
 
 impl Collector {
-    fn new(rng: SimRng) -> Self {
+    fn new(rng: StreamCursor) -> Self {
         Collector {
             pending: VecDeque::new(),
             queue: VecDeque::new(),
@@ -189,10 +190,16 @@ pub struct Monitoring {
     collectors: Vec<Collector>,
     /// Collectors in service (index < active); higher ones are retired.
     active: u32,
+    /// Every active collector below this index is full (agentCount policy).
+    room_from: u32,
     busy: u32,
     shared: VecDeque<Msg>,
     round: u32,
     registered: u32,
+    /// Registered agents heard from in the current round.
+    seen_in_round: u32,
+    /// Agents installed on a Running VM.
+    agents_active: u32,
     storage_queue: VecDeque<StorageJob>,
     /// Emptied report buffers, reused by the next rounds.
     spare_buffers: Vec<Vec<SimTime>>,
@@ -279,7 +286,7 @@ impl Monitoring {
             server,
             paths,
             collectors: (0..initial)
-                .map(|c| Collector::new(fam_service.rng(c as u64)))
+                .map(|_| Collector::new(StreamCursor::default()))
                 .collect(),
             fam_service,
             inline_service: spec.inline_service
@@ -288,10 +295,13 @@ impl Monitoring {
                 && spec.collectors.policy != Policy::AgentCount
                 && max_collectors <= spec.collectors.server_cores.max(1),
             active: initial,
+            room_from: 0,
             busy: 0,
             shared: VecDeque::new(),
             round: 0,
             registered: 0,
+            seen_in_round: 0,
+            agents_active: 0,
             storage_queue: VecDeque::new(),
             spare_buffers: Vec::new(),
             storage_busy: false,
@@ -334,13 +344,13 @@ impl Monitoring {
             ),
             spec: spec.clone(),
         };
-        sched.schedule_at(
+        sched.post_at(
             SimTime::ZERO + spec.collectors.interval,
             server,
             MonEvent::Round.into(),
         );
         if spec.mode == Mode::Pull {
-            sched.schedule_at(
+            sched.post_at(
                 SimTime::ZERO + spec.pull_interval,
                 server,
                 MonEvent::Poll.into(),
@@ -356,6 +366,9 @@ impl Monitoring {
     /// The VM of `agent` entered Running: install (first time) or restart its agent.
     pub fn vm_running<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, agent: u32) {
         let a = &mut self.agents[agent as usize];
+        if a.installed && !a.vm_running {
+            self.agents_active += 1;
+        }
         a.vm_running = true;
         a.stopping = false;
         if a.installed {
@@ -380,6 +393,9 @@ impl Monitoring {
     pub fn vm_stopped<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, agent: u32) {
         let now = sched.now();
         let a = &mut self.agents[agent as usize];
+        if a.installed && a.vm_running {
+            self.agents_active -= 1;
+        }
         a.vm_running = false;
         if let Some(h) = a.start.take() {
             sched.cancel(h);
@@ -443,11 +459,25 @@ impl Monitoring {
     /// Starts loading the state the event will touch (a cache hint, see `engine::hint`).
     #[inline]
     pub fn prefetch(&self, ev: &MonEvent) {
-        if let MonEvent::Report { agent } = ev
-            && let Some(a) = self.agents.get(*agent as usize)
-        {
-            prefetch(&a.rng); // first line
-            prefetch(&a.sent_at); // second line
+        match *ev {
+            MonEvent::Report { agent } => {
+                if let Some(a) = self.agents.get(agent as usize) {
+                    prefetch(&a.rng); // first line
+                    prefetch(&a.sent_at); // second line
+                }
+            }
+            // The completion counts its agent's points for the round.
+            MonEvent::ServiceDone { collector } => {
+                if let Some(m) = self
+                    .collectors
+                    .get(collector as usize)
+                    .and_then(|c| c.in_service)
+                    && let Some(a) = self.agents.get(m.agent as usize)
+                {
+                    prefetch(&a.last_round_points);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -456,6 +486,9 @@ impl Monitoring {
             MonEvent::AgentStart { agent } => {
                 let a = &mut self.agents[agent as usize];
                 a.start = None;
+                if !a.installed && a.vm_running {
+                    self.agents_active += 1;
+                }
                 a.installed = true;
                 if a.vm_running {
                     self.start_reporting(sched, agent, true);
@@ -499,7 +532,7 @@ impl Monitoring {
                     a.sent_at = now;
                     a.timer = Some(h);
                 }
-                sched.schedule_in(self.spec.pull_interval, self.server, MonEvent::Poll.into());
+                sched.post_in(self.spec.pull_interval, self.server, MonEvent::Poll.into());
             }
         }
     }
@@ -532,6 +565,7 @@ impl Monitoring {
         if a.last_round_seen != self.round {
             a.last_round_seen = self.round;
             a.silent_rounds = 0;
+            self.seen_in_round += 1;
         }
         let msg = Msg {
             agent,
@@ -591,7 +625,11 @@ impl Monitoring {
                 return;
             }
         }
-        let s = self.spec.collectors.service_time.sample(&mut col.rng);
+        let s = self
+            .spec
+            .collectors
+            .service_time
+            .sample(&mut self.fam_service.at(c as u64, &mut col.rng));
         let start = busy_until.unwrap_or(now);
         let mut p = Pending {
             agent: msg.agent,
@@ -683,13 +721,14 @@ impl Monitoring {
             Policy::Fixed => (0..self.active)
                 .min_by_key(|i| (self.collectors[*i as usize].topics, *i))
                 .expect("at least one collector"),
-            Policy::AgentCount => {
-                let max = self.spec.collectors.max_host_count;
-                match (0..self.active).find(|i| self.collectors[*i as usize].topics < max) {
-                    Some(c) => c,
-                    None => self.add_collector(),
+            Policy::AgentCount => match self.first_with_room() {
+                Some(c) => c,
+                None => {
+                    let c = self.add_collector();
+                    self.room_from = c;
+                    c
                 }
-            }
+            },
         };
         self.collectors[c as usize].topics += 1;
         self.registered += 1;
@@ -699,11 +738,22 @@ impl Monitoring {
         c
     }
 
+    /// agentCount: the first active collector with fewer than `max_host_count` topics.
+    /// Collectors below `room_from` are known to be full, so registering a million agents
+    /// does not rescan the full ones each time.
+    fn first_with_room(&mut self) -> Option<u32> {
+        let max = self.spec.collectors.max_host_count;
+        let found = (self.room_from.min(self.active)..self.active)
+            .find(|i| self.collectors[*i as usize].topics < max);
+        self.room_from = found.unwrap_or(self.active);
+        found
+    }
+
     fn add_collector(&mut self) -> u32 {
         let c = self.active;
         if (c as usize) == self.collectors.len() {
             self.collectors
-                .push(Collector::new(self.fam_service.rng(c as u64)));
+                .push(Collector::new(StreamCursor::default()));
         }
         self.active += 1;
         self.collector_max = self.collector_max.max(self.active);
@@ -724,7 +774,11 @@ impl Monitoring {
         }
         self.busy += 1;
         let col = &mut self.collectors[c as usize];
-        let mut s = self.spec.collectors.service_time.sample(&mut col.rng);
+        let mut s = self
+            .spec
+            .collectors
+            .service_time
+            .sample(&mut self.fam_service.at(c as u64, &mut col.rng));
         if self.spec.mode == Mode::Pull {
             s = SimDuration(
                 s.as_nanos()
@@ -737,7 +791,7 @@ impl Monitoring {
         }
         col.in_service = Some(msg);
         self.iv_busy_ns += s.as_nanos();
-        sched.schedule_in(
+        sched.post_in(
             s,
             self.collector_ids.get(c),
             MonEvent::ServiceDone { collector: c }.into(),
@@ -814,7 +868,11 @@ impl Monitoring {
         // Dead agents: silent for `dead_after_rounds` rounds -> topic deleted.
         let dead_after = self.spec.collectors.dead_after_rounds.max(1);
         let round = self.round;
-        for a in self.agents.iter_mut() {
+        // Nothing to do when every registered agent was heard from (the usual case): skip
+        // the pass over all agents.
+        let all_seen = self.seen_in_round == self.registered;
+        let agents: &mut [Agent] = if all_seen { &mut [] } else { &mut self.agents };
+        for a in agents.iter_mut() {
             let c = a.collector;
             if c == NO_COLLECTOR || a.last_round_seen == round {
                 continue;
@@ -823,28 +881,38 @@ impl Monitoring {
             if a.silent_rounds as u32 >= dead_after {
                 a.collector = NO_COLLECTOR;
                 self.collectors[c as usize].topics -= 1;
+                self.room_from = self.room_from.min(c);
                 self.registered -= 1;
                 self.counts.agents_declared_dead += 1;
             }
         }
         self.round += 1;
+        self.seen_in_round = 0;
 
         // agentCount scale-in: drop the highest-index collectors beyond ceil(topics / max),
         // moving their topics (and queued messages) to the first collectors with room.
         if self.spec.collectors.policy == Policy::AgentCount {
             let max = self.spec.collectors.max_host_count.max(1);
             let target = self.registered.div_ceil(max).max(1);
+            // The topics of every retired collector, found in one pass over the agents.
+            let mut moved: Vec<Vec<u32>> =
+                vec![Vec::new(); self.active.saturating_sub(target) as usize];
+            if !moved.is_empty() {
+                for (i, a) in self.agents.iter().enumerate() {
+                    if a.collector != NO_COLLECTOR
+                        && a.collector >= target
+                        && a.collector < self.active
+                    {
+                        moved[(a.collector - target) as usize].push(i as u32);
+                    }
+                }
+            }
             while self.active > target {
                 let gone = self.active - 1;
                 self.active -= 1;
-                let moved: Vec<u32> = (0..self.agents.len() as u32)
-                    .filter(|a| self.agents[*a as usize].collector == gone)
-                    .collect();
                 self.collectors[gone as usize].topics = 0;
-                for a in moved {
-                    let to = (0..self.active)
-                        .find(|i| self.collectors[*i as usize].topics < max)
-                        .unwrap_or(0);
+                for a in std::mem::take(&mut moved[(gone - target) as usize]) {
+                    let to = self.first_with_room().unwrap_or(0);
                     self.collectors[to as usize].topics += 1;
                     self.agents[a as usize].collector = to;
                 }
@@ -863,7 +931,7 @@ impl Monitoring {
                 }
             }
         }
-        sched.schedule_in(
+        sched.post_in(
             self.spec.collectors.interval,
             self.server,
             MonEvent::Round.into(),
@@ -880,7 +948,7 @@ impl Monitoring {
         let d = st.batch_overhead
             + SimDuration::from_secs_f64(job.points as f64 / st.write_capacity.max(1e-9));
         self.iv_storage_busy_ns += d.as_nanos();
-        sched.schedule_in(d, self.server, MonEvent::StorageDone.into());
+        sched.post_in(d, self.server, MonEvent::StorageDone.into());
     }
 
     fn storage_done<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>) {
@@ -959,11 +1027,14 @@ impl Monitoring {
         self.catch_up(now, false);
         let dt = now.since(self.last_sample).as_secs_f64();
         self.last_sample = now;
-        let active_agents = self
-            .agents
-            .iter()
-            .filter(|a| a.installed && a.vm_running)
-            .count();
+        debug_assert_eq!(
+            self.agents_active as usize,
+            self.agents
+                .iter()
+                .filter(|a| a.installed && a.vm_running)
+                .count()
+        );
+        let active_agents = self.agents_active;
         let n = self.active as usize;
         let backlogs: Vec<usize> = match self.spec.collectors.queue {
             QueueDiscipline::PerCollector if self.inline_service => self.collectors[..n]
