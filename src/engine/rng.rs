@@ -138,7 +138,8 @@ pub struct CursorRng<'a> {
 }
 
 impl CursorRng<'_> {
-    #[inline]
+    #[cold]
+    #[inline(never)]
     fn refill(&mut self) {
         chacha8_block(
             self.key,
@@ -154,7 +155,7 @@ impl CursorRng<'_> {
         self.cursor.index = 0;
     }
 
-    #[inline]
+    #[inline(always)]
     fn word(&mut self) -> u32 {
         if self.cursor.index >= 16 {
             self.refill();

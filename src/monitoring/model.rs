@@ -959,7 +959,8 @@ impl Monitoring {
         self.iv_points += job.points;
         for sent in &job.reports {
             let us = now.since(*sent).as_nanos() / 1_000;
-            self.delays_us.saturating_record(us.max(1));
+            // Into the sample interval's histogram only; the whole run's gets the interval's
+            // counts at each sample (one record per report instead of two).
             self.interval_delays_us.saturating_record(us.max(1));
         }
         self.counts.stored += job.reports.len() as u64;
@@ -1095,6 +1096,9 @@ impl Monitoring {
         self.iv_points = 0;
         self.iv_busy_ns = 0;
         self.iv_storage_busy_ns = 0;
+        self.delays_us
+            .add(&self.interval_delays_us)
+            .expect("histograms with the same bounds");
         self.interval_delays_us.reset();
     }
 
@@ -1122,11 +1126,16 @@ impl Monitoring {
 
     pub fn summarize(&self, sum: &mut Summary, end: SimTime) {
         let c = &self.counts;
+        // The whole run: the sampled intervals plus what came after the last sample.
+        let mut delays = self.delays_us.clone();
+        delays
+            .add(&self.interval_delays_us)
+            .expect("histograms with the same bounds");
         let q = |p: f64| {
-            if self.delays_us.is_empty() {
+            if delays.is_empty() {
                 f64::NAN
             } else {
-                self.delays_us.value_at_quantile(p) as f64 / 1e3
+                delays.value_at_quantile(p) as f64 / 1e3
             }
         };
         let (wait, ci) = self.wait_mean_ci();
