@@ -385,3 +385,14 @@ impl Model for World {
         self.route_notices(sched);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Events travel inside the event list: keep them small (an entry is 24 bytes of key and
+    /// cancellation slot plus the event).
+    #[test]
+    fn events_stay_small() {
+        assert!(std::mem::size_of::<super::Event>() <= 16);
+        assert_eq!(crate::engine::queue::entry_size::<super::Event>(), 40);
+    }
+}

@@ -82,6 +82,11 @@ pub(crate) struct Entry<E> {
     pub payload: E,
 }
 
+/// Bytes one pending event takes in the event list (for tests that guard event sizes).
+pub fn entry_size<E>() -> usize {
+    std::mem::size_of::<Entry<E>>()
+}
+
 impl<E> Entry<E> {
     #[inline]
     pub fn new(key: EventKey, slot: u32, generation: u32, payload: E) -> Self {
