@@ -278,6 +278,30 @@ fn assert_conserved(name: &str, out: &RunOutput) -> (i64, i64, i64) {
     (net, col, sto)
 }
 
+/// A small storage queue (rounds get dropped) and an MCIS suspended at 200 s, resumed at 300 s
+/// and partly terminated at 500 s.
+const STORAGE_AND_ACTIONS: &str = r#"
+[monitoring.storage]
+write_capacity = 2000.0
+queue_limit = 400
+
+[[actions]]
+at = "200s"
+action = "suspend"
+mcis = "mcis"
+
+[[actions]]
+at = "300s"
+action = "resume"
+mcis = "mcis"
+
+[[actions]]
+at = "500s"
+action = "terminate"
+mcis = "mcis"
+cloud = "gcp:europe-west3"
+"#;
+
 const TWO_CLOUDS: &str = r#"
 [topology]
 clouds = [
@@ -394,26 +418,7 @@ max_host_count = 5
 service_time = {{ dist = "exponential", mean = "300ms" }}
 buffer = 3
 
-[monitoring.storage]
-write_capacity = 2000.0
-queue_limit = 400
-
-[[actions]]
-at = "200s"
-action = "suspend"
-mcis = "mcis"
-
-[[actions]]
-at = "300s"
-action = "resume"
-mcis = "mcis"
-
-[[actions]]
-at = "500s"
-action = "terminate"
-mcis = "mcis"
-cloud = "gcp:europe-west3"
-"#
+{STORAGE_AND_ACTIONS}"#
         ),
     ));
     let (net, col, sto) = assert_conserved("crashes and actions", &out);
@@ -903,26 +908,7 @@ service_time = {{ dist = "exponential", mean = "100ms" }}
 buffer = 3
 dead_after_rounds = 1
 
-[monitoring.storage]
-write_capacity = 2000.0
-queue_limit = 400
-
-[[actions]]
-at = "200s"
-action = "suspend"
-mcis = "mcis"
-
-[[actions]]
-at = "300s"
-action = "resume"
-mcis = "mcis"
-
-[[actions]]
-at = "500s"
-action = "terminate"
-mcis = "mcis"
-cloud = "gcp:europe-west3"
-"#
+{STORAGE_AND_ACTIONS}"#
             ),
         ),
     );
