@@ -63,6 +63,19 @@ pub enum FelArg {
     All,
 }
 
+impl FelArg {
+    /// The structure named, or `None` for all of them.
+    fn kind(self) -> Option<FelKind> {
+        match self {
+            FelArg::Heap => Some(FelKind::BinaryHeap),
+            FelArg::Pq => Some(FelKind::PriorityQueue),
+            FelArg::Quad => Some(FelKind::QuadHeap),
+            FelArg::Calendar => Some(FelKind::Calendar),
+            FelArg::All => None,
+        }
+    }
+}
+
 /// Peak resident memory of this process so far, in bytes (Linux; 0 elsewhere).
 fn peak_rss() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -118,12 +131,9 @@ fn engine_bench(a: &BenchArgs) -> Result<(), CliError> {
         churn: matches!(a.workload, WorkloadArg::Churn),
         seed: 1,
     };
-    let kinds: Vec<FelKind> = match a.fel {
-        FelArg::Heap => vec![FelKind::BinaryHeap],
-        FelArg::Pq => vec![FelKind::PriorityQueue],
-        FelArg::Quad => vec![FelKind::QuadHeap],
-        FelArg::Calendar => vec![FelKind::Calendar],
-        FelArg::All => FelKind::ALL.to_vec(),
+    let kinds: Vec<FelKind> = match a.fel.kind() {
+        Some(k) => vec![k],
+        None => FelKind::ALL.to_vec(),
     };
     println!(
         "workload {:?}: {} entities, {} simulated s, median of {}",
@@ -177,12 +187,7 @@ fn scenario_bench(
     for s in &a.set {
         sets.push(cloudtwin::scenario::Override::parse(s)?);
     }
-    let fel = match a.fel {
-        FelArg::Heap => FelKind::BinaryHeap,
-        FelArg::Pq => FelKind::PriorityQueue,
-        FelArg::Quad => FelKind::QuadHeap,
-        FelArg::Calendar | FelArg::All => FelKind::Calendar,
-    };
+    let fel = a.fel.kind().unwrap_or_default();
     let base_rss = current_rss();
     let loaded =
         cloudtwin::scenario::from_str(text, &format!("<bench {name}>"), name, None, &sets)?;

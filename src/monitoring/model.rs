@@ -109,7 +109,6 @@ struct Pending {
     arrived: SimTime,
     start: SimTime,
     done: SimTime,
-    service_ns: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -639,7 +638,6 @@ impl Monitoring {
             arrived: now,
             start,
             done: start + s,
-            service_ns: s.as_nanos(),
         };
         if !p.waited {
             // Starts now: account it now, as the event version does.
@@ -666,7 +664,7 @@ impl Monitoring {
             wait_sum[b] += p.start.since(p.arrived).as_nanos() as u128;
             wait_n[b] += 1;
         }
-        *iv_busy_ns += p.service_ns;
+        *iv_busy_ns += p.done.since(p.start).as_nanos();
         p.started = true;
     }
 
