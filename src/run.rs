@@ -8,6 +8,7 @@
 //! ```
 
 use crate::engine::{FelKind, RunControl, Scheduler, SimTime};
+use crate::output::names::{file, metric};
 use crate::output::{Manifest, ResultsDir, Summary, Table, manifest, results_dir::ResultsError};
 use crate::scenario::Loaded;
 use crate::topology::Cloud;
@@ -33,33 +34,21 @@ pub fn simulate(loaded: &Loaded, control: &mut RunControl<'_>) -> RunOutput {
 pub fn simulate_with(loaded: &Loaded, control: &mut RunControl<'_>, fel: FelKind) -> RunOutput {
     let mut sched = Scheduler::with_fel(fel);
     let mut world = World::new(loaded, &mut sched);
-    let horizon = SimTime::ZERO + loaded.scenario.simulation.duration;
+    let horizon = loaded.resolved.horizon;
     let outcome = sched.run_until(&mut world, horizon, control);
     world.finish(outcome.end);
 
     let mut summary = Summary::new();
     summary
-        .int("events_processed", sched.stats().processed)
-        .float("sim_time_s", outcome.end.as_secs_f64())
-        .int("clouds", loaded.clouds.len() as u64)
-        .int("vms_configured", loaded.total_vms());
+        .int(metric::EVENTS_PROCESSED, sched.stats().processed)
+        .float(metric::SIM_TIME_S, outcome.end.as_secs_f64())
+        .int(metric::CLOUDS, loaded.resolved.clouds.len() as u64)
+        .int(metric::VMS_CONFIGURED, loaded.total_vms());
     world.summarize(&mut summary, outcome.end);
-    summary.int("max_pending_events", sched.stats().max_pending as u64);
+    summary.int(metric::MAX_PENDING_EVENTS, sched.stats().max_pending as u64);
 
-    let sc = &loaded.scenario;
-    let placement = sc.cladnet.placement.enabled.then(|| {
-        crate::network::placement::placement_table(
-            &sc.cladnet.placement,
-            &loaded.catalogue,
-            &loaded.lifecycle.outages,
-            &loaded.clouds,
-            horizon,
-            &world.latency,
-        )
-        .expect("placement anchor is checked at load")
-    });
-    let mut tables = vec![clouds_table(&loaded.clouds)];
-    tables.extend(world.into_tables(sc.network.cloud_rtt_max_clouds, placement));
+    let mut tables = vec![clouds_table(&loaded.resolved.clouds)];
+    tables.extend(world.into_tables());
     RunOutput {
         summary,
         tables,
@@ -72,7 +61,7 @@ pub fn simulate_with(loaded: &Loaded, control: &mut RunControl<'_>, fel: FelKind
 /// `clouds.csv`: the resolved topology.
 pub fn clouds_table(clouds: &[Cloud]) -> Table {
     let mut t = Table::new(
-        "clouds.csv",
+        file::CLOUDS,
         &[
             "cloud_id", "cloud", "provider", "region", "city", "country", "lat", "lon", "zones",
             "vms",
@@ -122,15 +111,15 @@ pub fn write_results(
         wall_time_s,
         scenario: serde_json::to_value(&loaded.scenario).expect("scenario serializes"),
     };
-    dir.write("manifest.json", &m.to_json())?;
-    dir.write("scenario.toml", loaded.resolved_toml().as_bytes())?;
-    dir.write("summary.csv", out.summary.to_csv().as_bytes())?;
+    dir.write(file::MANIFEST, &m.to_json())?;
+    dir.write(file::SCENARIO, loaded.resolved_toml().as_bytes())?;
+    dir.write(file::SUMMARY, out.summary.to_csv().as_bytes())?;
     for t in &out.tables {
         dir.write(&t.name, &t.to_csv())?;
     }
     // Plots and report.html, built from the CSVs just written (cloudtwin::report).
     if loaded.scenario.output.report {
-        let page = dir.path(crate::report::REPORT_FILE)?;
+        let page = dir.path(file::REPORT)?;
         let tmp = page.parent().expect("inside the results folder");
         crate::report::write_into(tmp, &Default::default()).map_err(|e| ResultsError::Io {
             path: page.display().to_string(),

@@ -152,7 +152,7 @@ fn cloud_rtt_covers_every_pair_above_the_floor_and_takes_measurements() {
     let loaded = cloudtwin::scenario::load(&path, &[]).unwrap();
     let out = simulate(&loaded, &mut RunControl::none());
     let t = table(&out, "cloud_rtt.csv");
-    let n = loaded.clouds.len();
+    let n = loaded.clouds().len();
     assert_eq!(t.len(), n * n, "ordered pairs, diagonal included");
     let (cf, cp, c95) = (
         col(t, "floor_ms"),

@@ -263,7 +263,7 @@ proptest! {
 #[test]
 fn the_default_scenario_loads() {
     let loaded = scenario::from_str(DEFAULT, "fuzz.toml", "fuzz", None, &[]).expect("loads");
-    assert_eq!(loaded.clouds.len(), 100);
+    assert_eq!(loaded.clouds().len(), 100);
 }
 
 /// A scenario that is valid except for `simulation.duration`.

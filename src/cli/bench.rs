@@ -203,7 +203,10 @@ fn scenario_bench(
     let out = out.expect("at least one repetition");
     let wall = median(&mut times);
     let peak = peak_rss();
-    let reports = match out.summary.get("monitoring_reports_sent") {
+    let reports = match out
+        .summary
+        .get(cloudtwin::output::names::metric::MONITORING_REPORTS_SENT)
+    {
         Some(cloudtwin::output::summary::Value::Int(v)) => *v as f64,
         _ => 0.0,
     };

@@ -94,7 +94,7 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
             "{} (seed {}): {} clouds, {} VMs, {} simulated in {:.2} s wall ({:.0} events/s)",
             s.name,
             s.seed,
-            loaded.clouds.len(),
+            loaded.clouds().len(),
             loaded.total_vms(),
             s.duration,
             wall,

@@ -22,7 +22,7 @@ pub fn validate(a: ValidateArgs) -> Result<(), CliError> {
     let loaded = cloudtwin::scenario::load(&a.scenario, &overrides)?;
     print!("{}", loaded.resolved_toml());
     let mut per_provider: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in &loaded.clouds {
+    for c in loaded.clouds() {
         *per_provider.entry(c.provider()).or_default() += 1;
     }
     let mix: Vec<String> = per_provider
@@ -31,12 +31,12 @@ pub fn validate(a: ValidateArgs) -> Result<(), CliError> {
         .collect();
     println!(
         "\n# resolved: {} clouds ({}), {} VMs",
-        loaded.clouds.len(),
+        loaded.clouds().len(),
         mix.join(", "),
         loaded.total_vms()
     );
     if a.clouds {
-        for c in &loaded.clouds {
+        for c in loaded.clouds() {
             println!(
                 "#   {:>4} {:<32} {:<20} {:>8.3} {:>9.3} {:>6} VMs",
                 c.id,

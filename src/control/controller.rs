@@ -12,15 +12,17 @@
 //! In `faithful` mode a VM whose monitoring call fails counts as 0 in the average (the
 //! original's quirk); in `fixed` mode it is left out.
 
-use super::config::{ControlMode, ControlSpec, PolicyAction, PolicySpec};
-use super::placement::{Choice, candidates, choose};
+use super::config::{ControlMode, PolicyAction};
+use super::placement::{Choice, choose};
+use super::plan::{Plan, PolicyPlan};
 use crate::engine::{EntityId, RngFactory, Scheduler, SimDuration, SimRng, SimTime};
 use crate::lifecycle::{Action, LcEvent, Lifecycle, VmStatus};
+use crate::model::{Notice, Results, SubModel};
 use crate::monitoring::Monitoring;
+use crate::output::names::{file, metric};
 use crate::output::table::{fmt_f64, fmt_secs};
 use crate::output::{Summary, Table};
-use crate::topology::specs::SpecCatalogue;
-use crate::workload::{Metric, Workloads};
+use crate::workload::{McisLoad, Metric, Workloads};
 
 /// Controller events.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -57,15 +59,11 @@ impl PolicyStatus {
 
 #[derive(Clone, Debug)]
 struct Policy {
-    spec: PolicySpec,
-    mcis: u32,
+    plan: PolicyPlan,
     status: PolicyStatus,
     /// Newest first (CB-Tumblebug prepends).
     history: Vec<f64>,
     last_action_end: Option<SimTime>,
-    candidates: Vec<Choice>,
-    /// Summed RTT from each cloud to the policy's `regions` (latency placement).
-    rtt_sums: Vec<f64>,
 }
 
 /// What the loop is waiting for.
@@ -80,11 +78,10 @@ enum Wait {
     Sleep,
 }
 
-/// Everything the controller acts on.
+/// The models the controller acts on.
 pub struct Ctx<'a> {
     pub lifecycle: &'a mut Lifecycle,
     pub monitoring: Option<&'a mut Monitoring>,
-    pub workloads: &'a mut Workloads,
 }
 
 /// One action taken, for the log.
@@ -94,6 +91,7 @@ pub struct ActionRecord {
     pub policy: usize,
     pub action: &'static str,
     pub vm: Option<u32>,
+    pub vm_name: String,
     pub detail: String,
 }
 
@@ -111,10 +109,12 @@ pub struct ControlStats {
     pub detections: u64,
 }
 
-/// The auto-control loop.
+/// The auto-control loop and the workloads its policies measure.
 pub struct Controller {
-    spec: ControlSpec,
+    plan: Plan,
     policies: Vec<Policy>,
+    /// The load of each MCIS, as the VMs' agents would measure it.
+    pub workloads: Workloads,
     entity: EntityId,
     busy: bool,
     pending_tick: bool,
@@ -137,42 +137,38 @@ pub struct Controller {
 }
 
 impl Controller {
-    /// `rtt_ms(cloud, region_key)` gives the RTT between a scenario cloud and a catalogue
-    /// region (for latency placement); `mcis_index` maps names to MCIS ids (checked at load).
-    #[allow(clippy::too_many_arguments)]
-    pub fn new<E: From<CtlEvent> + Copy>(
-        spec: &ControlSpec,
-        lifecycle: &Lifecycle,
-        mcis_index: &dyn Fn(&str) -> u32,
-        has_workload: &[bool],
-        specs: &SpecCatalogue,
-        rtt_ms: &dyn Fn(u32, &str) -> f64,
-        rngs: &RngFactory,
-        sched: &mut Scheduler<E>,
-    ) -> Self {
-        let plan = lifecycle.plan();
-        let n_mcis = plan.mcis.len();
-        let policies: Vec<Policy> = spec
+    /// Builds the loop from its plan and schedules its ticker (if it has policies).
+    pub fn new<E: From<CtlEvent> + Copy>(plan: &Plan, sched: &mut Scheduler<E>) -> Self {
+        let rngs = RngFactory::new(plan.seed);
+        let n_mcis = plan.mcis_names.len();
+        let policies: Vec<Policy> = plan
             .policies
             .iter()
             .map(|p| Policy {
-                mcis: mcis_index(&p.mcis),
+                plan: p.clone(),
                 status: PolicyStatus::Ready,
                 history: Vec::new(),
                 last_action_end: None,
-                candidates: candidates(&p.placement, &plan.clouds, specs),
-                rtt_sums: plan
-                    .clouds
-                    .iter()
-                    .map(|c| p.placement.regions.iter().map(|r| rtt_ms(c.id, r)).sum())
-                    .collect(),
-                spec: p.clone(),
             })
             .collect();
+        let loads: Vec<Option<McisLoad>> = plan
+            .workloads
+            .iter()
+            .map(|w| {
+                w.as_ref().map(|w| McisLoad {
+                    spec: w.spec.clone(),
+                    curve: w.curve.clone(),
+                    running: 0,
+                    running_vcpus: 0,
+                })
+            })
+            .collect();
+        let has_workload: Vec<bool> = loads.iter().map(Option::is_some).collect();
+        let workloads = Workloads::new(loads, plan.vms, &rngs);
         let mut thresholds = vec![None; n_mcis];
         let mut watched = has_workload.to_vec();
         watched.resize(n_mcis, false);
-        for p in &policies {
+        for p in &plan.policies {
             watched[p.mcis as usize] = true;
             if p.spec.action == PolicyAction::ScaleOut
                 && p.spec.metric == Metric::Cpu
@@ -183,11 +179,12 @@ impl Controller {
         }
         let entity = sched.alloc_entities(1).get(0);
         if !policies.is_empty() {
-            sched.post_at(SimTime::ZERO + spec.tick, entity, CtlEvent::Tick.into());
+            sched.post_at(SimTime::ZERO + plan.tick, entity, CtlEvent::Tick.into());
         }
         Controller {
-            spec: spec.clone(),
+            plan: plan.clone(),
             policies,
+            workloads,
             entity,
             busy: false,
             pending_tick: false,
@@ -201,7 +198,7 @@ impl Controller {
             last_sample: SimTime::ZERO,
             iv_actions: vec![Vec::new(); n_mcis],
             series: Table::new(
-                "control.csv",
+                file::CONTROL,
                 &[
                     "time_s",
                     "mcis",
@@ -213,7 +210,7 @@ impl Controller {
                 ],
             ),
             samples: Table::new(
-                "control_samples.csv",
+                file::CONTROL_SAMPLES,
                 &[
                     "time_s",
                     "mcis",
@@ -225,7 +222,7 @@ impl Controller {
                     "status",
                 ],
             ),
-            mcis_names: plan.mcis.iter().map(|m| m.name.clone()).collect(),
+            mcis_names: plan.mcis_names.clone(),
             watched,
         }
     }
@@ -239,7 +236,7 @@ impl Controller {
         self.policies.iter().map(|p| p.status).collect()
     }
 
-    pub fn handle<E: From<CtlEvent> + From<LcEvent> + Copy>(
+    fn handle_event<E: From<CtlEvent> + From<LcEvent> + Copy>(
         &mut self,
         sched: &mut Scheduler<E>,
         ev: CtlEvent,
@@ -247,7 +244,7 @@ impl Controller {
     ) {
         match ev {
             CtlEvent::Tick => {
-                sched.post_in(self.spec.tick, self.entity, CtlEvent::Tick.into());
+                sched.post_in(self.plan.tick, self.entity, CtlEvent::Tick.into());
                 if !self.busy {
                     self.start_pass(sched, ctx);
                 } else if !self.pending_tick {
@@ -276,14 +273,14 @@ impl Controller {
     }
 
     /// A VM the loop may be waiting for reached Running or gave up.
-    pub fn vm_settled<E: From<CtlEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
+    fn vm_settled<E: From<CtlEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
         if let Wait::Vms(list) = &mut self.wait {
             list.retain(|v| *v != vm);
             if list.is_empty() {
                 self.wait = Wait::Sleep;
-                let install = self.spec.agent_install_time.sample(&mut self.rng);
+                let install = self.plan.agent_install_time.sample(&mut self.rng);
                 sched.post_in(
-                    self.spec.post_create_wait + install,
+                    self.plan.post_create_wait + install,
                     self.entity,
                     CtlEvent::StepDone.into(),
                 );
@@ -314,10 +311,12 @@ impl Controller {
             match self.policies[i].status {
                 PolicyStatus::Ready => {
                     let p = &self.policies[i];
-                    let cooling = p.last_action_end.is_some_and(|t| now < t + p.spec.cooldown);
+                    let cooling = p
+                        .last_action_end
+                        .is_some_and(|t| now < t + p.plan.spec.cooldown);
                     if !cooling {
                         self.policies[i].status = PolicyStatus::Checking;
-                        let (avg, ok, failed, done_at) = self.sample(now, i, ctx);
+                        let (avg, ok, failed, done_at) = self.ask_monitoring(now, i, ctx);
                         self.wait = Wait::Monitoring(avg, ok, failed);
                         sched.post_at(done_at, self.entity, CtlEvent::StepDone.into());
                         return;
@@ -328,11 +327,12 @@ impl Controller {
                     match self.act(sched, i, ctx) {
                         Some(w) => {
                             if w == Wait::Sleep {
-                                let d = if self.policies[i].spec.action == PolicyAction::ScaleIn {
-                                    self.spec.delete_wait
-                                } else {
-                                    SimDuration::from_secs(5)
-                                };
+                                let d =
+                                    if self.policies[i].plan.spec.action == PolicyAction::ScaleIn {
+                                        self.plan.delete_wait
+                                    } else {
+                                        SimDuration::from_secs(5)
+                                    };
                                 sched.post_in(d, self.entity, CtlEvent::StepDone.into());
                             }
                             self.wait = w;
@@ -364,8 +364,16 @@ impl Controller {
 
     /// On-demand monitoring of every VM of the policy's MCIS: (average, answers, failed calls,
     /// time the last answer is back).
-    fn sample(&mut self, now: SimTime, i: usize, ctx: &mut Ctx<'_>) -> (f64, u32, u32, SimTime) {
-        let (mcis, metric) = (self.policies[i].mcis, self.policies[i].spec.metric);
+    fn ask_monitoring(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        ctx: &mut Ctx<'_>,
+    ) -> (f64, u32, u32, SimTime) {
+        let (mcis, metric) = (
+            self.policies[i].plan.mcis,
+            self.policies[i].plan.spec.metric,
+        );
         let vms: Vec<u32> = ctx.lifecycle.mcis_vms(mcis).collect();
         let (mut sum, mut n, mut done) = (0.0, 0u32, now);
         let (mut answers, mut failed) = (0u32, 0u32);
@@ -382,13 +390,13 @@ impl Controller {
                 let plan = ctx.lifecycle.plan();
                 let vcpu = plan.specs[plan.vms[vm as usize].spec as usize].vcpu;
                 let started = ctx.lifecycle.first_running(vm).unwrap_or(now);
-                sum += ctx.workloads.measure(now, vm, mcis, vcpu, started, metric);
+                sum += self.workloads.measure(now, vm, mcis, vcpu, started, metric);
                 n += 1;
                 answers += 1;
             } else {
                 failed += 1;
                 self.stats.monitoring_failures += 1;
-                if self.spec.mode == ControlMode::Faithful {
+                if self.plan.mode == ControlMode::Faithful {
                     n += 1; // the error text parses as 0 but still counts
                 }
             }
@@ -404,7 +412,7 @@ impl Controller {
         let row = |p: &Policy, samples: &mut Table, status: PolicyStatus, mean: f64| {
             samples.push(vec![
                 fmt_secs(now),
-                p.spec.mcis.clone(),
+                p.plan.spec.mcis.clone(),
                 i.to_string(),
                 fmt_f64(avg),
                 answers.to_string(),
@@ -418,11 +426,11 @@ impl Controller {
             return; // no VM to ask: nothing to record
         }
         p.history.insert(0, avg);
-        let ep = p.spec.evaluation_period as usize;
+        let ep = p.plan.spec.evaluation_period as usize;
         let mut mean = f64::NAN;
         if p.history.len() >= ep {
             mean = p.history[..ep].iter().sum::<f64>() / ep as f64;
-            if p.spec.operator.holds(mean, p.spec.operand) {
+            if p.plan.spec.operator.holds(mean, p.plan.spec.operand) {
                 p.status = PolicyStatus::Detected;
                 self.stats.detections += 1;
             }
@@ -439,28 +447,40 @@ impl Controller {
     ) -> Option<Wait> {
         let now = sched.now();
         let p = self.policies[i].clone();
-        let vms: Vec<u32> = ctx.lifecycle.mcis_vms(p.mcis).collect();
-        let record = |s: &mut Self, action: &'static str, vm: Option<u32>, detail: String| {
+        let vms: Vec<u32> = ctx.lifecycle.mcis_vms(p.plan.mcis).collect();
+        let record = |s: &mut Self,
+                      lc: &Lifecycle,
+                      action: &'static str,
+                      vm: Option<u32>,
+                      detail: String| {
             if vm.is_some() || !detail.starts_with("skipped") {
-                s.iv_actions[p.mcis as usize].push(action);
+                s.iv_actions[p.plan.mcis as usize].push(action);
             }
             s.log.push(ActionRecord {
                 time: now,
                 policy: i,
                 action,
                 vm,
+                vm_name: vm.map_or_else(String::new, |v| lc.plan().vms[v as usize].name.clone()),
                 detail,
             });
         };
-        match p.spec.action {
+        match p.plan.spec.action {
             PolicyAction::ScaleOut => {
                 let room = p
+                    .plan
                     .spec
                     .max_vms
                     .map_or(u32::MAX, |m| m.saturating_sub(vms.len() as u32));
-                let n = p.spec.step.min(room);
+                let n = p.plan.spec.step.min(room);
                 if n == 0 {
-                    record(self, "ScaleOut", None, "skipped: max_vms reached".into());
+                    record(
+                        self,
+                        ctx.lifecycle,
+                        "ScaleOut",
+                        None,
+                        "skipped: max_vms reached".into(),
+                    );
                     return None;
                 }
                 let plan = ctx.lifecycle.plan();
@@ -475,21 +495,14 @@ impl Controller {
                     })
                     .collect();
                 let clouds = plan.clouds.clone();
-                let rtt = |c: u32| p.rtt_sums[c as usize];
                 let mut created = Vec::new();
                 for _ in 0..n {
-                    let Some(choice) = choose(
-                        &p.spec.placement,
-                        &p.candidates,
-                        &existing,
-                        &clouds,
-                        &rtt,
-                        &mut self.rng,
-                    ) else {
+                    let Some(choice) = choose(&p.plan.placement, &existing, &clouds, &mut self.rng)
+                    else {
                         break;
                     };
                     let spec = ctx.lifecycle.intern_spec(&choice.spec);
-                    match ctx.lifecycle.add_vm(sched, p.mcis, choice.cloud, spec) {
+                    match ctx.lifecycle.add_vm(sched, p.plan.mcis, choice.cloud, spec) {
                         Some(vm) => {
                             let cloud = ctx.lifecycle.plan().clouds[choice.cloud as usize].name();
                             if let Some(m) = ctx.monitoring.as_deref_mut() {
@@ -500,6 +513,7 @@ impl Controller {
                             self.stats.scale_out += 1;
                             record(
                                 self,
+                                ctx.lifecycle,
                                 "ScaleOut",
                                 Some(vm),
                                 format!("{cloud} {}", choice.spec.name),
@@ -509,6 +523,7 @@ impl Controller {
                         None => {
                             record(
                                 self,
+                                ctx.lifecycle,
                                 "ScaleOut",
                                 None,
                                 "skipped: no scale-out slot left (control.max_scale_out)".into(),
@@ -520,8 +535,14 @@ impl Controller {
                 (!created.is_empty()).then_some(Wait::Vms(created))
             }
             PolicyAction::ScaleIn => {
-                if p.spec.min_vms.is_some_and(|m| vms.len() as u32 <= m) {
-                    record(self, "ScaleIn", None, "skipped: min_vms reached".into());
+                if p.plan.spec.min_vms.is_some_and(|m| vms.len() as u32 <= m) {
+                    record(
+                        self,
+                        ctx.lifecycle,
+                        "ScaleIn",
+                        None,
+                        "skipped: min_vms reached".into(),
+                    );
                     return None;
                 }
                 // The newest auto-generated VM (CB-Tumblebug never removes user-created VMs).
@@ -534,6 +555,7 @@ impl Controller {
                 if !ctx.lifecycle.delete_vm(sched, victim) {
                     record(
                         self,
+                        ctx.lifecycle,
                         "ScaleIn",
                         Some(victim),
                         "rejected by the allowed-action rules".into(),
@@ -541,11 +563,11 @@ impl Controller {
                     return None;
                 }
                 self.stats.scale_in += 1;
-                record(self, "ScaleIn", Some(victim), String::new());
+                record(self, ctx.lifecycle, "ScaleIn", Some(victim), String::new());
                 Some(Wait::Sleep)
             }
             PolicyAction::Suspend | PolicyAction::Resume => {
-                let (from, action) = if p.spec.action == PolicyAction::Suspend {
+                let (from, action) = if p.plan.spec.action == PolicyAction::Suspend {
                     (VmStatus::Running, Action::Suspend)
                 } else {
                     (VmStatus::Suspended, Action::Resume)
@@ -564,7 +586,8 @@ impl Controller {
                 self.stats.other_actions += 1;
                 record(
                     self,
-                    p.spec.action.name(),
+                    ctx.lifecycle,
+                    p.plan.spec.action.name(),
                     None,
                     format!("{} VMs", targets.len()),
                 );
@@ -583,13 +606,19 @@ impl Controller {
                         (pv.cloud, pv.spec)
                     };
                     ctx.lifecycle.act(sched, v, Action::Refine);
-                    if let Some(new) = ctx.lifecycle.add_vm(sched, p.mcis, cloud, spec) {
+                    if let Some(new) = ctx.lifecycle.add_vm(sched, p.plan.mcis, cloud, spec) {
                         if let Some(m) = ctx.monitoring.as_deref_mut() {
                             let provider = ctx.lifecycle.plan().cloud_profile[cloud as usize];
                             m.place_agent(new, cloud, provider);
                         }
                         self.stats.other_actions += 1;
-                        record(self, "ReplaceFailed", Some(new), format!("replaces VM {v}"));
+                        record(
+                            self,
+                            ctx.lifecycle,
+                            "ReplaceFailed",
+                            Some(new),
+                            format!("replaces VM {v}"),
+                        );
                         created.push(new);
                     }
                 }
@@ -599,7 +628,7 @@ impl Controller {
     }
 
     /// One row per watched MCIS.
-    pub fn sample_series(&mut self, now: SimTime, ctx: &Ctx<'_>) {
+    fn sample_series(&mut self, now: SimTime, ctx: &Ctx<'_>) {
         let dt = now.since(self.last_sample).as_secs_f64();
         self.last_sample = now;
         let plan = ctx.lifecycle.plan();
@@ -613,7 +642,7 @@ impl Controller {
                 .copied()
                 .filter(|v| ctx.lifecycle.status(*v) == Some(VmStatus::Running))
                 .collect();
-            let cpu = ctx.workloads.mean_cpu(
+            let cpu = self.workloads.mean_cpu(
                 m as u32,
                 now,
                 running
@@ -628,7 +657,7 @@ impl Controller {
             let status: Vec<&str> = self
                 .policies
                 .iter()
-                .filter(|p| p.mcis == m as u32)
+                .filter(|p| p.plan.mcis == m as u32)
                 .map(|p| p.status.name())
                 .collect();
             self.series.push(vec![
@@ -643,24 +672,26 @@ impl Controller {
             self.iv_actions[m].clear();
         }
     }
+}
 
-    pub fn summarize(&self, sum: &mut Summary) {
+impl Results for Controller {
+    fn summarize(&self, sum: &mut Summary, _end: SimTime) {
         let s = &self.stats;
-        sum.int("control_ticks", s.ticks)
-            .int("control_ticks_delayed", s.ticks_delayed)
-            .int("control_ticks_dropped", s.ticks_dropped)
-            .int("control_detections", s.detections)
-            .int("scale_out_actions", s.scale_out)
-            .int("scale_in_actions", s.scale_in)
-            .int("other_control_actions", s.other_actions)
-            .int("control_monitoring_calls", s.monitoring_calls)
-            .int("control_monitoring_failures", s.monitoring_failures)
-            .float("cpu_over_threshold_s", self.over_threshold_s);
+        sum.int(metric::CONTROL_TICKS, s.ticks)
+            .int(metric::CONTROL_TICKS_DELAYED, s.ticks_delayed)
+            .int(metric::CONTROL_TICKS_DROPPED, s.ticks_dropped)
+            .int(metric::CONTROL_DETECTIONS, s.detections)
+            .int(metric::SCALE_OUT_ACTIONS, s.scale_out)
+            .int(metric::SCALE_IN_ACTIONS, s.scale_in)
+            .int(metric::OTHER_CONTROL_ACTIONS, s.other_actions)
+            .int(metric::CONTROL_MONITORING_CALLS, s.monitoring_calls)
+            .int(metric::CONTROL_MONITORING_FAILURES, s.monitoring_failures)
+            .float(metric::CPU_OVER_THRESHOLD_S, self.over_threshold_s);
     }
 
-    pub fn into_tables(self, lifecycle: &Lifecycle) -> Vec<Table> {
+    fn take_tables(&mut self) -> Vec<Table> {
         let mut log = Table::new(
-            "control_actions.csv",
+            file::CONTROL_ACTIONS,
             &[
                 "time_s", "mcis", "policy", "action", "vm", "vm_name", "detail",
             ],
@@ -669,15 +700,41 @@ impl Controller {
             let p = &self.policies[r.policy];
             log.push(vec![
                 fmt_secs(r.time),
-                self.mcis_names[p.mcis as usize].clone(),
+                self.mcis_names[p.plan.mcis as usize].clone(),
                 r.policy.to_string(),
                 r.action.to_string(),
                 r.vm.map(|v| v.to_string()).unwrap_or_default(),
-                r.vm.map(|v| lifecycle.plan().vms[v as usize].name.clone())
-                    .unwrap_or_default(),
+                r.vm_name.clone(),
                 r.detail.clone(),
             ]);
         }
-        vec![self.series, self.samples, log]
+        vec![self.series.take(), self.samples.take(), log]
+    }
+}
+
+impl<E: From<CtlEvent> + From<LcEvent> + Copy> SubModel<E> for Controller {
+    type Event = CtlEvent;
+    type Peers<'p> = Ctx<'p>;
+
+    fn handle(&mut self, sched: &mut Scheduler<E>, ev: CtlEvent, mut ctx: Ctx<'_>) {
+        self.handle_event(sched, ev, &mut ctx);
+    }
+
+    /// Follows VMs for the workloads' shares, and wakes the loop waiting for new VMs.
+    fn notice(&mut self, sched: &mut Scheduler<E>, n: Notice, ctx: Ctx<'_>) {
+        if let Notice::Running { vm, .. } | Notice::Stopped { vm, .. } = n {
+            let plan = ctx.lifecycle.plan();
+            let pv = &plan.vms[vm as usize];
+            let vcpu = plan.specs[pv.spec as usize].vcpu;
+            self.workloads
+                .vm_running(pv.mcis, vcpu, matches!(n, Notice::Running { .. }));
+        }
+        if let Notice::Running { vm, .. } | Notice::CreateGaveUp { vm } = n {
+            self.vm_settled(sched, vm);
+        }
+    }
+
+    fn sample(&mut self, now: SimTime, ctx: Ctx<'_>) {
+        self.sample_series(now, &ctx);
     }
 }

@@ -3,6 +3,7 @@
 //! then order by one priority (cost, location, latency, performance) or pick at random.
 
 use super::config::{PlacementAlgo, PlacementSpec};
+use super::plan::Placement;
 use crate::engine::SimRng;
 use crate::topology::specs::{SpecCatalogue, VmSpec};
 use crate::topology::{Cloud, great_circle_km};
@@ -51,17 +52,15 @@ pub fn parse_point(s: &str) -> Option<(f64, f64)> {
     ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))
 }
 
-/// Picks one candidate. `existing` are (cloud, spec) of the MCIS's current VMs (for `random`,
-/// which copies one of them as CB-Tumblebug v0.5 does); `rtt_sum` gives the summed RTT from a
-/// cloud to the policy's regions (for `latency`).
+/// Picks one candidate of a resolved placement. `existing` are (cloud, spec) of the MCIS's
+/// current VMs (for `random`, which copies one of them as CB-Tumblebug v0.5 does).
 pub fn choose(
-    p: &PlacementSpec,
-    cands: &[Choice],
+    p: &Placement,
     existing: &[Choice],
     clouds: &[Cloud],
-    rtt_sum: &dyn Fn(u32) -> f64,
     rng: &mut SimRng,
 ) -> Option<Choice> {
+    let cands = &p.candidates;
     let by_cost = |a: &Choice, b: &Choice| {
         a.spec
             .cost_per_hour
@@ -83,7 +82,7 @@ pub fn choose(
             })
             .cloned(),
         PlacementAlgo::Location => {
-            let (lat, lon) = p.near.as_deref().and_then(parse_point)?;
+            let (lat, lon) = p.near?;
             let d = |c: &Choice| {
                 let r = &clouds[c.cloud as usize].region;
                 great_circle_km(lat, lon, r.lat, r.lon)
@@ -93,13 +92,12 @@ pub fn choose(
                 .min_by(|a, b| d(a).total_cmp(&d(b)).then(by_cost(a, b)))
                 .cloned()
         }
-        PlacementAlgo::Latency => cands
-            .iter()
-            .min_by(|a, b| {
-                rtt_sum(a.cloud)
-                    .total_cmp(&rtt_sum(b.cloud))
-                    .then(by_cost(a, b))
-            })
-            .cloned(),
+        PlacementAlgo::Latency => {
+            let rtt = |c: &Choice| p.rtt_sums[c.cloud as usize];
+            cands
+                .iter()
+                .min_by(|a, b| rtt(a).total_cmp(&rtt(b)).then(by_cost(a, b)))
+                .cloned()
+        }
     }
 }

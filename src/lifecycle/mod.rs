@@ -1,9 +1,11 @@
 //! VM lifecycle and faults: Cloud-Barista statuses, MCIS groups, provider behaviour, failures.
 //!
 //! Interface: [`Plan::build`] checks the scenario's lifecycle keys into a plan when it loads;
-//! [`Lifecycle::new`] schedules the plan's requests, actions and outages; the world routes
-//! [`LcEvent`]s to [`Lifecycle::handle`], calls [`Lifecycle::sample`] at each sample time, and
-//! drains [`Notice`]s (VMs entering or leaving Running) for the models that follow VMs.
+//! [`Lifecycle::new`] builds the model from it and schedules the plan's requests, actions and
+//! outages. It is a [`crate::model::SubModel`]: the world routes [`LcEvent`]s to it, samples
+//! it, and drains its [`Notice`]s (VMs entering or leaving Running) for the models that follow
+//! VMs; the control loop drives it through [`Lifecycle::add_vm`], [`Lifecycle::delete_vm`] and
+//! [`Lifecycle::act`].
 //!
 //! Sources: `../shared/domain/cloud-barista.md` sections 1 (CB-Tumblebug) and 4 (CB-Spider);
 //! default timings and their provenance in `models/providers.toml`.
@@ -15,7 +17,8 @@ pub mod plan;
 pub mod profile;
 pub mod status;
 
+pub use crate::model::Notice;
 pub use config::LifecycleSpec;
-pub use model::{LcEvent, Lifecycle, LifecycleStats, Notice};
-pub use plan::{Plan, PlanError};
+pub use model::{LcEvent, Lifecycle, LifecycleStats};
+pub use plan::Plan;
 pub use status::{Action, VmStatus};

@@ -8,7 +8,7 @@
 //! failed creates are retried per the retry policy. Control actions on the timeline are
 //! dispatched per VM with TB's control stagger and checked against the allowed-action rules.
 
-use super::config::{OutageEffect, StaggerSpec};
+use super::config::OutageEffect;
 use super::gate::{CreateGate, RateLimit};
 use super::plan::Plan;
 use super::status::{
@@ -17,6 +17,8 @@ use super::status::{
 use crate::engine::{
     EntityId, EntityRange, EventHandle, RngFactory, Scheduler, SimDuration, SimTime, StreamFamily,
 };
+use crate::model::{Notice, Results, SubModel};
+use crate::output::names::{file, metric};
 use crate::output::table::fmt_secs;
 use crate::output::{Summary, Table};
 use crate::stats::percentiles;
@@ -134,23 +136,9 @@ pub struct LifecycleStats {
     pub transitions: u64,
 }
 
-/// Something other models need to know about (drained by the world after each event).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Notice {
-    /// The VM entered Running (its agent registers with the management plane).
-    Running { vm: u32, cloud: u32 },
-    /// The VM left Running.
-    Stopped { vm: u32, cloud: u32 },
-    /// A create failed for good (no attempts left).
-    CreateGaveUp { vm: u32 },
-    /// A VM was deleted from its MCIS (refine, or scale-in).
-    Deleted { vm: u32 },
-}
-
 /// The lifecycle model's state.
 pub struct Lifecycle {
     plan: Plan,
-    stagger: StaggerSpec,
     vms: Vec<Vm>,
     vm_ids: EntityRange,
     ctl_ids: EntityRange,
@@ -175,20 +163,16 @@ pub struct Lifecycle {
 }
 
 impl Lifecycle {
-    /// Builds the model and schedules the MCIS requests, timeline actions and outages.
-    pub fn new<E: From<LcEvent> + Copy>(
-        plan: &Plan,
-        rngs: &RngFactory,
-        log_vm_events: bool,
-        sched: &mut Scheduler<E>,
-    ) -> Self {
+    /// Builds the model from its plan and schedules the MCIS requests, timeline actions and
+    /// outages.
+    pub fn new<E: From<LcEvent> + Copy>(plan: &Plan, sched: &mut Scheduler<E>) -> Self {
+        let rngs = RngFactory::new(plan.seed);
         let n_vms = plan.vms.len() as u32;
         let vm_ids = sched.alloc_entities(n_vms);
         let n_ctl = (plan.mcis.len() + plan.actions.len() + plan.outages.len()) as u32;
         let ctl_ids = sched.alloc_entities(n_ctl);
         let n_clouds = plan.clouds.len();
         let m = Lifecycle {
-            stagger: plan.spec.stagger.clone(),
             vms: vec![
                 Vm {
                     presence: Presence::NotYet,
@@ -233,9 +217,9 @@ impl Lifecycle {
             interval_regs: vec![0; plan.profiles.len()],
             admitted: Vec::new(),
             notices: Vec::new(),
-            vm_states: Table::new("vm_states.csv", &["time_s", "cloud", "status", "count"]),
+            vm_states: Table::new(file::VM_STATES, &["time_s", "cloud", "status", "count"]),
             mcis_table: Table::new(
-                "mcis_status.csv",
+                file::MCIS_STATUS,
                 &[
                     "time_s",
                     "mcis",
@@ -254,7 +238,7 @@ impl Lifecycle {
                 ],
             ),
             provider_api: Table::new(
-                "provider_api.csv",
+                file::PROVIDER_API,
                 &[
                     "time_s",
                     "provider",
@@ -264,9 +248,9 @@ impl Lifecycle {
                     "agent_registrations",
                 ],
             ),
-            events_log: log_vm_events.then(|| {
+            events_log: plan.log_vm_events.then(|| {
                 Table::new(
-                    "vm_events.csv",
+                    file::VM_EVENTS,
                     &[
                         "time_s",
                         "vm",
@@ -353,12 +337,13 @@ impl Lifecycle {
     }
 
     /// Handles one lifecycle event.
-    pub fn handle<E: From<LcEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, ev: LcEvent) {
+    pub fn handle_event<E: From<LcEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, ev: LcEvent) {
         match ev {
             LcEvent::McisRequest { mcis } => {
                 let mc = &self.plan.mcis[mcis as usize];
                 for vm in mc.first..mc.first + mc.count {
                     let off = self
+                        .plan
                         .stagger
                         .offset(self.plan.vms[vm as usize].index_in_group as u64);
                     let h =
@@ -425,8 +410,7 @@ impl Lifecycle {
                         self.apply_action(sched, vm, Action::Refine);
                         continue;
                     }
-                    let delay =
-                        SimDuration(self.plan.spec.control_stagger.as_nanos().saturating_mul(k));
+                    let delay = SimDuration(self.plan.control_stagger.as_nanos().saturating_mul(k));
                     sched.post_in(
                         delay,
                         self.vm_ids.get(vm),
@@ -451,7 +435,7 @@ impl Lifecycle {
                             continue;
                         }
                         let pv = &self.plan.vms[vm as usize];
-                        if o.covers(&self.plan.clouds[pv.cloud as usize].region, pv.zone) {
+                        if o.covers(pv.cloud, pv.zone) {
                             self.outage_vms[idx as usize] += 1;
                             self.stats.outage_failures += 1;
                             self.fail(sched, vm, "outage");
@@ -469,11 +453,10 @@ impl Lifecycle {
             return None;
         }
         let pv = &self.plan.vms[vm as usize];
-        let region = &self.plan.clouds[pv.cloud as usize].region;
         self.active_outages
             .iter()
             .map(|i| &self.plan.outages[*i as usize])
-            .filter(|o| o.effect == OutageEffect::Stall && o.covers(region, pv.zone))
+            .filter(|o| o.effect == OutageEffect::Stall && o.covers(pv.cloud, pv.zone))
             .map(|o| o.end)
             .max()
     }
@@ -483,10 +466,9 @@ impl Lifecycle {
             return false;
         }
         let pv = &self.plan.vms[vm as usize];
-        let region = &self.plan.clouds[pv.cloud as usize].region;
         self.active_outages.iter().any(|i| {
             let o = &self.plan.outages[*i as usize];
-            o.effect == OutageEffect::Fail && o.covers(region, pv.zone)
+            o.effect == OutageEffect::Fail && o.covers(pv.cloud, pv.zone)
         })
     }
 
@@ -533,7 +515,7 @@ impl Lifecycle {
             }
             Presence::Removed => return,
         }
-        let jitter = self.plan.spec.pre_create_jitter.clone();
+        let jitter = self.plan.pre_create_jitter.clone();
         let d = self.draw(vm, Purpose::Jitter, |r| jitter.sample(r));
         let h = sched.schedule_in(d, self.vm_ids.get(vm), LcEvent::Submit { vm }.into());
         self.vms[vm as usize].pending = Some(h);
@@ -630,7 +612,7 @@ impl Lifecycle {
     }
 
     fn arm_crash<E: From<LcEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, vm: u32) {
-        if let Some(dist) = self.plan.spec.crash.clone() {
+        if let Some(dist) = self.plan.crash.clone() {
             let ttf = self.draw(vm, Purpose::Crash, |r| dist.sample(r));
             let h = sched.schedule_in(ttf, self.vm_ids.get(vm), LcEvent::Crash { vm }.into());
             self.vms[vm as usize].crash = Some(h);
@@ -672,7 +654,7 @@ impl Lifecycle {
             self.set_status(now, vm, VmStatus::Failed, cause);
         }
         if was_create {
-            let retry = &self.plan.spec.retry;
+            let retry = &self.plan.retry;
             let v = &mut self.vms[vm as usize];
             if v.attempts < retry.attempts {
                 self.stats.create_retries += 1;
@@ -853,7 +835,7 @@ impl Lifecycle {
     }
 
     /// Records one row of each time series.
-    pub fn sample(&mut self, now: SimTime) {
+    fn sample_series(&mut self, now: SimTime) {
         let t = fmt_secs(now);
         for (c, counts) in self.cloud_counts.iter().enumerate() {
             for s in VmStatus::ALL {
@@ -907,68 +889,6 @@ impl Lifecycle {
             cost += h * self.plan.specs[self.plan.vms[i].spec as usize].cost_per_hour;
         }
         (hours, cost)
-    }
-
-    /// Adds the lifecycle's rows to the summary.
-    pub fn summarize(&self, sum: &mut Summary, end: SimTime) {
-        let st = &self.stats;
-        let (vm_hours, cost) = self.billing(end);
-        let q = percentiles(&self.provision_times, &[0.5, 0.95, 1.0]);
-        sum.int("vms_planned", self.plan.requested_vms())
-            .int("vm_create_requests", st.create_requests)
-            .int("vm_create_failures", st.create_failures)
-            .int("vm_create_timeouts", st.create_timeouts)
-            .int("vm_create_retries", st.create_retries)
-            .int("vms_running_end", self.count_all(VmStatus::Running))
-            .int("vms_failed_end", self.count_all(VmStatus::Failed))
-            .int("vms_suspended_end", self.count_all(VmStatus::Suspended))
-            .int("vms_terminated_end", self.count_all(VmStatus::Terminated))
-            .int("vms_provisioned", self.provision_times.len() as u64)
-            .float("provision_time_p50_s", q[0])
-            .float("provision_time_p95_s", q[1])
-            .float("provision_time_max_s", q[2])
-            .float("provision_settled_s", self.provision_settled.as_secs_f64())
-            .int("control_actions", st.control_actions)
-            .int("control_failures", st.control_failures)
-            .int("illegal_actions", st.illegal_actions)
-            .int("vm_crashes", st.crashes)
-            .int("outages", self.plan.outages.len() as u64)
-            .int("outage_vm_failures", st.outage_failures)
-            .int("vms_refined", st.vms_refined)
-            .int("agent_registrations", st.agent_registrations)
-            .int("provider_api_calls", st.api_calls)
-            .float("vm_hours", vm_hours)
-            .float("cost_usd", cost);
-    }
-
-    /// The model's tables, in a fixed order.
-    pub fn into_tables(self) -> Vec<Table> {
-        let mut outages = Table::new(
-            "outages.csv",
-            &[
-                "start_s",
-                "end_s",
-                "scope",
-                "target",
-                "effect",
-                "random",
-                "vms_failed",
-            ],
-        );
-        for (o, n) in self.plan.outages.iter().zip(&self.outage_vms) {
-            outages.push(vec![
-                fmt_secs(o.start),
-                fmt_secs(o.end),
-                format!("{:?}", o.scope).to_lowercase(),
-                o.target.clone(),
-                format!("{:?}", o.effect).to_lowercase(),
-                o.random.to_string(),
-                n.to_string(),
-            ]);
-        }
-        let mut v = vec![self.vm_states, self.mcis_table, self.provider_api, outages];
-        v.extend(self.events_log);
-        v
     }
 
     /// Creates one more VM in `mcis` on `cloud` with spec `spec` (an index into the plan's
@@ -1062,6 +982,97 @@ impl Lifecycle {
     /// Provisioning times (request to first Running) of every provisioned VM, in seconds.
     pub fn provision_times(&self) -> &[f64] {
         &self.provision_times
+    }
+}
+
+impl Results for Lifecycle {
+    /// Adds the lifecycle's rows to the summary.
+    fn summarize(&self, sum: &mut Summary, end: SimTime) {
+        let st = &self.stats;
+        let (vm_hours, cost) = self.billing(end);
+        let q = percentiles(&self.provision_times, &[0.5, 0.95, 1.0]);
+        sum.int(metric::VMS_PLANNED, self.plan.requested_vms())
+            .int(metric::VM_CREATE_REQUESTS, st.create_requests)
+            .int(metric::VM_CREATE_FAILURES, st.create_failures)
+            .int(metric::VM_CREATE_TIMEOUTS, st.create_timeouts)
+            .int(metric::VM_CREATE_RETRIES, st.create_retries)
+            .int(metric::VMS_RUNNING_END, self.count_all(VmStatus::Running))
+            .int(metric::VMS_FAILED_END, self.count_all(VmStatus::Failed))
+            .int(
+                metric::VMS_SUSPENDED_END,
+                self.count_all(VmStatus::Suspended),
+            )
+            .int(
+                metric::VMS_TERMINATED_END,
+                self.count_all(VmStatus::Terminated),
+            )
+            .int(metric::VMS_PROVISIONED, self.provision_times.len() as u64)
+            .float(metric::PROVISION_TIME_P50_S, q[0])
+            .float(metric::PROVISION_TIME_P95_S, q[1])
+            .float(metric::PROVISION_TIME_MAX_S, q[2])
+            .float(
+                metric::PROVISION_SETTLED_S,
+                self.provision_settled.as_secs_f64(),
+            )
+            .int(metric::CONTROL_ACTIONS, st.control_actions)
+            .int(metric::CONTROL_FAILURES, st.control_failures)
+            .int(metric::ILLEGAL_ACTIONS, st.illegal_actions)
+            .int(metric::VM_CRASHES, st.crashes)
+            .int(metric::OUTAGES, self.plan.outages.len() as u64)
+            .int(metric::OUTAGE_VM_FAILURES, st.outage_failures)
+            .int(metric::VMS_REFINED, st.vms_refined)
+            .int(metric::AGENT_REGISTRATIONS, st.agent_registrations)
+            .int(metric::PROVIDER_API_CALLS, st.api_calls)
+            .float(metric::VM_HOURS, vm_hours)
+            .float(metric::COST_USD, cost);
+    }
+
+    /// The model's tables, in a fixed order.
+    fn take_tables(&mut self) -> Vec<Table> {
+        let mut outages = Table::new(
+            file::OUTAGES,
+            &[
+                "start_s",
+                "end_s",
+                "scope",
+                "target",
+                "effect",
+                "random",
+                "vms_failed",
+            ],
+        );
+        for (o, n) in self.plan.outages.iter().zip(&self.outage_vms) {
+            outages.push(vec![
+                fmt_secs(o.start),
+                fmt_secs(o.end),
+                format!("{:?}", o.scope).to_lowercase(),
+                o.target.clone(),
+                format!("{:?}", o.effect).to_lowercase(),
+                o.random.to_string(),
+                n.to_string(),
+            ]);
+        }
+        let mut v = vec![
+            self.vm_states.take(),
+            self.mcis_table.take(),
+            self.provider_api.take(),
+            outages,
+        ];
+        v.extend(self.events_log.take());
+        v
+    }
+}
+
+impl<E: From<LcEvent> + Copy> SubModel<E> for Lifecycle {
+    type Event = LcEvent;
+    type Peers<'p> = ();
+
+    fn handle(&mut self, sched: &mut Scheduler<E>, ev: LcEvent, _: ()) {
+        self.handle_event(sched, ev);
+    }
+
+    fn sample(&mut self, now: SimTime, _: ()) {
+        self.sample_series(now);
     }
 }
 

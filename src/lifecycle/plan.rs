@@ -1,28 +1,34 @@
 //! The static plan of a run's VM lifecycle, built and checked when the scenario loads: resolved
 //! provider profiles, the MCIS requests and their VMs (cloud and zone of each), the outages
-//! (scheduled ones, and random ones drawn from the run seed) and the action timeline.
+//! (scheduled ones, and random ones drawn from the run seed, each with the clouds it covers)
+//! and the action timeline.
 
-use super::config::{LifecycleSpec, OutageEffect, OutageScope};
+use super::config::{
+    ActionSpec, LifecycleSpec, McisSpec, OutageEffect, OutageScope, RetrySpec, StaggerSpec,
+};
 use super::profile::{Profile, ProviderTable};
 use super::status::Action;
-use crate::engine::{RngFactory, SimTime};
-use crate::scenario::Scenario;
+use crate::engine::{DurationDist, SimDuration, SimTime};
+use crate::model::{PlanError, Resolved};
 use crate::topology::Cloud;
 use crate::topology::specs::{SpecCatalogue, VmSpec};
 use rand::RngExt;
 
-/// A planning error: the key path and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PlanError {
-    pub key: String,
-    pub message: String,
+fn err(key: impl Into<String>, message: impl Into<String>) -> PlanError {
+    PlanError::new(key, message)
 }
 
-fn err(key: impl Into<String>, message: impl Into<String>) -> PlanError {
-    PlanError {
-        key: key.into(),
-        message: message.into(),
-    }
+/// The scenario sections the lifecycle plan is built from.
+#[derive(Clone, Copy)]
+pub struct Spec<'a> {
+    /// `[lifecycle]`.
+    pub lifecycle: &'a LifecycleSpec,
+    /// `[[mcis]]`.
+    pub mcis: &'a [McisSpec],
+    /// `[[actions]]`.
+    pub actions: &'a [ActionSpec],
+    /// `output.vm_events`: keep the per-VM transition log.
+    pub log_vm_events: bool,
 }
 
 /// One VM to create.
@@ -60,6 +66,8 @@ pub struct Outage {
     /// Region code for region and zone scopes (every account's cloud in it is covered).
     pub region: Option<String>,
     pub zone: Option<u16>,
+    /// The scenario's clouds inside the target, sorted (every account of a covered region).
+    pub clouds: Vec<u32>,
     pub start: SimTime,
     pub end: SimTime,
     pub effect: OutageEffect,
@@ -67,18 +75,20 @@ pub struct Outage {
 }
 
 impl Outage {
-    /// Whether a VM in `region` (zone index `zone`) is inside this outage.
-    pub fn covers(&self, region: &crate::topology::Region, zone: u16) -> bool {
-        let same_region = || {
-            self.provider == region.provider
-                && self.region.as_deref() == Some(region.region.as_str())
-        };
-        match self.scope {
-            OutageScope::Provider => self.provider == region.provider,
-            OutageScope::Region => same_region(),
-            OutageScope::Zone => same_region() && self.zone == Some(zone),
-        }
+    /// Whether a VM on `cloud` (zone index `zone`) is inside this outage.
+    pub fn covers(&self, cloud: u32, zone: u16) -> bool {
+        self.clouds.binary_search(&cloud).is_ok()
+            && (self.scope != OutageScope::Zone || self.zone == Some(zone))
     }
+}
+
+/// The clouds of `provider` (in `region`, if given), sorted.
+fn clouds_in(clouds: &[Cloud], provider: &str, region: Option<&str>) -> Vec<u32> {
+    clouds
+        .iter()
+        .filter(|c| c.provider() == provider && region.is_none_or(|r| c.region.region == r))
+        .map(|c| c.id)
+        .collect()
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -92,7 +102,17 @@ pub struct ActionPlan {
 /// Everything the lifecycle model needs, checked.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    pub spec: LifecycleSpec,
+    /// Seed of the VMs' random streams.
+    pub seed: u64,
+    /// CB-Tumblebug's launch stagger inside a group.
+    pub stagger: StaggerSpec,
+    pub pre_create_jitter: DurationDist,
+    pub control_stagger: SimDuration,
+    pub retry: RetrySpec,
+    /// Time to failure of a Running VM, if crashes are modelled.
+    pub crash: Option<DurationDist>,
+    /// Keep the per-VM transition log (`vm_events.csv`).
+    pub log_vm_events: bool,
     /// One profile per provider present, sorted by provider name.
     pub profiles: Vec<Profile>,
     /// Cloud id -> index into `profiles`.
@@ -108,8 +128,16 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn build(s: &Scenario, clouds: &[Cloud]) -> Result<Plan, PlanError> {
-        let spec = &s.lifecycle;
+    /// Checks the lifecycle's sections and resolves them against the clouds.
+    /// `spare_slots(mcis, requested)` is how many scale-out slots to keep for an MCIS of
+    /// `requested` VMs (the control policies decide: see `control::plan::spare_slots`).
+    pub fn build(
+        s: Spec<'_>,
+        r: &Resolved,
+        spare_slots: &dyn Fn(&str, u32) -> u32,
+    ) -> Result<Plan, PlanError> {
+        let spec = s.lifecycle;
+        let clouds = &r.clouds;
         let table = ProviderTable::builtin();
         let catalogue_providers: Vec<&str> = clouds.iter().map(|c| c.provider()).collect();
         for name in spec.providers.keys() {
@@ -133,19 +161,16 @@ impl Plan {
             ));
         }
 
-        // Profiles of the providers present.
+        // Profiles of the providers present, in the order of `Resolved::providers`.
         let global = spec.profile();
-        let mut names: Vec<&str> = clouds.iter().map(|c| c.provider()).collect();
-        names.sort();
-        names.dedup();
         let mut profiles = Vec::new();
-        for n in &names {
+        for n in &r.providers {
             let mut layers = vec![&global];
-            if let Some(p) = spec.providers.get(*n) {
+            if let Some(p) = spec.providers.get(n) {
                 layers.push(p);
             }
             let p = table.resolve(n, &layers).map_err(|e| {
-                let base = if spec.providers.contains_key(*n) {
+                let base = if spec.providers.contains_key(n) {
                     format!("lifecycle.providers.{n}")
                 } else {
                     "lifecycle".to_string()
@@ -162,10 +187,7 @@ impl Plan {
             })?;
             profiles.push(p);
         }
-        let cloud_profile = clouds
-            .iter()
-            .map(|c| names.binary_search(&c.provider()).expect("present") as u32)
-            .collect();
+        let cloud_profile = r.cloud_provider.clone();
 
         let find_cloud = |key: String, name: &str| -> Result<u32, PlanError> {
             clouds
@@ -182,15 +204,15 @@ impl Plan {
 
         // MCIS requests; by default one MCIS over every cloud.
         let default_mcis;
-        let requests = if s.mcis.is_empty() {
-            default_mcis = vec![super::config::McisSpec {
+        let requests: &[McisSpec] = if s.mcis.is_empty() {
+            default_mcis = [McisSpec {
                 name: "mcis".into(),
                 at: Default::default(),
                 groups: vec![],
             }];
             &default_mcis
         } else {
-            &s.mcis
+            s.mcis
         };
         let catalogue = SpecCatalogue::builtin();
         let mut specs: Vec<VmSpec> = Vec::new();
@@ -284,19 +306,7 @@ impl Plan {
                 }
             }
             let count = vms.len() as u32 - first;
-            // Slots for scale-out: the largest max_vms of this MCIS's scale-out policies.
-            let spare = s
-                .control
-                .policies
-                .iter()
-                .filter(|p| p.mcis == m.name && p.action.is_scale_out())
-                .map(|p| {
-                    p.max_vms
-                        .unwrap_or(count + s.control.max_scale_out)
-                        .saturating_sub(count)
-                })
-                .max()
-                .unwrap_or(0);
+            let spare = spare_slots(&m.name, count);
             let spare_spec = vms.last().map_or(0, |v: &VmPlan| v.spec);
             for i in 0..spare {
                 vms.push(VmPlan {
@@ -336,6 +346,7 @@ impl Plan {
             outages.push(Outage {
                 scope: o.scope,
                 target: o.target.clone(),
+                clouds: clouds_in(clouds, &provider, region.as_deref()),
                 provider,
                 region,
                 zone,
@@ -345,18 +356,18 @@ impl Plan {
                 random: false,
             });
         }
-        if let Some(r) = &spec.random_outages {
-            if !(r.rate_per_day.is_finite() && r.rate_per_day >= 0.0) {
+        if let Some(ro) = &spec.random_outages {
+            if !(ro.rate_per_day.is_finite() && ro.rate_per_day >= 0.0) {
                 return Err(err(
                     "lifecycle.random_outages.rate_per_day",
                     "must be a number >= 0",
                 ));
             }
-            let horizon = s.simulation.duration.as_secs_f64();
-            let mut rng = RngFactory::new(s.simulation.seed).stream("lifecycle.random_outages", 0);
-            let mean_gap = 86_400.0 / r.rate_per_day;
+            let horizon = r.horizon.as_secs_f64();
+            let mut rng = r.rngs().stream("lifecycle.random_outages", 0);
+            let mean_gap = 86_400.0 / ro.rate_per_day;
             let mut t = 0.0;
-            while r.rate_per_day > 0.0 && t < horizon {
+            while ro.rate_per_day > 0.0 && t < horizon {
                 let u: f64 = rng.random();
                 t += -(1.0 - u).ln() * mean_gap;
                 if t >= horizon {
@@ -364,7 +375,7 @@ impl Plan {
                 }
                 let c = &clouds[rng.random_range(0..clouds.len())];
                 let nz = c.region.zones.len();
-                let (target, zone) = match r.scope {
+                let (target, zone) = match ro.scope {
                     OutageScope::Provider => (c.provider().to_string(), None),
                     OutageScope::Region => (c.name(), None),
                     OutageScope::Zone if nz > 0 => {
@@ -376,25 +387,24 @@ impl Plan {
                     }
                     OutageScope::Zone => (c.name(), None),
                 };
-                let scope = if r.scope == OutageScope::Zone && zone.is_none() {
+                let scope = if ro.scope == OutageScope::Zone && zone.is_none() {
                     OutageScope::Region // a region without zones fails as a whole
                 } else {
-                    r.scope
+                    ro.scope
                 };
-                let start = SimTime::ZERO + crate::engine::SimDuration::from_secs_f64(t);
-                let dur = r
-                    .duration
-                    .sample(&mut rng)
-                    .max(crate::engine::SimDuration::from_secs(1));
+                let start = SimTime::ZERO + SimDuration::from_secs_f64(t);
+                let dur = ro.duration.sample(&mut rng).max(SimDuration::from_secs(1));
+                let region = (scope != OutageScope::Provider).then(|| c.region.region.clone());
                 outages.push(Outage {
                     scope,
                     target,
+                    clouds: clouds_in(clouds, c.provider(), region.as_deref()),
                     provider: c.provider().to_string(),
-                    region: (scope != OutageScope::Provider).then(|| c.region.region.clone()),
+                    region,
                     zone,
                     start,
                     end: start + dur,
-                    effect: r.effect,
+                    effect: ro.effect,
                     random: true,
                 });
             }
@@ -435,7 +445,13 @@ impl Plan {
         }
 
         Ok(Plan {
-            spec: spec.clone(),
+            seed: r.seed,
+            stagger: spec.stagger.clone(),
+            pre_create_jitter: spec.pre_create_jitter.clone(),
+            control_stagger: spec.control_stagger,
+            retry: spec.retry.clone(),
+            crash: spec.crash.clone(),
+            log_vm_events: s.log_vm_events,
             profiles,
             cloud_profile,
             clouds: clouds.to_vec(),

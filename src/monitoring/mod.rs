@@ -9,6 +9,8 @@
 
 pub mod config;
 pub mod model;
+pub mod plan;
 
 pub use config::MonitoringSpec;
-pub use model::{MonEvent, Monitoring, MonitoringCounts, PathDelay};
+pub use model::{MonEvent, Monitoring, MonitoringCounts};
+pub use plan::{PathDelay, Plan};

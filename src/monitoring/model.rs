@@ -19,11 +19,14 @@
 //! Every report is accounted for: sent = stored + dropped + in flight, exactly.
 
 use super::config::{Arrivals, Mode, MonitoringSpec, Policy, QueueDiscipline};
+use super::plan::{PathDelay, Plan};
 use crate::engine::hint::prefetch;
 use crate::engine::{
     EntityId, EntityRange, EventHandle, RngFactory, Scheduler, SimDuration, SimRng, SimTime,
     StreamCursor, StreamFamily,
 };
+use crate::model::{Notice, Results, SubModel};
+use crate::output::names::{file, metric};
 use crate::output::table::{fmt_f64, fmt_secs};
 use crate::output::{Summary, Table};
 use hdrhistogram::Histogram;
@@ -46,18 +49,6 @@ pub enum MonEvent {
     StorageDone,
     /// Pull mode: the server polls every agent.
     Poll,
-}
-
-/// Where a cloud's reports travel: one-way delay to the monitoring site.
-#[derive(Copy, Clone, Debug, PartialEq)]
-pub struct PathDelay {
-    /// Median one-way delay in seconds.
-    pub median_s: f64,
-    /// Jitter scale `c` of the latency model's probe distribution: a trip takes
-    /// median x (1 + c (E - ln 2)), E exponential with mean 1 (see `network::latency`).
-    pub jitter: f64,
-    /// Never faster than this (the fibre floor, one way), in seconds.
-    pub floor_s: f64,
 }
 
 /// One agent's state, packed into two cache lines: a million of them are touched in random
@@ -231,44 +222,30 @@ pub struct Monitoring {
 const BATCHES: usize = 33;
 
 impl Monitoring {
-    /// `agents` = one per VM: (cloud, provider index); `paths` = one-way delay per cloud.
-    pub fn new<E: From<MonEvent> + Copy>(
-        spec: &MonitoringSpec,
-        agents: &[(u32, u32)],
-        n_providers: u32,
-        paths: Vec<PathDelay>,
-        horizon: SimTime,
-        rngs: &RngFactory,
-        sched: &mut Scheduler<E>,
-    ) -> Self {
-        let n = agents.len() as u32;
+    /// Builds the model from its plan and schedules the first aggregation round (and poll).
+    pub fn new<E: From<MonEvent> + Copy>(plan: &Plan, sched: &mut Scheduler<E>) -> Self {
+        let spec = &plan.spec;
+        let rngs = RngFactory::new(plan.seed);
+        let n = plan.agents.len() as u32;
         let agent_ids = sched.alloc_entities(n);
-        let max_collectors = match spec.collectors.policy {
-            Policy::AgentCount => n.div_ceil(spec.collectors.max_host_count.max(1)).max(1),
-            Policy::Csp => n_providers.max(1),
-            Policy::Fixed => spec.collectors.count.max(1),
-        };
-        let collector_ids = sched.alloc_entities(max_collectors);
+        let collector_ids = sched.alloc_entities(plan.max_collectors);
         let server = sched.alloc_entities(1).get(0);
-        let initial = match spec.collectors.policy {
-            Policy::AgentCount => 1,
-            Policy::Csp => n_providers.max(1),
-            Policy::Fixed => spec.collectors.count.max(1),
-        };
+        let initial = plan.initial_collectors;
         let hist = || {
             Histogram::<u64>::new_with_bounds(1, 30 * 86_400 * 1_000_000, 3).expect("valid bounds")
         };
         let fam_agent = rngs.family("monitoring.agent");
         let fam_service = rngs.family("monitoring.service");
         let m = Monitoring {
-            agents: agents
+            agents: plan
+                .agents
                 .iter()
-                .map(|&(cloud, _)| Agent {
+                .map(|a| Agent {
                     rng: StreamCursor::default(),
                     sent_at: SimTime::ZERO,
                     timer: None,
                     start: None,
-                    cloud,
+                    cloud: a.cloud,
                     collector: NO_COLLECTOR,
                     last_round_seen: NO_ROUND,
                     last_round_points: NO_ROUND,
@@ -278,21 +255,17 @@ impl Monitoring {
                     stopping: false,
                 })
                 .collect(),
-            providers: agents.iter().map(|&(_, p)| p).collect(),
+            providers: plan.agents.iter().map(|a| a.provider).collect(),
             fam_agent,
             agent_ids,
             collector_ids,
             server,
-            paths,
+            paths: plan.paths.clone(),
             collectors: (0..initial)
                 .map(|_| Collector::new(StreamCursor::default()))
                 .collect(),
             fam_service,
-            inline_service: spec.inline_service
-                && spec.mode == Mode::Push
-                && spec.collectors.queue == QueueDiscipline::PerCollector
-                && spec.collectors.policy != Policy::AgentCount
-                && max_collectors <= spec.collectors.server_cores.max(1),
+            inline_service: plan.inline_service,
             active: initial,
             room_from: 0,
             busy: 0,
@@ -310,7 +283,7 @@ impl Monitoring {
             counts: MonitoringCounts::default(),
             delays_us: hist(),
             interval_delays_us: hist(),
-            batch_len_ns: (horizon.as_nanos() / BATCHES as u64).max(1),
+            batch_len_ns: (plan.horizon.as_nanos() / BATCHES as u64).max(1),
             wait_sum: vec![0; BATCHES],
             wait_n: vec![0; BATCHES],
             collector_max: initial,
@@ -324,7 +297,7 @@ impl Monitoring {
             storage_util_sum: 0.0,
             util_samples: 0,
             series: Table::new(
-                "monitoring.csv",
+                file::MONITORING,
                 &[
                     "time_s",
                     "agents_active",
@@ -457,7 +430,7 @@ impl Monitoring {
 
     /// Starts loading the state the event will touch (a cache hint, see `engine::hint`).
     #[inline]
-    pub fn prefetch(&self, ev: &MonEvent) {
+    fn prefetch_state(&self, ev: &MonEvent) {
         match *ev {
             MonEvent::Report { agent } => {
                 if let Some(a) = self.agents.get(agent as usize) {
@@ -480,7 +453,11 @@ impl Monitoring {
         }
     }
 
-    pub fn handle<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, ev: MonEvent) {
+    pub fn handle_event<E: From<MonEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        ev: MonEvent,
+    ) {
         match ev {
             MonEvent::AgentStart { agent } => {
                 let a = &mut self.agents[agent as usize];
@@ -705,11 +682,6 @@ impl Monitoring {
                 col.pending.pop_front();
             }
         }
-    }
-
-    /// Brings the inline-service accounting up to the end of the run (before summaries).
-    pub fn finish(&mut self, end: SimTime) {
-        self.catch_up(end, true);
     }
 
     /// Gives the agent's topic a collector.
@@ -1022,7 +994,7 @@ impl Monitoring {
                 .count() as u64
     }
 
-    pub fn sample(&mut self, now: SimTime) {
+    fn sample_series(&mut self, now: SimTime) {
         self.catch_up(now, false);
         let dt = now.since(self.last_sample).as_secs_f64();
         self.last_sample = now;
@@ -1122,7 +1094,20 @@ impl Monitoring {
         )
     }
 
-    pub fn summarize(&self, sum: &mut Summary, end: SimTime) {
+    /// Sets where a scale-out VM's agent reports from (its slot was reserved without a cloud).
+    pub fn place_agent(&mut self, agent: u32, cloud: u32, provider: u32) {
+        self.agents[agent as usize].cloud = cloud;
+        self.providers[agent as usize] = provider;
+    }
+}
+
+impl Results for Monitoring {
+    /// Brings the inline-service accounting up to the end of the run (before summaries).
+    fn finish(&mut self, end: SimTime) {
+        self.catch_up(end, true);
+    }
+
+    fn summarize(&self, sum: &mut Summary, end: SimTime) {
         let c = &self.counts;
         // The whole run: the sampled intervals plus what came after the last sample.
         let mut delays = self.delays_us.clone();
@@ -1138,40 +1123,61 @@ impl Monitoring {
         };
         let (wait, ci) = self.wait_mean_ci();
         let n = self.util_samples.max(1) as f64;
-        sum.int("monitoring_reports_sent", self.sent_by(end))
-            .int("monitoring_reports_stored", c.stored)
-            .int("monitoring_reports_dropped", c.dropped())
-            .int("monitoring_dropped_network", c.dropped_network)
+        sum.int(metric::MONITORING_REPORTS_SENT, self.sent_by(end))
+            .int(metric::MONITORING_REPORTS_STORED, c.stored)
+            .int(metric::MONITORING_REPORTS_DROPPED, c.dropped())
+            .int(metric::MONITORING_DROPPED_NETWORK, c.dropped_network)
             .int(
-                "monitoring_bytes_sent",
+                metric::MONITORING_BYTES_SENT,
                 self.sent_by(end) * self.spec.report_bytes as u64,
             )
-            .int("monitoring_dropped_collector", c.dropped_collector)
-            .int("monitoring_dropped_storage", c.dropped_storage)
-            .int("monitoring_in_flight_end", self.in_flight(end))
-            .float("monitoring_delay_p50_ms", q(0.5))
-            .float("monitoring_delay_p95_ms", q(0.95))
-            .float("monitoring_delay_p99_ms", q(0.99))
-            .float("collector_wait_mean_ms", wait * 1e3)
-            .float("collector_wait_ci95_ms", ci * 1e3)
-            .int("collector_count_max", self.collector_max)
-            .float("collector_utilization_mean", self.util_sum / n)
-            .float("storage_utilization_mean", self.storage_util_sum / n)
-            .int("storage_points_written", c.points_written)
-            .int("agents_declared_dead", c.agents_declared_dead)
-            .int("pull_failures", c.pull_failures)
-            .int("on_demand_calls", c.on_demand_calls)
-            .int("on_demand_failures", c.on_demand_failures);
+            .int(metric::MONITORING_DROPPED_COLLECTOR, c.dropped_collector)
+            .int(metric::MONITORING_DROPPED_STORAGE, c.dropped_storage)
+            .int(metric::MONITORING_IN_FLIGHT_END, self.in_flight(end))
+            .float(metric::MONITORING_DELAY_P50_MS, q(0.5))
+            .float(metric::MONITORING_DELAY_P95_MS, q(0.95))
+            .float(metric::MONITORING_DELAY_P99_MS, q(0.99))
+            .float(metric::COLLECTOR_WAIT_MEAN_MS, wait * 1e3)
+            .float(metric::COLLECTOR_WAIT_CI95_MS, ci * 1e3)
+            .int(metric::COLLECTOR_COUNT_MAX, self.collector_max)
+            .float(metric::COLLECTOR_UTILIZATION_MEAN, self.util_sum / n)
+            .float(metric::STORAGE_UTILIZATION_MEAN, self.storage_util_sum / n)
+            .int(metric::STORAGE_POINTS_WRITTEN, c.points_written)
+            .int(metric::AGENTS_DECLARED_DEAD, c.agents_declared_dead)
+            .int(metric::PULL_FAILURES, c.pull_failures)
+            .int(metric::ON_DEMAND_CALLS, c.on_demand_calls)
+            .int(metric::ON_DEMAND_FAILURES, c.on_demand_failures);
     }
 
-    pub fn into_tables(self) -> Vec<Table> {
-        vec![self.series]
+    fn take_tables(&mut self) -> Vec<Table> {
+        vec![self.series.take()]
+    }
+}
+
+impl<E: From<MonEvent> + Copy> SubModel<E> for Monitoring {
+    type Event = MonEvent;
+    type Peers<'p> = ();
+
+    fn handle(&mut self, sched: &mut Scheduler<E>, ev: MonEvent, _: ()) {
+        self.handle_event(sched, ev);
     }
 
-    /// Sets where a scale-out VM's agent reports from (its slot was reserved without a cloud).
-    pub fn place_agent(&mut self, agent: u32, cloud: u32, provider: u32) {
-        self.agents[agent as usize].cloud = cloud;
-        self.providers[agent as usize] = provider;
+    /// Agents start and stop with their VMs.
+    fn notice(&mut self, sched: &mut Scheduler<E>, n: Notice, _: ()) {
+        match n {
+            Notice::Running { vm, .. } => self.vm_running(sched, vm),
+            Notice::Stopped { vm, .. } => self.vm_stopped(sched, vm),
+            Notice::CreateGaveUp { .. } | Notice::Deleted { .. } => {}
+        }
+    }
+
+    fn sample(&mut self, now: SimTime, _: ()) {
+        self.sample_series(now);
+    }
+
+    #[inline]
+    fn prefetch(&self, ev: &MonEvent) {
+        self.prefetch_state(ev);
     }
 }
 
@@ -1211,10 +1217,10 @@ mod tests {
         fn handle(&mut self, s: &mut Scheduler<Ev>, e: EntityId, ev: Ev) {
             match ev {
                 Ev::Sample => {
-                    self.m.sample(s.now());
+                    SubModel::<Ev>::sample(&mut self.m, s.now(), ());
                     s.post_in(self.every, e, Ev::Sample);
                 }
-                Ev::Mon(ev) => self.m.handle(s, ev),
+                Ev::Mon(ev) => self.m.handle(s, ev, ()),
             }
         }
     }
@@ -1244,22 +1250,35 @@ mod tests {
         let sampler = s.alloc_entities(1).get(0);
         s.post_at(SimTime::ZERO, sampler, Ev::Sample);
         let n = agents;
-        let agents: Vec<(u32, u32)> = (0..n).map(|i| (0, i % 2)).collect();
         let path = PathDelay {
             median_s: 0.0,
             jitter: 0.0,
             floor_s: 0.0,
         };
         let horizon = SimTime(10_000);
-        let m = Monitoring::new(
-            &spec,
-            &agents,
-            2,
-            vec![path],
+        let plan = Plan {
+            enabled: true,
+            site: crate::topology::Catalogue::builtin()
+                .find_key("aws:us-east-1")
+                .expect("a region")
+                .clone(),
+            paths: vec![path],
+            agents: (0..n)
+                .map(|i| super::super::plan::AgentPlan {
+                    cloud: 0,
+                    provider: i % 2,
+                })
+                .collect(),
+            providers: 2,
+            max_collectors: 2,
+            initial_collectors: 2,
+            // Fixed policy, 2 collectors on 2 cores: the shortcut is exact when asked for.
+            inline_service: inline,
+            seed: 5,
             horizon,
-            &RngFactory::new(5),
-            &mut s,
-        );
+            spec,
+        };
+        let m = Monitoring::new(&plan, &mut s);
         let mut h = Harness {
             m,
             every: SimDuration::from_nanos(5),
@@ -1275,7 +1294,7 @@ mod tests {
             h.m.counts.dropped_collector > 0,
             "the buffer of 1 overflows"
         );
-        let series = h.m.into_tables().remove(0).to_csv();
+        let series = h.m.take_tables().remove(0).to_csv();
         (out.events, sum.to_csv(), series)
     }
 

@@ -21,12 +21,10 @@
 //! matrices in `../shared/data` (provenance: `../shared/data/SOURCES.md`, `models/README.md`).
 
 pub mod backbone;
-pub mod cladnet;
 pub mod config;
 pub mod fit;
 pub mod latency;
 pub mod measured;
-pub mod placement;
 pub mod table;
 
 pub use latency::{

@@ -4,8 +4,10 @@
 //! - [`summary`]: `summary.csv`, one `metric,value` row per scalar result.
 //! - [`table`]: tidy CSV tables and time series, rows in a deterministic order.
 //! - [`manifest`]: `manifest.json`, what produced the results.
+//! - [`names`]: the name of every file and summary metric, for writers and readers alike.
 
 pub mod manifest;
+pub mod names;
 pub mod results_dir;
 pub mod summary;
 pub mod table;

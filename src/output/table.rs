@@ -30,6 +30,14 @@ impl Table {
         }
     }
 
+    /// Moves the table out, leaving an empty one of the same name and header (a model hands
+    /// its tables over at the end of a run).
+    pub fn take(&mut self) -> Table {
+        let header: Vec<&str> = self.header.iter().map(String::as_str).collect();
+        let empty = Table::new(&self.name, &header);
+        std::mem::replace(self, empty)
+    }
+
     /// Appends a row; cells are already formatted (see [`fmt_f64`] for floats).
     pub fn push(&mut self, row: Vec<String>) {
         debug_assert_eq!(row.len(), self.header.len(), "row width of {}", self.name);

@@ -1,10 +1,12 @@
-//! Scenario files: reading, overriding, validating and resolving them.
+//! Scenario files: reading, overriding, and turning them into checked plans.
 //!
-//! [`load`] reads a TOML file, applies `--set` overrides, deserializes it into the [`Scenario`]
-//! schema (unknown keys are errors listing the valid ones), checks values that types cannot
-//! (durations > 0, regions that exist, ...) and resolves the clouds. Every error is a
-//! [`ScenarioError`] naming the file and line (or the `--set` argument), the key path and what
-//! was expected.
+//! [`load`] reads a TOML file, applies `--set` overrides and deserializes it into the
+//! [`Scenario`] schema (unknown keys are errors listing the valid ones). Then, as ripgrep turns
+//! its low-level arguments into a checked high-level form once, each domain builds its plan
+//! from its own section: [`Resolved`] (seed, horizon, catalogue, clouds, latency model) first,
+//! then the lifecycle, monitoring, control (with the workloads) and CLADNet plans. Every plan
+//! check names its key; the loader turns it into a [`ScenarioError`] with the file and line (or
+//! the `--set` argument), the key path and what was expected.
 
 pub mod error;
 pub mod overrides;
@@ -14,27 +16,28 @@ pub use error::{Origin, ScenarioError};
 pub use overrides::Override;
 pub use schema::{OutputSpec, Scenario, SimulationSpec};
 
-use crate::engine::SimTime;
 use crate::engine::dist::with_base_dir;
-use crate::topology::{Catalogue, Cloud};
+use crate::model::{PlanError, Resolved};
+use crate::topology::Cloud;
+use crate::{cladnet, control, lifecycle, monitoring};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-/// A scenario ready to run: the validated schema, its clouds, and where it came from.
+/// A scenario ready to run: the validated schema, the resolved topology, one checked plan per
+/// model, and where it came from.
 #[derive(Clone, Debug)]
 pub struct Loaded {
     pub scenario: Scenario,
-    pub clouds: Vec<Cloud>,
-    /// Where CB-Dragonfly runs (`monitoring.site`).
-    pub monitoring_site: crate::topology::Region,
-    /// The measured RTT matrix of `network.measured_rtt`, if any.
-    pub measured_rtt: Option<crate::network::MeasuredMatrix>,
-    /// The region catalogue the scenario resolved against.
-    pub catalogue: Catalogue,
-    /// Contents of each `[[workload]]`'s trace file (None for other shapes).
-    pub workload_traces: Vec<Option<String>>,
+    /// Seed, horizon, catalogue, clouds and latency model, shared by every plan.
+    pub resolved: Resolved,
     /// The VM lifecycle plan (MCIS, VMs, outages, actions, provider profiles).
-    pub lifecycle: crate::lifecycle::Plan,
+    pub lifecycle: lifecycle::Plan,
+    /// The monitoring plan (site, paths, agents, collector sizes).
+    pub monitoring: monitoring::Plan,
+    /// The control plan (policies with their placement, workloads with their curves).
+    pub control: control::Plan,
+    /// The CLADNet plan (status tests, RTT table, control-plane layouts).
+    pub cladnet: cladnet::Plan,
     /// The file as given (or "<inline>").
     pub source: String,
     /// SHA-256 of the file's bytes (before overrides), hex.
@@ -43,6 +46,11 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The scenario's clouds.
+    pub fn clouds(&self) -> &[Cloud] {
+        &self.resolved.clouds
+    }
+
     /// VMs the scenario's MCIS requests create.
     pub fn total_vms(&self) -> u64 {
         self.lifecycle.requested_vms()
@@ -104,8 +112,55 @@ pub fn from_str(
         locate.at_span(&key, e.message().trim_end().to_string(), span)
     })?;
 
-    // Checks the types cannot express.
-    let sim = &mut scenario.simulation;
+    // Each domain's plan from its own section, in the order of dependence.
+    let at = |e: PlanError| locate.plan(e);
+    check_simulation(&mut scenario.simulation, default_name).map_err(at)?;
+    let sc = &scenario;
+    let resolved =
+        Resolved::build(&sc.simulation, &sc.topology, &sc.network, base_dir).map_err(at)?;
+    let lifecycle = lifecycle::Plan::build(
+        lifecycle::plan::Spec {
+            lifecycle: &sc.lifecycle,
+            mcis: &sc.mcis,
+            actions: &sc.actions,
+            log_vm_events: sc.output.vm_events,
+        },
+        &resolved,
+        &|mcis, requested| control::plan::spare_slots(&sc.control, mcis, requested),
+    )
+    .map_err(at)?;
+    let monitoring = monitoring::Plan::build(
+        &sc.monitoring,
+        &resolved,
+        lifecycle.vms.iter().map(|v| v.cloud),
+    )
+    .map_err(at)?;
+    let mcis_names: Vec<String> = lifecycle.mcis.iter().map(|m| m.name.clone()).collect();
+    let control = control::Plan::build(
+        &sc.control,
+        &sc.workload,
+        &resolved,
+        &mcis_names,
+        lifecycle.vms.len(),
+    )
+    .map_err(at)?;
+    let cladnet = cladnet::Plan::build(&sc.cladnet, &sc.network, &resolved, &lifecycle.outages)
+        .map_err(at)?;
+    Ok(Loaded {
+        scenario,
+        resolved,
+        lifecycle,
+        monitoring,
+        control,
+        cladnet,
+        source: origin.to_string(),
+        source_sha256: sha256_hex(text.as_bytes()),
+        overrides: overrides.iter().map(|o| o.arg.clone()).collect(),
+    })
+}
+
+/// `[simulation]`: a usable name (the file's by default), a horizon, a sample step.
+fn check_simulation(sim: &mut SimulationSpec, default_name: &str) -> Result<(), PlanError> {
     if sim.name.is_empty() {
         sim.name = default_name.to_string();
     }
@@ -115,7 +170,7 @@ pub fn from_str(
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     {
-        return Err(locate.at_key(
+        return Err(PlanError::new(
             "simulation.name",
             format!(
                 "\"{}\" is not usable as a folder name: use letters, digits, '-', '_' or '.'",
@@ -123,17 +178,10 @@ pub fn from_str(
             ),
         ));
     }
-    if sim.duration.is_zero() {
-        return Err(locate.at_key("simulation.duration", "must be longer than 0s".into()));
-    }
-    if sim.sample_interval.is_zero() {
-        return Err(locate.at_key(
-            "simulation.sample_interval",
-            "must be longer than 0s".into(),
-        ));
-    }
+    crate::model::positive("simulation.duration", sim.duration)?;
+    crate::model::positive("simulation.sample_interval", sim.sample_interval)?;
     if sim.sample_interval > sim.duration {
-        return Err(locate.at_key(
+        return Err(PlanError::new(
             "simulation.sample_interval",
             format!(
                 "{} is longer than simulation.duration ({})",
@@ -141,222 +189,7 @@ pub fn from_str(
             ),
         ));
     }
-    let mon = &scenario.monitoring;
-    for (key, d) in [
-        ("monitoring.interval", mon.interval),
-        ("monitoring.collectors.interval", mon.collectors.interval),
-        ("monitoring.pull_interval", mon.pull_interval),
-    ] {
-        if d.is_zero() {
-            return Err(locate.at_key(key, "must be longer than 0s".into()));
-        }
-    }
-    for (key, v) in [
-        (
-            "monitoring.collectors.max_host_count",
-            mon.collectors.max_host_count,
-        ),
-        ("monitoring.collectors.count", mon.collectors.count),
-        (
-            "monitoring.collectors.server_cores",
-            mon.collectors.server_cores,
-        ),
-        ("monitoring.storage.batch_points", mon.storage.batch_points),
-    ] {
-        if v == 0 {
-            return Err(locate.at_key(key, "must be at least 1".into()));
-        }
-    }
-    if !(mon.storage.write_capacity.is_finite() && mon.storage.write_capacity > 0.0) {
-        return Err(locate.at_key(
-            "monitoring.storage.write_capacity",
-            format!(
-                "must be a number > 0 (points per second), found {}",
-                mon.storage.write_capacity
-            ),
-        ));
-    }
-
-    let catalogue = match &scenario.topology.catalogue {
-        None => Catalogue::builtin(),
-        Some(file) => {
-            let p = base_dir.map_or_else(|| Path::new(file).to_path_buf(), |d| d.join(file));
-            let text = std::fs::read_to_string(&p).map_err(|e| {
-                locate.at_key(
-                    "topology.catalogue",
-                    format!("cannot read \"{}\": {e}", p.display()),
-                )
-            })?;
-            Catalogue::from_csv(&text).map_err(|e| {
-                locate.at_key("topology.catalogue", format!("\"{}\": {e}", p.display()))
-            })?
-        }
-    };
-    let clouds = scenario
-        .topology
-        .resolve(&catalogue)
-        .map_err(|e| locate.at_key(&e.key, e.message))?;
-    let site = {
-        let s = &scenario.monitoring.site;
-        let (p, r) = s.split_once(':').unwrap_or((s, ""));
-        catalogue.find(p, r).cloned().ok_or_else(|| {
-            locate.at_key(
-                "monitoring.site",
-                format!("`{s}` is not a region of the catalogue (expected provider:region)"),
-            )
-        })?
-    };
-    let lifecycle = crate::lifecycle::Plan::build(&scenario, &clouds)
-        .map_err(|e| locate.at_key(&e.key, e.message))?;
-    let mcis_names: Vec<&str> = lifecycle.mcis.iter().map(|m| m.name.as_str()).collect();
-    let known_mcis = |key: String, name: &str| -> Result<(), ScenarioError> {
-        if mcis_names.contains(&name) {
-            Ok(())
-        } else {
-            Err(locate.at_key(
-                &key,
-                format!("no MCIS named \"{name}\" (MCIS: {})", mcis_names.join(", ")),
-            ))
-        }
-    };
-    let mut workload_traces = Vec::new();
-    for (i, w) in scenario.workload.iter().enumerate() {
-        known_mcis(format!("workload[{i}].mcis"), &w.mcis)?;
-        if scenario.workload[..i].iter().any(|x| x.mcis == w.mcis) {
-            return Err(locate.at_key(
-                &format!("workload[{i}].mcis"),
-                format!("MCIS \"{}\" already has a workload", w.mcis),
-            ));
-        }
-        w.validate()
-            .map_err(|(k, m)| locate.at_key(&format!("workload[{i}].{k}"), m))?;
-        let trace = match &w.demand {
-            crate::workload::Demand::Trace { file } => {
-                let p = base_dir.map_or_else(|| Path::new(file).to_path_buf(), |d| d.join(file));
-                Some(std::fs::read_to_string(&p).map_err(|e| {
-                    locate.at_key(
-                        &format!("workload[{i}].demand.file"),
-                        format!("cannot read \"{}\": {e}", p.display()),
-                    )
-                })?)
-            }
-            _ => None,
-        };
-        // Check the curve builds (trace format) now, not mid-run.
-        crate::workload::Curve::new(
-            &w.demand,
-            SimTime::ZERO,
-            &crate::engine::RngFactory::new(0),
-            0,
-            trace.as_deref(),
-        )
-        .map_err(|m| locate.at_key(&format!("workload[{i}].demand"), m))?;
-        workload_traces.push(trace);
-    }
-    let ctl = &scenario.control;
-    if ctl.tick.is_zero() {
-        return Err(locate.at_key("control.tick", "must be longer than 0s".into()));
-    }
-    for (i, p) in ctl.policies.iter().enumerate() {
-        let key = |k: &str| format!("control.policies[{i}].{k}");
-        known_mcis(key("mcis"), &p.mcis)?;
-        if p.evaluation_period == 0 {
-            return Err(locate.at_key(&key("evaluation_period"), "must be at least 1".into()));
-        }
-        if p.step == 0 {
-            return Err(locate.at_key(&key("step"), "must be at least 1".into()));
-        }
-        if !p.operand.is_finite() {
-            return Err(locate.at_key(&key("operand"), "must be a finite number".into()));
-        }
-        if let (Some(lo), Some(hi)) = (p.min_vms, p.max_vms)
-            && lo > hi
-        {
-            return Err(locate.at_key(&key("min_vms"), format!("{lo} is more than max_vms {hi}")));
-        }
-        use crate::control::config::PlacementAlgo;
-        let pl = &p.placement;
-        if pl.algo == PlacementAlgo::Location
-            && pl
-                .near
-                .as_deref()
-                .and_then(crate::control::placement::parse_point)
-                .is_none()
-        {
-            return Err(locate.at_key(
-                &key("placement.near"),
-                "location placement needs near = \"lat/lon\" (e.g. \"37.56/126.97\")".into(),
-            ));
-        }
-        if pl.algo == PlacementAlgo::Latency && pl.regions.is_empty() {
-            return Err(locate.at_key(
-                &key("placement.regions"),
-                "latency placement needs regions = [\"provider:region\", ...]".into(),
-            ));
-        }
-        for (j, r) in pl.regions.iter().enumerate() {
-            let (pp, rr) = r.split_once(':').unwrap_or((r, ""));
-            if catalogue.find(pp, rr).is_none() {
-                return Err(locate.at_key(
-                    &key(&format!("placement.regions[{j}]")),
-                    format!("`{r}` is not a region of the catalogue"),
-                ));
-            }
-        }
-        let cands = crate::control::placement::candidates(
-            pl,
-            &clouds,
-            &crate::topology::specs::SpecCatalogue::builtin(),
-        );
-        if p.action == crate::control::config::PolicyAction::ScaleOut && cands.is_empty() {
-            return Err(locate.at_key(
-                &key("placement"),
-                "no spec of the scenario's clouds passes the placement filters".into(),
-            ));
-        }
-    }
-
-    let measured_rtt = match &scenario.network.measured_rtt {
-        None => None,
-        Some(file) => {
-            let p = base_dir.map_or_else(|| Path::new(file).to_path_buf(), |d| d.join(file));
-            Some(
-                crate::network::MeasuredMatrix::from_path(&p)
-                    .map_err(|e| locate.at_key("network.measured_rtt", e))?,
-            )
-        }
-    };
-    let cl = &scenario.cladnet;
-    if cl.trial_count == 0 {
-        return Err(locate.at_key("cladnet.trial_count", "must be at least 1".into()));
-    }
-    if !(cl.tunnel_overhead_ms.is_finite() && cl.tunnel_overhead_ms >= 0.0) {
-        return Err(locate.at_key("cladnet.tunnel_overhead_ms", "must be a number >= 0".into()));
-    }
-    let pl = &cl.placement;
-    if pl.enabled {
-        if !(pl.members == 3 || pl.members == 5) {
-            return Err(locate.at_key(
-                "cladnet.placement.members",
-                format!("must be 3 or 5, found {}", pl.members),
-            ));
-        }
-        crate::network::placement::layouts(pl, &catalogue)
-            .map_err(|e| locate.at_key("cladnet.placement.anchor", e))?;
-    }
-
-    Ok(Loaded {
-        measured_rtt,
-        scenario,
-        clouds,
-        monitoring_site: site,
-        catalogue,
-        workload_traces,
-        lifecycle,
-        source: origin.to_string(),
-        source_sha256: sha256_hex(text.as_bytes()),
-        overrides: overrides.iter().map(|o| o.arg.clone()).collect(),
-    })
+    Ok(())
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -374,8 +207,9 @@ struct Locator<'a> {
 }
 
 impl Locator<'_> {
-    fn at_key(&self, key: &str, message: String) -> ScenarioError {
-        self.at_span(key, message, None)
+    /// A plan's error, located at its key.
+    fn plan(&self, e: PlanError) -> ScenarioError {
+        self.at_span(&e.key, e.message, None)
     }
 
     fn at_span(
@@ -482,7 +316,7 @@ mix = { aws = 2 }
         let l = load_str(GOOD, &[]).unwrap();
         assert_eq!(l.scenario.simulation.seed, 3);
         assert_eq!(l.scenario.simulation.sample_interval.to_string(), "10s");
-        assert_eq!(l.clouds.len(), 2);
+        assert_eq!(l.clouds().len(), 2);
         assert_eq!(l.total_vms(), 4);
         let l2 = from_str(&l.resolved_toml(), "r.toml", "x", None, &[]).unwrap();
         assert_eq!(
@@ -510,7 +344,7 @@ mix = { aws = 2 }
     fn overrides_apply_and_errors_point_at_them() {
         let l = load_str(GOOD, &["simulation.seed=9", "topology.mix.gcp=1"]).unwrap();
         assert_eq!(l.scenario.simulation.seed, 9);
-        assert_eq!(l.clouds.len(), 3);
+        assert_eq!(l.clouds().len(), 3);
         let e = load_str(GOOD, &["simulation.duration=-5s"]).unwrap_err();
         assert_eq!(e.origin, Origin::Override("simulation.duration=-5s".into()));
         assert!(e.to_string().contains("negative"), "{e}");

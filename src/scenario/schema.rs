@@ -3,12 +3,12 @@
 //! Key paths (`simulation.seed`, `topology.mix.aws`, `lifecycle.api_delay`, ...) are part of
 //! the user interface: `--set` and sweeps address them, so they stay stable.
 
+use crate::cladnet::CladnetSpec;
 use crate::control::ControlSpec;
 use crate::engine::SimDuration;
 use crate::lifecycle::LifecycleSpec;
 use crate::lifecycle::config::{ActionSpec, McisSpec};
 use crate::monitoring::MonitoringSpec;
-use crate::network::cladnet::CladnetSpec;
 use crate::network::config::NetworkSpec;
 use crate::topology::TopologySpec;
 use crate::workload::WorkloadSpec;

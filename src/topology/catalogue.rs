@@ -120,6 +120,12 @@ impl Catalogue {
             .map(|i| &self.regions[i])
     }
 
+    /// The region named `provider:region` (the form scenarios and the command line use).
+    pub fn find_key(&self, key: &str) -> Option<&Region> {
+        let (provider, region) = key.split_once(':')?;
+        self.find(provider, region)
+    }
+
     /// Regions of one provider, in catalogue order.
     pub fn of_provider<'a>(&'a self, provider: &'a str) -> impl Iterator<Item = &'a Region> + 'a {
         self.regions.iter().filter(move |r| r.provider == provider)

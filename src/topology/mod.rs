@@ -11,6 +11,7 @@ pub mod specs;
 
 pub use catalogue::{Catalogue, Region, great_circle_km};
 
+use crate::model::PlanError;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -133,18 +134,11 @@ impl<'de> Deserialize<'de> for CloudSpec {
     }
 }
 
-/// A topology problem: the key path inside `[topology]` and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TopologyError {
-    pub key: String,
-    pub message: String,
-}
-
 impl TopologySpec {
     /// The scenario's clouds: explicit ones first, in the order given, then the mix by provider
     /// name, each provider's regions west to east.
-    pub fn resolve(&self, catalogue: &Catalogue) -> Result<Vec<Cloud>, TopologyError> {
-        let err = |key: String, message: String| TopologyError { key, message };
+    pub fn resolve(&self, catalogue: &Catalogue) -> Result<Vec<Cloud>, PlanError> {
+        let err = |key: String, message: String| PlanError { key, message };
         if self.accounts_per_region == 0 {
             return Err(err(
                 "topology.accounts_per_region".into(),

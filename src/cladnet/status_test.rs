@@ -1,6 +1,5 @@
-//! CLADNet (CB-Larva's cloud-adaptive network): one overlay per MCIS, a full mesh of UDP
-//! tunnels among its VMs, and the status test every agent runs: ping every peer and itself
-//! with `trial_count` probes 1 s apart, giving the N x N matrix of min/avg/max/stddev RTT and
+//! CLADNet's status test: every agent of an overlay pings every peer and itself with
+//! `trial_count` probes 1 s apart, giving the N x N matrix of min/avg/max/stddev RTT and
 //! loss. Source: `../shared/domain/cloud-barista.md` section 3 (`LV@HEAD cmd/agent/agent.go`).
 //!
 //! A probe's RTT is the latency model's per-probe sample between the two VMs' regions plus the
@@ -8,52 +7,13 @@
 //! Probes to a VM that is not Running are lost. Above `max_vm_matrix` VMs the matrix is written
 //! per cloud pair (sampling a few VM pairs each) while the probe count stays exact.
 
-use super::table::RttTable;
+use super::config::CladnetSpec;
 use crate::engine::{SimRng, SimTime};
+use crate::network::table::RttTable;
 use crate::output::Table;
 use crate::output::table::{fmt_f64, fmt_secs};
 use crate::topology::Cloud;
 use rand::RngExt;
-use serde::{Deserialize, Serialize};
-
-/// `[cladnet]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CladnetSpec {
-    /// Probes per (source, destination) pair (`trialCount`: 1 by default; the perf-eval client used 60).
-    #[serde(default = "one")]
-    pub trial_count: u32,
-    /// Times at which every MCIS's CLADNet runs its status test.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub status_tests: Vec<crate::engine::SimDuration>,
-    /// Extra RTT of the overlay tunnel per probe, in ms.
-    #[serde(default = "default_tunnel")]
-    pub tunnel_overhead_ms: f64,
-    /// Probability that one probe is lost.
-    #[serde(default)]
-    pub loss_p: crate::engine::Probability,
-    /// Largest MCIS written VM by VM; larger ones are written per cloud pair.
-    #[serde(default = "default_max_vm_matrix")]
-    pub max_vm_matrix: u32,
-    #[serde(default)]
-    pub placement: super::placement::PlacementSpec,
-}
-
-fn one() -> u32 {
-    1
-}
-fn default_tunnel() -> f64 {
-    0.3
-}
-fn default_max_vm_matrix() -> u32 {
-    100
-}
-
-impl Default for CladnetSpec {
-    fn default() -> Self {
-        toml::from_str("").expect("every cladnet key has a default")
-    }
-}
 
 /// One VM of an overlay: id, cloud, and whether its agent answers (the VM is Running).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -119,6 +79,7 @@ impl ProbeStats {
     }
 }
 
+/// Columns of `latency_matrix.csv`.
 pub const MATRIX_HEADER: [&str; 15] = [
     "test_time_s",
     "mcis",

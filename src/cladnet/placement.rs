@@ -15,48 +15,15 @@
 //! from the latency model; members in the same zone are 0.25 ms apart, zones of one region
 //! the model's same-region RTT.
 
-use super::latency::LatencyModel;
+use super::config::PlacementSpec;
 use crate::engine::SimTime;
 use crate::lifecycle::config::OutageScope;
 use crate::lifecycle::plan::Outage;
+use crate::network::LatencyModel;
 use crate::output::Table;
+use crate::output::names::file;
 use crate::output::table::fmt_f64;
 use crate::topology::{Catalogue, Cloud, Region, great_circle_km};
-use serde::{Deserialize, Serialize};
-
-/// `[cladnet.placement]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PlacementSpec {
-    /// Evaluate the five placements (off by default).
-    #[serde(default)]
-    pub enabled: bool,
-    /// Members of the quorum cluster (3 or 5).
-    #[serde(default = "three")]
-    pub members: u32,
-    /// The region the placements are built around (`provider:region`).
-    #[serde(default = "default_anchor")]
-    pub anchor: String,
-    /// Regions closer than this count as one metro.
-    #[serde(default = "default_metro")]
-    pub metro_km: f64,
-}
-
-fn three() -> u32 {
-    3
-}
-fn default_anchor() -> String {
-    "aws:ap-northeast-2".into()
-}
-fn default_metro() -> f64 {
-    150.0
-}
-
-impl Default for PlacementSpec {
-    fn default() -> Self {
-        toml::from_str("").expect("every placement key has a default")
-    }
-}
 
 /// A control-plane member: a region and one of its zones.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,17 +54,10 @@ fn zone_of(r: &Region, i: usize) -> String {
     }
 }
 
-/// Builds the five layouts around the anchor.
-pub fn layouts(spec: &PlacementSpec, cat: &Catalogue) -> Result<Vec<Layout>, String> {
+/// Builds the five layouts around the anchor region.
+pub fn layouts(spec: &PlacementSpec, anchor: &Region, cat: &Catalogue) -> Vec<Layout> {
     let n = spec.members.max(1) as usize;
-    let (p, r) = spec
-        .anchor
-        .split_once(':')
-        .ok_or("anchor must be provider:region")?;
-    let anchor = cat
-        .find(p, r)
-        .ok_or_else(|| format!("`{}` is not a region of the catalogue", spec.anchor))?
-        .clone();
+    let anchor = anchor.clone();
     let dist = |a: &Region, b: &Region| great_circle_km(a.lat, a.lon, b.lat, b.lon);
     // Mainland China regions sit in separate partitions (AWS cn-*, separate accounts and
     // networks): a cluster outside China does not span into them.
@@ -209,7 +169,7 @@ pub fn layouts(spec: &PlacementSpec, cat: &Catalogue) -> Result<Vec<Layout>, Str
             String::new()
         },
     });
-    Ok(out)
+    out
 }
 
 fn covers(o: &Outage, m: &Member) -> bool {
@@ -331,17 +291,16 @@ pub fn evaluate(
     }
 }
 
-/// `placement.csv`: the five layouts side by side.
+/// `placement.csv`: the layouts side by side, each evaluated over the run.
 pub fn placement_table(
-    spec: &PlacementSpec,
-    cat: &Catalogue,
+    layouts: &[Layout],
     outages: &[Outage],
     clouds: &[Cloud],
     horizon: SimTime,
     lat: &LatencyModel,
-) -> Result<Table, String> {
+) -> Table {
     let mut t = Table::new(
-        "placement.csv",
+        file::PLACEMENT,
         &[
             "model",
             "members",
@@ -356,8 +315,8 @@ pub fn placement_table(
         ],
     );
     let r3 = |v: f64| fmt_f64((v * 1000.0).round() / 1000.0);
-    for l in layouts(spec, cat)? {
-        let e = evaluate(&l, outages, clouds, horizon, lat);
+    for l in layouts {
+        let e = evaluate(l, outages, clouds, horizon, lat);
         let mut providers: Vec<&str> = l
             .members
             .iter()
@@ -385,7 +344,7 @@ pub fn placement_table(
             l.note.clone(),
         ]);
     }
-    Ok(t)
+    t
 }
 
 #[cfg(test)]
@@ -400,6 +359,7 @@ mod tests {
             provider: target.split(':').next().unwrap().into(),
             region: target.split(':').nth(1).map(str::to_string),
             zone: None,
+            clouds: Vec::new(),
             start: SimTime::from_secs(start),
             end: SimTime::from_secs(end),
             effect: OutageEffect::Fail,
@@ -414,9 +374,9 @@ mod tests {
             enabled: true,
             ..Default::default()
         };
-        let ls = layouts(&spec, &cat).unwrap();
-        assert_eq!(ls.len(), 5);
         let anchor = cat.find("aws", "ap-northeast-2").unwrap();
+        let ls = layouts(&spec, anchor, &cat);
+        assert_eq!(ls.len(), 5);
         let zone = format!("{}:{}", anchor.key(), anchor.zones[0]);
         let lat = LatencyModel::builtin(1);
         let clouds = vec![Cloud {

@@ -1,0 +1,142 @@
+//! The monitoring plan, built when the scenario loads: `[monitoring]` checked, CB-Dragonfly's
+//! site resolved to a catalogue region, each cloud's one-way delay to it from the latency
+//! model, one agent slot per VM (its cloud and provider), the collector policy's sizes, and
+//! whether collector services may be computed on arrival (see [`Plan::inline_service`]).
+
+use super::config::{Mode, MonitoringSpec, Policy, QueueDiscipline};
+use crate::engine::SimTime;
+use crate::model::{PlanError, Resolved, at_least_one, positive};
+use crate::topology::Region;
+
+/// Where a cloud's reports travel: one-way delay to the monitoring site.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct PathDelay {
+    /// Median one-way delay in seconds.
+    pub median_s: f64,
+    /// Jitter scale `c` of the latency model's probe distribution: a trip takes
+    /// median x (1 + c (E - ln 2)), E exponential with mean 1 (see `network::latency`).
+    pub jitter: f64,
+    /// Never faster than this (the fibre floor, one way), in seconds.
+    pub floor_s: f64,
+}
+
+/// One agent slot (one per VM of the lifecycle plan, spare scale-out slots included).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct AgentPlan {
+    pub cloud: u32,
+    /// Provider index (`Resolved::providers`): the csp policy's collector.
+    pub provider: u32,
+}
+
+/// Everything the monitoring model needs, checked.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// `monitoring.enabled`: the model runs at all.
+    pub enabled: bool,
+    /// The checked section.
+    pub spec: MonitoringSpec,
+    /// Where CB-Dragonfly runs.
+    pub site: Region,
+    /// One-way delay from each cloud to the site.
+    pub paths: Vec<PathDelay>,
+    /// One per VM slot (empty when monitoring is off).
+    pub agents: Vec<AgentPlan>,
+    /// Providers of the scenario (the csp policy has one collector each).
+    pub providers: u32,
+    /// Collectors the policy may ever run at once, and how many it starts with.
+    pub max_collectors: u32,
+    pub initial_collectors: u32,
+    /// Compute collector service completions on arrival (Lindley's recursion): asked for
+    /// (`inline_service`) and exact here, because nothing couples the collectors or moves
+    /// messages between them: push mode, per-collector queues, a fixed collector set (fixed or
+    /// csp policy) no larger than the server's cores, so CPU contention never stretches a
+    /// service.
+    pub inline_service: bool,
+    pub seed: u64,
+    pub horizon: SimTime,
+}
+
+impl Plan {
+    /// Checks `[monitoring]`; `agent_clouds` gives the cloud of every VM slot, in VM order.
+    pub fn build(
+        spec: &MonitoringSpec,
+        r: &Resolved,
+        agent_clouds: impl Iterator<Item = u32>,
+    ) -> Result<Plan, PlanError> {
+        positive("monitoring.interval", spec.interval)?;
+        positive("monitoring.collectors.interval", spec.collectors.interval)?;
+        positive("monitoring.pull_interval", spec.pull_interval)?;
+        let c = &spec.collectors;
+        at_least_one("monitoring.collectors.max_host_count", c.max_host_count)?;
+        at_least_one("monitoring.collectors.count", c.count)?;
+        at_least_one("monitoring.collectors.server_cores", c.server_cores)?;
+        at_least_one("monitoring.storage.batch_points", spec.storage.batch_points)?;
+        let cap = spec.storage.write_capacity;
+        if !(cap.is_finite() && cap > 0.0) {
+            return Err(PlanError::new(
+                "monitoring.storage.write_capacity",
+                format!("must be a number > 0 (points per second), found {cap}"),
+            ));
+        }
+        let site = r
+            .catalogue
+            .find_key(&spec.site)
+            .ok_or_else(|| {
+                PlanError::new(
+                    "monitoring.site",
+                    format!(
+                        "`{}` is not a region of the catalogue (expected provider:region)",
+                        spec.site
+                    ),
+                )
+            })?
+            .clone();
+
+        // A report's trip jitters like one of the latency model's probes.
+        let jitter = r.latency.coefficients().jitter_scale();
+        let paths = r
+            .clouds
+            .iter()
+            .map(|c| PathDelay {
+                median_s: r.latency.median_rtt_ms(&c.region, &site) / 2e3,
+                jitter,
+                floor_s: r.latency.floor_ms(&c.region, &site) / 2e3,
+            })
+            .collect();
+        let agents: Vec<AgentPlan> = if spec.enabled {
+            agent_clouds
+                .map(|cloud| AgentPlan {
+                    cloud,
+                    provider: r.cloud_provider[cloud as usize],
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let n = agents.len() as u32;
+        let providers = r.providers.len() as u32;
+        let (max_collectors, initial_collectors) = match c.policy {
+            Policy::AgentCount => (n.div_ceil(c.max_host_count).max(1), 1),
+            Policy::Csp => (providers.max(1), providers.max(1)),
+            Policy::Fixed => (c.count, c.count),
+        };
+        let inline_service = spec.inline_service
+            && spec.mode == Mode::Push
+            && c.queue == QueueDiscipline::PerCollector
+            && c.policy != Policy::AgentCount
+            && max_collectors <= c.server_cores;
+        Ok(Plan {
+            enabled: spec.enabled,
+            spec: spec.clone(),
+            site,
+            paths,
+            agents,
+            providers,
+            max_collectors,
+            initial_collectors,
+            inline_service,
+            seed: r.seed,
+            horizon: r.horizon,
+        })
+    }
+}
