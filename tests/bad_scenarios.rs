@@ -6,8 +6,10 @@
 //! naming the file, the key and the problem, must not panic, and must write nothing at all.
 //! Bad `--set` arguments on a good scenario are checked the same way.
 
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{cloudtwin, default_scenario, entries, project_path, write_file};
+use std::path::PathBuf;
 
 /// What a bad scenario file says its error should be.
 #[derive(Debug)]
@@ -19,7 +21,7 @@ struct Expected {
 }
 
 fn bad_scenarios() -> Vec<Expected> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
+    let dir = project_path("tests/bad_scenarios");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/bad_scenarios exists")
         .map(|e| e.expect("readable entry").path())
@@ -44,18 +46,6 @@ fn bad_scenarios() -> Vec<Expected> {
                 path,
             }
         })
-        .collect()
-}
-
-fn cloudtwin() -> Command {
-    Command::cargo_bin("cloudtwin").expect("binary builds")
-}
-
-/// Entries (including hidden ones) left in `dir`.
-fn entries(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .expect("readable dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
         .collect()
 }
 
@@ -164,11 +154,7 @@ fn validate_refuses_every_bad_scenario_and_writes_nothing() {
 
 /// A scenario that is fine on its own.
 fn good_scenario() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/cloud-twin-100x100.toml")
-        .to_str()
-        .expect("utf-8 path")
-        .to_string()
+    default_scenario().to_str().expect("utf-8 path").to_string()
 }
 
 #[test]
@@ -248,8 +234,7 @@ fn missing_scenario_file_is_bad_input() {
 /// Writes `text` into a fresh folder and checks `run` and `validate` refuse it cleanly.
 fn check_text_refused(text: &str, key: Option<&str>, expect: &str) {
     let src = tempfile::tempdir().expect("tempdir");
-    let path = src.path().join("inline.toml");
-    std::fs::write(&path, text).unwrap();
+    let path = write_file(src.path(), "inline.toml", text);
     let path = path.to_str().unwrap();
     let failures: Vec<String> = ["run", "validate"]
         .iter()

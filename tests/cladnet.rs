@@ -2,41 +2,15 @@
 //! measured overrides applied), the status test's matrix and probe count, and the control-plane
 //! placement comparison under zone, region and provider outages.
 
-use cloudtwin::engine::RunControl;
-use cloudtwin::output::Table;
-use cloudtwin::output::summary::Value;
-use cloudtwin::run::{RunOutput, simulate};
+mod common;
 
-fn run_file(name: &str, sets: &[&str]) -> RunOutput {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(name);
-    let o: Vec<_> = sets
-        .iter()
-        .map(|s| cloudtwin::scenario::Override::parse(s).unwrap())
-        .collect();
-    let loaded = cloudtwin::scenario::load(&path, &o).unwrap_or_else(|e| panic!("{e}"));
-    simulate(&loaded, &mut RunControl::none())
-}
-
-fn table<'a>(out: &'a RunOutput, name: &str) -> &'a Table {
-    out.tables
-        .iter()
-        .find(|t| t.name == name)
-        .unwrap_or_else(|| panic!("{name} missing"))
-}
-
-fn col(t: &Table, name: &str) -> usize {
-    t.header.iter().position(|h| h == name).unwrap()
-}
-
-fn num(v: &str) -> f64 {
-    v.parse().unwrap()
-}
+use common::{
+    col, count, float, load_file, num, run_file, run_loaded, scenario_path, table, write_file,
+};
 
 #[test]
 fn placement_models_trade_availability_for_commit_latency() {
-    let out = run_file("cladnet-placement.toml", &[]);
+    let out = run_file(&scenario_path("cladnet-placement.toml"), &[]);
     let t = table(&out, "placement.csv");
     let models: Vec<&str> = t.rows().iter().map(|r| r[0].as_str()).collect();
     assert_eq!(
@@ -79,7 +53,7 @@ fn placement_models_trade_availability_for_commit_latency() {
 
 #[test]
 fn status_test_matrix_and_probe_count() {
-    let out = run_file("cladnet-placement.toml", &[]);
+    let out = run_file(&scenario_path("cladnet-placement.toml"), &[]);
     let t = table(&out, "latency_matrix.csv");
     let (cm, cl, cs, cd, csent) = (
         col(t, "mcis"),
@@ -112,10 +86,7 @@ fn status_test_matrix_and_probe_count() {
             .filter(|r| r[cm] == "fleet")
             .all(|r| r[cl] == "cloud")
     );
-    let probes = match out.summary.get("status_test_probes") {
-        Some(Value::Int(v)) => *v as u64,
-        v => panic!("{v:?}"),
-    };
+    let probes = count(&out, "status_test_probes");
     let overlay_probes = (srcs.len() * 8 * 10) as u64;
     assert!(
         probes > overlay_probes,
@@ -134,23 +105,20 @@ fn status_test_matrix_and_probe_count() {
 #[test]
 fn cloud_rtt_covers_every_pair_above_the_floor_and_takes_measurements() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("rtt.csv"),
+    write_file(
+        dir.path(),
+        "rtt.csv",
         "src,dst,rtt_ms\naws:ap-northeast-2,azure:koreacentral,9.5\n",
-    )
-    .unwrap();
-    let src = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cladnet-placement.toml"),
-    )
-    .unwrap()
-    .replace(
-        "[lifecycle]",
-        "[network]\nmeasured_rtt = \"rtt.csv\"\n\n[lifecycle]",
     );
-    let path = dir.path().join("s.toml");
-    std::fs::write(&path, src).unwrap();
-    let loaded = cloudtwin::scenario::load(&path, &[]).unwrap();
-    let out = simulate(&loaded, &mut RunControl::none());
+    let src = std::fs::read_to_string(scenario_path("cladnet-placement.toml"))
+        .unwrap()
+        .replace(
+            "[lifecycle]",
+            "[network]\nmeasured_rtt = \"rtt.csv\"\n\n[lifecycle]",
+        );
+    let path = write_file(dir.path(), "s.toml", &src);
+    let loaded = load_file(&path, &[]);
+    let out = run_loaded(&loaded);
     let t = table(&out, "cloud_rtt.csv");
     let n = loaded.clouds().len();
     assert_eq!(t.len(), n * n, "ordered pairs, diagonal included");
@@ -169,6 +137,6 @@ fn cloud_rtt_covers_every_pair_above_the_floor_and_takes_measurements() {
         .find(|r| r[0] == "aws:ap-northeast-2" && r[1] == "azure:koreacentral")
         .unwrap();
     assert_eq!(num(&m[cp]), 9.5, "measured pair overrides the model");
-    assert!(matches!(out.summary.get("cloud_rtt_p50_ms"), Some(Value::Float(v)) if *v > 10.0));
-    assert!(matches!(out.summary.get("cloud_rtt_max_ms"), Some(Value::Float(v)) if *v > 200.0));
+    assert!(float(&out, "cloud_rtt_p50_ms") > 10.0);
+    assert!(float(&out, "cloud_rtt_max_ms") > 200.0);
 }

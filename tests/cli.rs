@@ -3,9 +3,13 @@
 //! refuses to overwrite without `--force`, honours `--seed` (also in the default folder name),
 //! and clap usage errors / `--help` / `bench` map to the documented exit codes.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{
+    cloudtwin, default_scenario, entries, files, read_json, run_binary, run_command, stdout_of,
+    write_file,
+};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 const SMALL: &str = r#"
 [simulation]
@@ -26,55 +30,6 @@ create_failure_p = 0.2
 [monitoring]
 interval = "5s"
 "#;
-
-fn cloudtwin() -> Command {
-    Command::cargo_bin("cloudtwin").expect("binary builds")
-}
-
-fn default_scenario() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cloud-twin-100x100.toml")
-}
-
-/// Writes `text` as `<dir>/<file>` and returns its path.
-fn write_scenario(dir: &Path, file: &str, text: &str) -> PathBuf {
-    let p = dir.join(file);
-    std::fs::write(&p, text).expect("write scenario");
-    p
-}
-
-/// Every file of a folder (recursively), by relative path, with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).expect("readable dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_path_buf();
-                out.insert(rel, std::fs::read(&p).expect("readable file"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
-fn stdout_of(cmd: &mut Command) -> String {
-    let o = cmd.output().expect("runs");
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).expect("utf-8 stdout")
-}
-
-fn read_manifest(dir: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest.json");
-    serde_json::from_str(&text).expect("manifest.json is JSON")
-}
 
 #[test]
 fn validate_prints_the_resolved_default_scenario() {
@@ -99,16 +54,9 @@ fn validate_applies_set() {
 #[test]
 fn run_writes_a_complete_results_folder() {
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = write_scenario(tmp.path(), "small.toml", SMALL);
+    let scenario = write_file(tmp.path(), "small.toml", SMALL);
     let out = tmp.path().join("out");
-    cloudtwin()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .assert()
-        .success();
+    run_binary(&scenario, &out, &[]);
 
     for f in [
         "manifest.json",
@@ -119,10 +67,7 @@ fn run_writes_a_complete_results_folder() {
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let leftovers = entries(tmp.path());
     assert_eq!(
         leftovers.len(),
         2,
@@ -148,7 +93,7 @@ fn run_writes_a_complete_results_folder() {
         "{clouds}"
     );
 
-    let m = read_manifest(&out);
+    let m = read_json(&out.join("manifest.json"));
     assert_eq!(m["seed"], 42);
     assert_eq!(m["events_processed"].as_u64(), Some(events));
     let sha = m["scenario_sha256"].as_str().expect("sha string");
@@ -169,22 +114,13 @@ fn run_writes_a_complete_results_folder() {
 #[test]
 fn run_refuses_an_existing_folder_unless_forced() {
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = write_scenario(tmp.path(), "small.toml", SMALL);
+    let scenario = write_file(tmp.path(), "small.toml", SMALL);
     let out = tmp.path().join("out");
-    let run = |extra: &[&str]| {
-        let mut c = cloudtwin();
-        c.arg("run")
-            .arg(&scenario)
-            .arg("--out")
-            .arg(&out)
-            .arg("--quiet")
-            .args(extra);
-        c.output().unwrap()
-    };
+    let run = |extra: &[&str]| run_command(&scenario, &out, extra).output().unwrap();
     assert!(run(&[]).status.success());
     // Mark the folder so a rewrite would be visible even if the bytes came out equal.
     std::fs::write(out.join("marker.txt"), b"keep me").unwrap();
-    let before = snapshot(&out);
+    let before = files(&out);
 
     let o = run(&["--seed", "9"]);
     assert_eq!(o.status.code(), Some(2));
@@ -194,22 +130,28 @@ fn run_refuses_an_existing_folder_unless_forced() {
         "{stderr}"
     );
     assert!(stderr.contains("--force"), "{stderr}");
-    assert_eq!(snapshot(&out), before, "the existing folder is untouched");
-    let entries = std::fs::read_dir(tmp.path()).unwrap().count();
-    assert_eq!(entries, 2, "no temporary folder left behind");
+    assert_eq!(files(&out), before, "the existing folder is untouched");
+    assert_eq!(
+        entries(tmp.path()).len(),
+        2,
+        "no temporary folder left behind"
+    );
 
     let o = run(&["--force", "--seed", "9"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!out.join("marker.txt").exists(), "the folder was replaced");
-    assert_eq!(read_manifest(&out)["seed"], 9);
-    let entries = std::fs::read_dir(tmp.path()).unwrap().count();
-    assert_eq!(entries, 2, "no temporary or old folder left behind");
+    assert_eq!(read_json(&out.join("manifest.json"))["seed"], 9);
+    assert_eq!(
+        entries(tmp.path()).len(),
+        2,
+        "no temporary or old folder left behind"
+    );
 }
 
 #[test]
 fn seed_option_sets_the_manifest_and_the_default_folder() {
     let src = tempfile::tempdir().unwrap();
-    let scenario = write_scenario(src.path(), "small.toml", SMALL);
+    let scenario = write_file(src.path(), "small.toml", SMALL);
     let cwd = tempfile::tempdir().unwrap();
     cloudtwin()
         .current_dir(cwd.path())
@@ -220,12 +162,9 @@ fn seed_option_sets_the_manifest_and_the_default_folder() {
         .success();
     let dir = cwd.path().join("results/small-seed5");
     assert!(dir.is_dir(), "results/small-seed5 missing");
-    let results: Vec<_> = std::fs::read_dir(cwd.path().join("results"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let results = entries(&cwd.path().join("results"));
     assert_eq!(results.len(), 1, "{results:?}");
-    let m = read_manifest(&dir);
+    let m = read_json(&dir.join("manifest.json"));
     assert_eq!(m["seed"], 5);
     assert_eq!(m["scenario"]["simulation"]["seed"], 5);
 }
@@ -234,7 +173,7 @@ fn seed_option_sets_the_manifest_and_the_default_folder() {
 fn default_name_comes_from_the_file_name() {
     let src = tempfile::tempdir().unwrap();
     let text = SMALL.replace("name = \"small\"\n", "");
-    let scenario = write_scenario(src.path(), "unnamed-test.toml", &text);
+    let scenario = write_file(src.path(), "unnamed-test.toml", &text);
     let cwd = tempfile::tempdir().unwrap();
     cloudtwin()
         .current_dir(cwd.path())
@@ -253,7 +192,7 @@ fn default_name_comes_from_the_file_name() {
 #[test]
 fn run_prints_a_summary_unless_quiet() {
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = write_scenario(tmp.path(), "small.toml", SMALL);
+    let scenario = write_file(tmp.path(), "small.toml", SMALL);
     let out = stdout_of(
         cloudtwin()
             .arg("run")
@@ -263,12 +202,7 @@ fn run_prints_a_summary_unless_quiet() {
     );
     assert!(out.contains("events_processed"), "{out}");
     assert!(out.contains("results: "), "{out}");
-    let quiet = cloudtwin()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(tmp.path().join("b"))
-        .arg("--quiet")
+    let quiet = run_command(&scenario, &tmp.path().join("b"), &[])
         .output()
         .unwrap();
     assert!(quiet.status.success());
@@ -313,7 +247,7 @@ fn usage_errors_exit_2() {
             .unwrap();
         assert_eq!(o.status.code(), Some(2), "cloudtwin {args:?}");
         assert!(!o.stderr.is_empty(), "cloudtwin {args:?} explains itself");
-        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+        assert!(entries(tmp.path()).is_empty());
     }
 }
 
@@ -342,23 +276,11 @@ fn bench_refuses_zero_sizes() {
 #[test]
 fn force_onto_a_file_is_clean() {
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = write_scenario(tmp.path(), "small.toml", SMALL);
+    let scenario = write_file(tmp.path(), "small.toml", SMALL);
     let out = tmp.path().join("out");
     std::fs::write(&out, b"not a folder").unwrap();
-    let o = cloudtwin()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .args(["--force", "--quiet"])
-        .output()
-        .unwrap();
-    let mut names: Vec<_> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .collect();
-    names.sort();
-    assert_eq!(names, ["out", "small.toml"], "no leftovers");
+    let o = run_command(&scenario, &out, &["--force"]).output().unwrap();
+    assert_eq!(entries(tmp.path()), ["out", "small.toml"], "no leftovers");
     match o.status.code() {
         // Either the file is replaced by a complete results folder...
         Some(0) => assert!(out.join("manifest.json").is_file()),

@@ -3,30 +3,10 @@
 //! a blocked loop delays one tick and drops the rest, faithful and fixed modes differ exactly
 //! where monitoring calls fail, and scale-out placement follows its algorithm.
 
-use cloudtwin::engine::RunControl;
-use cloudtwin::output::summary::Value;
-use cloudtwin::run::{RunOutput, simulate};
-use cloudtwin::scenario::from_str;
+mod common;
 
-fn run(text: &str) -> RunOutput {
-    let loaded = from_str(text, "t.toml", "t", None, &[]).unwrap_or_else(|e| panic!("{e}"));
-    simulate(&loaded, &mut RunControl::none())
-}
-
-fn int(out: &RunOutput, m: &str) -> i64 {
-    match out.summary.get(m) {
-        Some(Value::Int(v)) => *v,
-        other => panic!("{m}: {other:?}"),
-    }
-}
-
-fn table<'a>(out: &'a RunOutput, name: &str) -> &'a cloudtwin::output::Table {
-    out.tables.iter().find(|t| t.name == name).unwrap()
-}
-
-fn col(t: &cloudtwin::output::Table, name: &str) -> usize {
-    t.header.iter().position(|h| h == name).unwrap()
-}
+use cloudtwin::run::RunOutput;
+use common::{col, int, num, run_file, run_text, scenario_path, table};
 
 /// Times (s) of the actions in control_actions.csv that created or removed a VM.
 fn action_times(out: &RunOutput, action: &str) -> Vec<f64> {
@@ -35,7 +15,7 @@ fn action_times(out: &RunOutput, action: &str) -> Vec<f64> {
     t.rows()
         .iter()
         .filter(|r| r[ca] == action && !r[cv].is_empty())
-        .map(|r| r[ct].parse().unwrap())
+        .map(|r| num(&r[ct]))
         .collect()
 }
 
@@ -90,7 +70,7 @@ max_vms = 40
 #[test]
 fn first_detection_waits_for_the_evaluation_period() {
     for ep in [1u32, 3, 10] {
-        let out = run(&scenario(100.0, ep, ""));
+        let out = run_text(&scenario(100.0, ep, ""), &[]);
         let first = action_times(&out, "ScaleOut")[0];
         // Samples at ticks 1..=ep fill the history; the detection at tick ep is acted on at
         // the next tick. With no monitoring latency the times are exact.
@@ -105,7 +85,7 @@ fn first_detection_waits_for_the_evaluation_period() {
 #[test]
 fn actions_are_spaced_by_at_least_one_tick_plus_the_evaluation_period() {
     for ep in [2u32, 5] {
-        let out = run(&scenario(100.0, ep, ""));
+        let out = run_text(&scenario(100.0, ep, ""), &[]);
         let times = action_times(&out, "ScaleOut");
         assert!(times.len() >= 3, "ep {ep}: {times:?}");
         for w in times.windows(2) {
@@ -120,7 +100,7 @@ fn actions_are_spaced_by_at_least_one_tick_plus_the_evaluation_period() {
 
 #[test]
 fn a_blocked_loop_delays_one_tick_and_drops_the_others() {
-    let out = run(&scenario(100.0, 2, ""));
+    let out = run_text(&scenario(100.0, 2, ""), &[]);
     let ticks = int(&out, "control_ticks");
     let delayed = int(&out, "control_ticks_delayed");
     let dropped = int(&out, "control_ticks_dropped");
@@ -137,7 +117,7 @@ fn a_blocked_loop_delays_one_tick_and_drops_the_others() {
         "ticks {ticks} + dropped {dropped} vs {fired} fired"
     );
     // Without actions nothing blocks: every tick runs on time.
-    let idle = run(&scenario(1.0, 2, ""));
+    let idle = run_text(&scenario(1.0, 2, ""), &[]);
     assert_eq!(int(&idle, "control_ticks_dropped"), 0);
     assert_eq!(int(&idle, "control_ticks_delayed"), 0);
     assert_eq!(int(&idle, "control_ticks"), fired);
@@ -145,8 +125,8 @@ fn a_blocked_loop_delays_one_tick_and_drops_the_others() {
 
 #[test]
 fn cooldown_and_max_vms_limit_actions() {
-    let free = run(&scenario(100.0, 1, ""));
-    let cooled = run(&scenario(100.0, 1, "cooldown = \"5m\""));
+    let free = run_text(&scenario(100.0, 1, ""), &[]);
+    let cooled = run_text(&scenario(100.0, 1, "cooldown = \"5m\""), &[]);
     let (a, b) = (
         action_times(&free, "ScaleOut"),
         action_times(&cooled, "ScaleOut"),
@@ -160,7 +140,10 @@ fn cooldown_and_max_vms_limit_actions() {
     for w in b.windows(2) {
         assert!(w[1] - w[0] >= 300.0, "{b:?}");
     }
-    let capped = run(&scenario(100.0, 1, "").replace("max_vms = 40", "max_vms = 6"));
+    let capped = run_text(
+        &scenario(100.0, 1, "").replace("max_vms = 40", "max_vms = 6"),
+        &[],
+    );
     assert_eq!(
         int(&capped, "scale_out_actions"),
         2,
@@ -180,8 +163,11 @@ fn faithful_and_fixed_differ_exactly_where_monitoring_fails() {
             "[monitoring]\nagent_start_delay = { dist = \"uniform\", min = \"10s\", max = \"90s\" }",
         )
         + "\n[[lifecycle.outages]]\nscope = \"region\"\ntarget = \"gcp:us-central1\"\nstart = \"15m\"\nduration = \"5m\"\n";
-    let faithful = run(&base);
-    let fixed = run(&base.replace("[control]", "[control]\nmode = \"fixed\""));
+    let faithful = run_text(&base, &[]);
+    let fixed = run_text(
+        &base.replace("[control]", "[control]\nmode = \"fixed\""),
+        &[],
+    );
     let (a, b) = (
         table(&faithful, "control_samples.csv"),
         table(&fixed, "control_samples.csv"),
@@ -200,8 +186,8 @@ fn faithful_and_fixed_differ_exactly_where_monitoring_fails() {
             (&rb[cok], &rb[cfail]),
             "same calls, same outcomes"
         );
-        let ok: f64 = ra[cok].parse().unwrap();
-        let failed: f64 = ra[cfail].parse().unwrap();
+        let ok = num(&ra[cok]);
+        let failed = num(&ra[cfail]);
         if failed == 0.0 {
             assert_eq!(ra[cavg], rb[cavg], "no failure: identical averages");
             continue;
@@ -213,7 +199,7 @@ fn faithful_and_fixed_differ_exactly_where_monitoring_fails() {
             assert_eq!(rb[cavg], "");
             continue;
         }
-        let (fa, fx): (f64, f64) = (ra[cavg].parse().unwrap(), rb[cavg].parse().unwrap());
+        let (fa, fx) = (num(&ra[cavg]), num(&rb[cavg]));
         let expect = fx * ok / (ok + failed);
         assert!(
             (fa - expect).abs() < 1e-9,
@@ -250,7 +236,7 @@ evaluation_period = 1
 action = "scale_in"
 min_vms = 4
 "#;
-    let out = run(&text);
+    let out = run_text(&text, &[]);
     let t = table(&out, "control_actions.csv");
     let (ca, cname) = (col(t, "action"), col(t, "vm_name"));
     let outs: Vec<&str> = t
@@ -279,8 +265,11 @@ min_vms = 4
 #[test]
 fn placement_algorithms_choose_as_specified() {
     let with = |placement: &str| {
-        let out = run(&scenario(100.0, 1, &format!("placement = {placement}"))
-            .replace("max_vms = 40", "max_vms = 5"));
+        let out = run_text(
+            &scenario(100.0, 1, &format!("placement = {placement}"))
+                .replace("max_vms = 40", "max_vms = 5"),
+            &[],
+        );
         let t = table(&out, "control_actions.csv");
         let r = t
             .rows()
@@ -328,10 +317,7 @@ fn placement_algorithms_choose_as_specified() {
 
 #[test]
 fn demo_scenario_scales_out_then_in() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/autoscale-demo.toml");
-    let loaded = cloudtwin::scenario::load(&path, &[]).unwrap();
-    let out = simulate(&loaded, &mut RunControl::none());
+    let out = run_file(&scenario_path("autoscale-demo.toml"), &[]);
     assert!(int(&out, "scale_out_actions") >= 2);
     assert!(int(&out, "scale_in_actions") >= 2);
     let t = table(&out, "control.csv");
@@ -346,8 +332,8 @@ fn demo_scenario_scales_out_then_in() {
     let at = |s: f64| {
         t.rows()
             .iter()
-            .find(|r| r[0].parse::<f64>().unwrap() >= s)
-            .map(|r| r[cpu].parse::<f64>().unwrap())
+            .find(|r| num(&r[0]) >= s)
+            .map(|r| num(&r[cpu]))
             .unwrap()
     };
     assert!(at(3600.0) < 80.0, "CPU falls back: {}", at(3600.0));

@@ -2,10 +2,10 @@
 //! (every CSV and scenario.toml equal, manifest.json equal but for `wall_time_s`) and through the
 //! library (`scenario::from_str` + `run::simulate`). The topology does not depend on the seed.
 
-use assert_cmd::Command;
-use cloudtwin::engine::RunControl;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{csvs, files, load_file, run_binary, run_text, scenario_path, write_file};
+use std::path::PathBuf;
 
 const SMALL: &str = r#"
 [simulation]
@@ -27,37 +27,6 @@ create_failure_p = 0.2
 interval = "5s"
 "#;
 
-/// Runs the scenario at `scenario` into `out` with extra arguments.
-fn run(scenario: &Path, out: &Path, extra: &[&str]) {
-    Command::cargo_bin("cloudtwin")
-        .expect("binary builds")
-        .arg("run")
-        .arg(scenario)
-        .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .args(extra)
-        .assert()
-        .success();
-}
-
-/// Relative path -> bytes for every file of a results folder (`plots/` included).
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for e in std::fs::read_dir(dir).expect("results folder") {
-        let p = e.expect("entry").path();
-        let name = p.file_name().unwrap().to_string_lossy().to_string();
-        if p.is_dir() {
-            for (sub, bytes) in files(&p) {
-                out.insert(format!("{name}/{sub}"), bytes);
-            }
-        } else {
-            out.insert(name, std::fs::read(&p).expect("readable"));
-        }
-    }
-    out
-}
-
 fn manifest_without_wall_time(bytes: &[u8]) -> serde_json::Value {
     let mut m: serde_json::Value = serde_json::from_slice(bytes).expect("manifest is JSON");
     let obj = m.as_object_mut().expect("manifest is an object");
@@ -70,8 +39,7 @@ fn manifest_without_wall_time(bytes: &[u8]) -> serde_json::Value {
 
 fn setup() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = tmp.path().join("det.toml");
-    std::fs::write(&scenario, SMALL).unwrap();
+    let scenario = write_file(tmp.path(), "det.toml", SMALL);
     (tmp, scenario)
 }
 
@@ -79,8 +47,8 @@ fn setup() -> (tempfile::TempDir, PathBuf) {
 fn two_runs_write_identical_results() {
     let (tmp, scenario) = setup();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    run(&scenario, &a, &[]);
-    run(&scenario, &b, &[]);
+    run_binary(&scenario, &a, &[]);
+    run_binary(&scenario, &b, &[]);
     let (fa, fb) = (files(&a), files(&b));
     assert_eq!(
         fa.keys().collect::<Vec<_>>(),
@@ -111,8 +79,8 @@ fn two_runs_write_identical_results() {
 fn the_seed_does_not_change_the_topology() {
     let (tmp, scenario) = setup();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    run(&scenario, &a, &[]);
-    run(&scenario, &b, &["--seed", "12345"]);
+    run_binary(&scenario, &a, &[]);
+    run_binary(&scenario, &b, &["--seed", "12345"]);
     let (fa, fb) = (files(&a), files(&b));
     assert_eq!(fa["clouds.csv"], fb["clouds.csv"]);
     let (ma, mb) = (
@@ -125,28 +93,10 @@ fn the_seed_does_not_change_the_topology() {
     assert_eq!(ma["scenario_sha256"], mb["scenario_sha256"]);
 }
 
-/// Every CSV a library run produces, by file name.
-fn simulate_csvs(text: &str) -> BTreeMap<String, Vec<u8>> {
-    let loaded =
-        cloudtwin::scenario::from_str(text, "det.toml", "det", None, &[]).expect("scenario loads");
-    let out = cloudtwin::run::simulate(&loaded, &mut RunControl::none());
-    assert!(!out.interrupted);
-    let mut csvs = BTreeMap::new();
-    csvs.insert("summary.csv".to_string(), out.summary.to_csv().into_bytes());
-    for t in &out.tables {
-        assert!(
-            csvs.insert(t.name.clone(), t.to_csv()).is_none(),
-            "two tables named {}",
-            t.name
-        );
-    }
-    csvs
-}
-
 #[test]
 fn library_runs_are_identical() {
-    let a = simulate_csvs(SMALL);
-    let b = simulate_csvs(SMALL);
+    let a = csvs(&run_text(SMALL, &[]));
+    let b = csvs(&run_text(SMALL, &[]));
     assert!(a.contains_key("clouds.csv"));
     assert_eq!(
         a.keys().collect::<Vec<_>>(),
@@ -165,9 +115,9 @@ fn library_runs_are_identical() {
 fn library_and_binary_agree() {
     let (tmp, scenario) = setup();
     let out = tmp.path().join("out");
-    run(&scenario, &out, &[]);
+    run_binary(&scenario, &out, &[]);
     let written = files(&out);
-    for (name, bytes) in simulate_csvs(SMALL) {
+    for (name, bytes) in csvs(&run_text(SMALL, &[])) {
         assert!(
             written.get(&name) == Some(&bytes),
             "{name}: library and binary differ"
@@ -179,10 +129,10 @@ fn library_and_binary_agree() {
 /// order, so a run's tables are byte-identical whichever is used.
 #[test]
 fn every_event_list_gives_the_same_results() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/autoscale-demo.toml");
-    let sets = [cloudtwin::scenario::Override::parse("simulation.duration=40m").unwrap()];
-    let loaded = cloudtwin::scenario::load(&path, &sets).unwrap();
+    let loaded = load_file(
+        &scenario_path("autoscale-demo.toml"),
+        &["simulation.duration=40m"],
+    );
     let runs: Vec<_> = cloudtwin::engine::FelKind::ALL
         .iter()
         .map(|k| {

@@ -3,12 +3,14 @@
 //! of a pair are close, the shipped coefficients meet the calibration aims on the published
 //! matrices, measured overrides apply, and the command's output and errors are as documented.
 
-use assert_cmd::Command;
+mod common;
+
 use cloudtwin::engine::rng::RngFactory;
 use cloudtwin::network::fit;
 use cloudtwin::network::{LatencyModel, MeasuredMatrix, RttStat, fibre_floor_ms};
 use cloudtwin::topology::{Catalogue, Region, great_circle_km};
-use std::path::{Path, PathBuf};
+use common::{cloudtwin, output_of, project_path, stdout_of};
+use std::path::PathBuf;
 
 fn region(cat: &Catalogue, key: &str) -> Region {
     let (p, r) = key.split_once(':').unwrap();
@@ -16,7 +18,7 @@ fn region(cat: &Catalogue, key: &str) -> Region {
 }
 
 fn data_dir() -> Option<PathBuf> {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    let d = project_path("../shared/data");
     if d.join("aws_rtt_p50.csv").exists() {
         Some(d)
     } else {
@@ -222,10 +224,6 @@ fn measured_matrix_overrides_covered_pairs_only() {
 
 // ---- command line ----
 
-fn cloudtwin() -> Command {
-    Command::cargo_bin("cloudtwin").expect("binary builds")
-}
-
 fn rows(out: &[u8]) -> Vec<(String, String, String)> {
     let text = String::from_utf8(out.to_vec()).unwrap();
     let mut lines = text.lines();
@@ -241,20 +239,12 @@ fn rows(out: &[u8]) -> Vec<(String, String, String)> {
 
 #[test]
 fn cli_prints_every_ordered_pair_with_three_decimals() {
-    let out = cloudtwin()
-        .args([
-            "latency",
-            "--regions",
-            "aws:us-east-1,gcp:europe-west3,azure:koreacentral",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = rows(&out.stdout);
+    let out = stdout_of(cloudtwin().args([
+        "latency",
+        "--regions",
+        "aws:us-east-1,gcp:europe-west3,azure:koreacentral",
+    ]));
+    let r = rows(out.as_bytes());
     assert_eq!(r.len(), 9);
     let keys = ["aws:us-east-1", "gcp:europe-west3", "azure:koreacentral"];
     let mut k = 0;
@@ -282,7 +272,7 @@ fn cli_prints_every_ordered_pair_with_three_decimals() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.stdout, again.stdout);
+    assert_eq!(out.as_bytes(), again.stdout);
 }
 
 #[test]
@@ -346,40 +336,23 @@ fn cli_regions_file() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("regions.csv");
     std::fs::write(&f, "provider,region\naws,us-east-1\nazure,koreacentral\n").unwrap();
-    let out = cloudtwin()
-        .args(["latency", "--regions-file"])
-        .arg(&f)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = stdout_of(cloudtwin().args(["latency", "--regions-file"]).arg(&f));
     let direct = cloudtwin()
         .args(["latency", "--regions", "aws:us-east-1,azure:koreacentral"])
         .output()
         .unwrap();
-    assert_eq!(out.stdout, direct.stdout);
-    assert_eq!(rows(&out.stdout).len(), 4);
+    assert_eq!(out.as_bytes(), direct.stdout);
+    assert_eq!(rows(out.as_bytes()).len(), 4);
 
     std::fs::write(&f, "provider,region\naws,us-east-1\ngcp,nowhere-1\n").unwrap();
-    let out = cloudtwin()
-        .args(["latency", "--regions-file"])
-        .arg(&f)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("gcp:nowhere-1"));
+    let (code, _, err) = output_of(cloudtwin().args(["latency", "--regions-file"]).arg(&f));
+    assert_eq!(code, 2);
+    assert!(err.contains("gcp:nowhere-1"));
 
     std::fs::write(&f, "cloud\naws:us-east-1\n").unwrap();
-    let out = cloudtwin()
-        .args(["latency", "--regions-file"])
-        .arg(&f)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("provider,region"));
+    let (code, _, err) = output_of(cloudtwin().args(["latency", "--regions-file"]).arg(&f));
+    assert_eq!(code, 2);
+    assert!(err.contains("provider,region"));
 
     cloudtwin()
         .args(["latency", "--regions-file"])
@@ -397,32 +370,27 @@ fn cli_measured_override_and_fit_errors() {
         "src,dst,rtt_ms\naws:us-east-1,azure:koreacentral,150.25\n",
     )
     .unwrap();
-    let out = cloudtwin()
-        .args([
-            "latency",
-            "--regions",
-            "aws:us-east-1,azure:koreacentral",
-            "--measured",
-        ])
-        .arg(&f)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        cloudtwin()
+            .args([
+                "latency",
+                "--regions",
+                "aws:us-east-1,azure:koreacentral",
+                "--measured",
+            ])
+            .arg(&f),
     );
-    let r = rows(&out.stdout);
+    let r = rows(out.as_bytes());
     assert_eq!(r[1].2, "150.250");
     assert_eq!(r[2].2, "150.250");
     std::fs::write(&f, "src,dst,rtt_ms\naws:us-east-1,azure:koreacentral,x\n").unwrap();
-    let out = cloudtwin()
-        .args(["latency", "--regions", "aws:us-east-1", "--measured"])
-        .arg(&f)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+    let (code, _, err) = output_of(
+        cloudtwin()
+            .args(["latency", "--regions", "aws:us-east-1", "--measured"])
+            .arg(&f),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("line 2"));
     // `latency fit` without the data folder is bad input.
     cloudtwin()
         .args(["latency", "fit", "--data"])

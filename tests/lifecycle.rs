@@ -21,13 +21,14 @@
 //! missing retry or a wrong crash rate would leave. Every run turns the monitoring model off
 //! (`monitoring.enabled=false`): it only observes VMs, and it would make the runs slow.
 
-use cloudtwin::engine::RunControl;
+mod common;
+
 use cloudtwin::lifecycle::VmStatus;
 use cloudtwin::lifecycle::status::is_legal_transition;
-use cloudtwin::output::Table;
-use cloudtwin::output::summary::Value;
 use cloudtwin::run::RunOutput;
-use cloudtwin::scenario::Override;
+use common::{
+    col, count, csvs, default_scenario, float, load_file, num, run_loaded, run_text, table,
+};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,49 +39,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// `--set monitoring.enabled=false`: the monitoring model only follows the VMs (it never acts
 /// on them), and its per-VM reports would make these runs minutes long in debug builds.
-fn no_monitoring() -> Vec<Override> {
-    vec![Override::parse("monitoring.enabled=false").expect("valid override")]
-}
+const NO_MONITORING: &[&str] = &["monitoring.enabled=false"];
 
-fn load(text: &str) -> cloudtwin::scenario::Loaded {
-    cloudtwin::scenario::from_str(text, "t.toml", "t", None, &no_monitoring())
-        .unwrap_or_else(|e| panic!("scenario does not load: {e}\n{text}"))
-}
-
+/// Runs scenario text without monitoring (see [`NO_MONITORING`]).
 fn run(text: &str) -> RunOutput {
-    let out = cloudtwin::run::simulate(&load(text), &mut RunControl::none());
-    assert!(!out.interrupted, "the run was interrupted");
-    out
-}
-
-/// An integer summary metric.
-fn int(out: &RunOutput, metric: &str) -> u64 {
-    match out.summary.get(metric) {
-        Some(Value::Int(v)) => u64::try_from(*v).expect("counts are non-negative"),
-        other => panic!("summary metric {metric}: expected an integer, found {other:?}"),
-    }
-}
-
-/// A float summary metric.
-fn float(out: &RunOutput, metric: &str) -> f64 {
-    match out.summary.get(metric) {
-        Some(Value::Float(v)) => *v,
-        other => panic!("summary metric {metric}: expected a float, found {other:?}"),
-    }
-}
-
-fn table<'a>(out: &'a RunOutput, name: &str) -> &'a Table {
-    out.tables
-        .iter()
-        .find(|t| t.name == name)
-        .unwrap_or_else(|| panic!("no table {name}"))
-}
-
-fn col(t: &Table, name: &str) -> usize {
-    t.header
-        .iter()
-        .position(|h| h == name)
-        .unwrap_or_else(|| panic!("{} has no column {name}: {:?}", t.name, t.header))
+    run_text(text, NO_MONITORING)
 }
 
 /// One row of `vm_events.csv`.
@@ -112,7 +75,7 @@ fn events(out: &RunOutput) -> Vec<Ev> {
     t.rows()
         .iter()
         .map(|r| Ev {
-            t: r[ct].parse().expect("time_s is a number"),
+            t: num(&r[ct]),
             vm: r[cvm].parse().expect("vm is an integer"),
             cloud: r[ccloud].clone(),
             zone: r[czone].clone(),
@@ -288,28 +251,31 @@ vm_events = {vm_events}
 fn check_creation(seed: u64, p: f64) {
     let out = run(&fleet(seed, p, "", false));
     let n = FLEET_VMS;
-    assert_eq!(int(&out, "vms_planned"), n);
+    assert_eq!(count(&out, "vms_planned"), n);
     assert_eq!(
-        int(&out, "vm_create_requests"),
+        count(&out, "vm_create_requests"),
         n,
         "one request per VM without retries"
     );
-    assert_eq!(int(&out, "vm_create_retries"), 0);
+    assert_eq!(count(&out, "vm_create_retries"), 0);
     assert_eq!(
-        int(&out, "vm_create_timeouts"),
+        count(&out, "vm_create_timeouts"),
         0,
         "create_timeout = 1d: no timeouts"
     );
-    let failures = int(&out, "vm_create_failures");
+    let failures = count(&out, "vm_create_failures");
     assert_in(
         &format!("vm_create_failures (seed {seed}, p {p})"),
         failures,
         binomial_interval99(n, p),
     );
-    let (running, failed) = (int(&out, "vms_running_end"), int(&out, "vms_failed_end"));
+    let (running, failed) = (
+        count(&out, "vms_running_end"),
+        count(&out, "vms_failed_end"),
+    );
     assert_eq!(running + failed, n, "every VM settled (seed {seed}, p {p})");
     assert_eq!(failed, failures, "a failed create leaves its VM Failed");
-    assert_eq!(int(&out, "vms_provisioned"), running);
+    assert_eq!(count(&out, "vms_provisioned"), running);
 }
 
 /// Four seeds at p = 0.2 and one each at 0.05 and 0.5, each checked against its own exact 99%
@@ -347,11 +313,14 @@ fn retries_reduce_failures_to_p_cubed() {
         true,
     ));
     let n = FLEET_VMS;
-    let retries = int(&out, "vm_create_retries");
-    let requests = int(&out, "vm_create_requests");
-    let failures = int(&out, "vm_create_failures");
-    let (running, failed) = (int(&out, "vms_running_end"), int(&out, "vms_failed_end"));
-    assert_eq!(int(&out, "vm_create_timeouts"), 0);
+    let retries = count(&out, "vm_create_retries");
+    let requests = count(&out, "vm_create_requests");
+    let failures = count(&out, "vm_create_failures");
+    let (running, failed) = (
+        count(&out, "vms_running_end"),
+        count(&out, "vms_failed_end"),
+    );
+    assert_eq!(count(&out, "vm_create_timeouts"), 0);
     assert_eq!(requests, n + retries, "each retry is one more request");
     assert_eq!(failures, retries + failed, "a failure is retried or final");
     assert_eq!(running + failed, n, "every VM settled");
@@ -453,7 +422,7 @@ fn crash_run(crash: &str, mean_s: f64) -> (RunOutput, Vec<f64>) {
         .collect();
     assert_eq!(ps.len(), 2000, "every VM entered Running once");
     let crash_rows: Vec<&Ev> = evs.iter().filter(|e| e.detail == "crash").collect();
-    assert_eq!(crash_rows.len() as u64, int(&out, "vm_crashes"));
+    assert_eq!(crash_rows.len() as u64, count(&out, "vm_crashes"));
     for e in &crash_rows {
         assert_eq!(
             (e.from.as_str(), e.to.as_str()),
@@ -461,8 +430,11 @@ fn crash_run(crash: &str, mean_s: f64) -> (RunOutput, Vec<f64>) {
             "{e:?}"
         );
     }
-    assert_eq!(int(&out, "vms_failed_end"), int(&out, "vm_crashes"));
-    assert_eq!(int(&out, "vms_running_end") + int(&out, "vm_crashes"), 2000);
+    assert_eq!(count(&out, "vms_failed_end"), count(&out, "vm_crashes"));
+    assert_eq!(
+        count(&out, "vms_running_end") + count(&out, "vm_crashes"),
+        2000
+    );
     (out, ps)
 }
 
@@ -476,7 +448,7 @@ fn crashes_match_the_mtbf() {
         r#"crash = { dist = "exponential", mean = "10h" }"#,
         10.0 * 3600.0,
     );
-    let crashes = int(&out, "vm_crashes");
+    let crashes = count(&out, "vm_crashes");
     let (lo, hi) = poisson_binomial_interval99(&ps);
     assert!(
         (lo..=hi).contains(&(crashes as f64)),
@@ -489,11 +461,11 @@ fn crashes_match_the_mtbf() {
         mean,
     );
     let lambda: f64 = ps.iter().sum();
-    assert!(int(&out, "vm_crashes") <= poisson_upper99(lambda));
+    assert!(count(&out, "vm_crashes") <= poisson_upper99(lambda));
 
     let (out, _) = crash_run("", 1.0);
     assert_eq!(
-        int(&out, "vm_crashes"),
+        count(&out, "vm_crashes"),
         0,
         "no crash distribution, no crashes"
     );
@@ -583,7 +555,7 @@ fn fail_outages_fail_exactly_the_vms_inside_them() {
     let mut failed_by_outages = BTreeSet::new();
     let mut counts = Vec::new();
     for r in outages.rows() {
-        let start: f64 = r[cs].parse().unwrap();
+        let start = num(&r[cs]);
         let (scope, target) = (r[cscope].as_str(), r[ctarget].as_str());
         assert_eq!(r[ceffect], "fail");
         let before = status_before(&evs, start);
@@ -629,10 +601,10 @@ fn fail_outages_fail_exactly_the_vms_inside_them() {
             .iter()
             .all(|(vm, (c, _))| !c.starts_with("azure") || !all_failed.contains(vm))
     );
-    assert_eq!(int(&out, "outage_vm_failures"), 22);
-    assert_eq!(int(&out, "vms_failed_end"), 22);
-    assert_eq!(int(&out, "vms_running_end"), 5);
-    assert_eq!(int(&out, "outages"), 3);
+    assert_eq!(count(&out, "outage_vm_failures"), 22);
+    assert_eq!(count(&out, "vms_failed_end"), 22);
+    assert_eq!(count(&out, "vms_running_end"), 5);
+    assert_eq!(count(&out, "outages"), 3);
 }
 
 /// Two clouds of 4 VMs booting in 60 s; a `stall` outage of gcp:europe-west3 from 10 s to 310 s
@@ -700,7 +672,7 @@ fn stall_outages_hold_creates_until_they_end() {
     assert!(evs.iter().all(|e| e.to != "Failed"));
     let outages = table(&out, "outages.csv");
     assert_eq!(outages.rows()[0][col(outages, "vms_failed")], "0");
-    assert_eq!(int(&out, "vms_running_end"), 8);
+    assert_eq!(count(&out, "vms_running_end"), 8);
 
     // A 2 min create timeout expires during the stall: those creates fail at 0 s + 120 s.
     let out = run(&stall_scenario("2m"));
@@ -718,9 +690,9 @@ fn stall_outages_hold_creates_until_they_end() {
             assert_eq!((last.to.as_str(), last.t), ("Running", 61.0), "VM {vm}");
         }
     }
-    assert_eq!(int(&out, "vm_create_timeouts"), 4);
-    assert_eq!(int(&out, "vms_failed_end"), 4);
-    assert_eq!(int(&out, "vms_running_end"), 4);
+    assert_eq!(count(&out, "vm_create_timeouts"), 4);
+    assert_eq!(count(&out, "vms_failed_end"), 4);
+    assert_eq!(count(&out, "vms_running_end"), 4);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -844,17 +816,6 @@ fn case_strategy() -> impl Strategy<Value = Case> {
         )
 }
 
-/// Every table and the summary as CSV bytes.
-fn csvs(out: &RunOutput) -> BTreeMap<String, Vec<u8>> {
-    let mut m: BTreeMap<String, Vec<u8>> = out
-        .tables
-        .iter()
-        .map(|t| (t.name.clone(), t.to_csv()))
-        .collect();
-    m.insert("summary.csv".into(), out.summary.to_csv().into_bytes());
-    m
-}
-
 /// The lifecycle invariants of one run (see the module doc).
 fn check_invariants(out: &RunOutput) -> Result<(), TestCaseError> {
     let evs = events(out);
@@ -924,19 +885,17 @@ fn check_invariants(out: &RunOutput) -> Result<(), TestCaseError> {
     }
     prop_assert_eq!(
         rejected,
-        int(out, "illegal_actions"),
+        count(out, "illegal_actions"),
         "rejected rows vs illegal_actions"
     );
-    prop_assert_eq!(removed_rows, int(out, "vms_refined"));
+    prop_assert_eq!(removed_rows, count(out, "vms_refined"));
     let crash_rows = evs.iter().filter(|e| e.detail == "crash").count() as u64;
-    prop_assert_eq!(crash_rows, int(out, "vm_crashes"));
+    prop_assert_eq!(crash_rows, count(out, "vm_crashes"));
 
     // The last sample (the engine series has a row at every sample time) against the log up to
     // that instant: the sampler is entity 0, so at equal times it runs before lifecycle events.
     let engine = table(out, "engine.csv");
-    let t_last: f64 = engine.rows().last().unwrap()[col(engine, "time_s")]
-        .parse()
-        .unwrap();
+    let t_last = num(&engine.rows().last().unwrap()[col(engine, "time_s")]);
     prop_assert_eq!(t_last, 3600.0, "a sample at the horizon");
     let cloud_of: BTreeMap<u32, &str> = evs.iter().map(|e| (e.vm, e.cloud.as_str())).collect();
     let mut from_log: BTreeMap<(String, String), u64> = BTreeMap::new();
@@ -955,7 +914,7 @@ fn check_invariants(out: &RunOutput) -> Result<(), TestCaseError> {
     let sampled: BTreeMap<(String, String), u64> = states
         .rows()
         .iter()
-        .filter(|r| r[ct].parse::<f64>().unwrap() == t_last)
+        .filter(|r| num(&r[ct]) == t_last)
         .map(|r| ((r[cc].clone(), r[cs].clone()), r[cn].parse().unwrap()))
         .collect();
     prop_assert_eq!(&sampled, &from_log, "last vm_states.csv sample vs the log");
@@ -969,7 +928,7 @@ fn check_invariants(out: &RunOutput) -> Result<(), TestCaseError> {
         ("vms_terminated_end", "Terminated"),
     ] {
         let n = end.values().filter(|s| s.as_deref() == Some(st)).count() as u64;
-        prop_assert_eq!(n, int(out, metric), "{} vs the log", metric);
+        prop_assert_eq!(n, count(out, metric), "{} vs the log", metric);
     }
     Ok(())
 }
@@ -1093,10 +1052,14 @@ fn allowed_action_rules_end_to_end() {
             "VM {vm}: resume while Suspending and reboot while Suspended are rejected"
         );
     }
-    assert_eq!(int(&out, "illegal_actions"), 8, "4 resumes + 4 reboots");
-    assert_eq!(int(&out, "control_actions"), 8, "4 suspends + 4 terminates");
-    assert_eq!(int(&out, "control_failures"), 0);
-    assert_eq!(int(&out, "vms_terminated_end"), 4);
+    assert_eq!(count(&out, "illegal_actions"), 8, "4 resumes + 4 reboots");
+    assert_eq!(
+        count(&out, "control_actions"),
+        8,
+        "4 suspends + 4 terminates"
+    );
+    assert_eq!(count(&out, "control_failures"), 0);
+    assert_eq!(count(&out, "vms_terminated_end"), 4);
     // The MCIS aggregate status at the end.
     let m = table(&out, "mcis_status.csv");
     assert_eq!(
@@ -1111,19 +1074,18 @@ fn allowed_action_rules_end_to_end() {
 
 #[test]
 fn default_scenario_provisions_the_fleet() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join("cloud-twin-100x100.toml");
-    // Without monitoring (see `no_monitoring`): the lifecycle is the same, the run much shorter.
-    let loaded =
-        cloudtwin::scenario::load(&path, &no_monitoring()).expect("the default scenario loads");
-    let out = cloudtwin::run::simulate(&loaded, &mut RunControl::none());
+    // Without monitoring (see `NO_MONITORING`): the lifecycle is the same, the run much shorter.
+    let loaded = load_file(&default_scenario(), NO_MONITORING);
+    let out = run_loaded(&loaded);
     let n = 10_000;
     assert_eq!(loaded.total_vms(), n);
-    assert_eq!(int(&out, "vms_planned"), n);
-    let requests = int(&out, "vm_create_requests");
+    assert_eq!(count(&out, "vms_planned"), n);
+    let requests = count(&out, "vm_create_requests");
     assert!(requests >= n, "vm_create_requests = {requests}");
-    let (running, failed) = (int(&out, "vms_running_end"), int(&out, "vms_failed_end"));
+    let (running, failed) = (
+        count(&out, "vms_running_end"),
+        count(&out, "vms_failed_end"),
+    );
     assert_eq!(
         running + failed,
         n,
@@ -1143,10 +1105,10 @@ fn default_scenario_provisions_the_fleet() {
     );
     assert_in(
         "vm_create_failures",
-        int(&out, "vm_create_failures"),
+        count(&out, "vm_create_failures"),
         binomial_interval99(requests, p),
     );
-    let retries = int(&out, "vm_create_retries");
+    let retries = count(&out, "vm_create_retries");
     if loaded.scenario.lifecycle.retry.attempts > 1 {
         assert!(retries > 0, "the scenario retries failed creates");
     } else {
@@ -1158,7 +1120,7 @@ fn default_scenario_provisions_the_fleet() {
     if lc.retry.attempts == 1 && lc.crash.is_none() && loaded.lifecycle.outages.is_empty() {
         assert_eq!(
             failed,
-            int(&out, "vm_create_failures") + int(&out, "vm_create_timeouts"),
+            count(&out, "vm_create_failures") + count(&out, "vm_create_timeouts"),
             "a VM fails by a provider error or a create timeout"
         );
     }

@@ -3,7 +3,10 @@
 //! `Override::parse` panic; every error names its origin (`fuzz.toml...` or `--set ...`); and
 //! whatever loads can be printed as resolved TOML that loads again to the same scenario.
 
+mod common;
+
 use cloudtwin::scenario::{self, Loaded, Override, ScenarioError};
+use common::load_text;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -262,7 +265,7 @@ proptest! {
 
 #[test]
 fn the_default_scenario_loads() {
-    let loaded = scenario::from_str(DEFAULT, "fuzz.toml", "fuzz", None, &[]).expect("loads");
+    let loaded = load_text(DEFAULT, &[]);
     assert_eq!(loaded.clouds().len(), 100);
 }
 
@@ -288,7 +291,7 @@ fn compound_duration_overflow_is_an_error_not_a_panic() {
 
 #[test]
 fn micro_sign_unit_parses() {
-    let l = scenario::from_str(&with_duration("5µs"), "fuzz.toml", "fuzz", None, &[])
-        .expect("\"5µs\" is a valid duration");
+    // "5µs" is a valid duration.
+    let l = load_text(&with_duration("5µs"), &[]);
     assert_eq!(l.scenario.simulation.duration.as_nanos(), 5_000);
 }

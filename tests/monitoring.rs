@@ -15,9 +15,10 @@
 //! Every scenario makes VMs Running 1 s after t = 0 (no stagger, jitter, API delay, rate limit or
 //! create failure), so that the monitoring model alone sets the timings.
 
-use cloudtwin::engine::RunControl;
-use cloudtwin::output::summary::Value;
+mod common;
+
 use cloudtwin::run::RunOutput;
+use common::{col, float, int, num, run_text, table};
 
 /// `[lifecycle]` keys that make every VM Running 1 s after its MCIS request, and every control
 /// action take 1 s without API delay or stagger.
@@ -44,49 +45,13 @@ fn scenario(duration: &str, sample: &str, lifecycle: &str, rest: &str) -> String
     )
 }
 
-fn run(text: &str) -> RunOutput {
-    let loaded = cloudtwin::scenario::from_str(text, "t.toml", "t", None, &[])
-        .unwrap_or_else(|e| panic!("scenario loads: {e}\n{text}"));
-    let out = cloudtwin::run::simulate(&loaded, &mut RunControl::none());
-    assert!(!out.interrupted);
-    out
-}
-
-fn int(out: &RunOutput, metric: &str) -> i64 {
-    match out.summary.get(metric) {
-        Some(Value::Int(v)) => *v,
-        other => panic!("summary {metric}: expected an integer, found {other:?}"),
-    }
-}
-
-fn float(out: &RunOutput, metric: &str) -> f64 {
-    match out.summary.get(metric) {
-        Some(Value::Float(v)) => *v,
-        other => panic!("summary {metric}: expected a float, found {other:?}"),
-    }
-}
-
-fn monitoring_csv(out: &RunOutput) -> &cloudtwin::output::Table {
-    out.tables
-        .iter()
-        .find(|t| t.name == "monitoring.csv")
-        .expect("monitoring.csv")
-}
-
 /// One column of `monitoring.csv` as (time_s, value) pairs (NaN for an empty cell).
 fn series(out: &RunOutput, column: &str) -> Vec<(f64, f64)> {
-    let t = monitoring_csv(out);
-    let i = t
-        .header
-        .iter()
-        .position(|h| h == column)
-        .unwrap_or_else(|| panic!("monitoring.csv has no column {column}: {:?}", t.header));
+    let t = table(out, "monitoring.csv");
+    let i = col(t, column);
     t.rows()
         .iter()
-        .map(|r| {
-            let time: f64 = r[0].parse().expect("time_s is a number");
-            (time, r[i].parse().unwrap_or(f64::NAN))
-        })
+        .map(|r| (num(&r[0]), r[i].parse().unwrap_or(f64::NAN)))
         .collect()
 }
 
@@ -165,7 +130,7 @@ queue_limit = 1000000000000
 "#
         ),
     );
-    let out = run(&text);
+    let out = run_text(&text, &[]);
     let wq_ms = mmc_wait(c, LAMBDA, mu) * 1e3;
     let mean = float(&out, "collector_wait_mean_ms");
     let ci = float(&out, "collector_wait_ci95_ms");
@@ -234,7 +199,7 @@ arrivals = "poisson"
 agent_start_delay = "0s"
 "#,
     );
-    let out = run(&text);
+    let out = run_text(&text, &[]);
     // About 1000 reports/s for 119 s (agents start at 1 s).
     let sent = int(&out, "monitoring_reports_sent") as f64;
     assert!((sent - 119_000.0).abs() < 0.03 * 119_000.0, "sent {sent}");
@@ -312,19 +277,22 @@ clouds = [
 
 #[test]
 fn conservation_with_network_loss() {
-    let out = run(&scenario(
-        "605s",
-        "5s",
-        "",
-        &format!(
-            r#"{TWO_CLOUDS}
+    let out = run_text(
+        &scenario(
+            "605s",
+            "5s",
+            "",
+            &format!(
+                r#"{TWO_CLOUDS}
 [monitoring]
 interval = "2s"
 agent_start_delay = "3s"
 loss_p = 0.05
 "#
+            ),
         ),
-    ));
+        &[],
+    );
     let (net, col, sto) = assert_conserved("network loss", &out);
     assert!(net > 0, "loss_p = 0.05 loses reports");
     assert_eq!((col, sto), (0, 0));
@@ -341,12 +309,13 @@ loss_p = 0.05
 #[test]
 fn conservation_with_collector_overflow() {
     // One collector, a buffer of 2 and a 50 ms mean service for 50 reports/s: overloaded.
-    let out = run(&scenario(
-        "605s",
-        "5s",
-        "",
-        &format!(
-            r#"{TWO_CLOUDS}
+    let out = run_text(
+        &scenario(
+            "605s",
+            "5s",
+            "",
+            &format!(
+                r#"{TWO_CLOUDS}
 [monitoring]
 interval = "1s"
 agent_start_delay = "0s"
@@ -357,8 +326,10 @@ count = 1
 buffer = 2
 service_time = {{ dist = "exponential", mean = "50ms" }}
 "#
+            ),
         ),
-    ));
+        &[],
+    );
     let (net, col, sto) = assert_conserved("collector overflow", &out);
     assert!(col > 0, "a buffer of 2 overflows");
     assert_eq!((net, sto), (0, 0));
@@ -368,12 +339,13 @@ service_time = {{ dist = "exponential", mean = "50ms" }}
 fn conservation_with_storage_overflow() {
     // 10 collectors of 5 agents each send a 45-point batch per round; the storage queue holds
     // 100 points and writes 100 points/s, so most rounds do not fit.
-    let out = run(&scenario(
-        "605s",
-        "5s",
-        "",
-        &format!(
-            r#"{TWO_CLOUDS}
+    let out = run_text(
+        &scenario(
+            "605s",
+            "5s",
+            "",
+            &format!(
+                r#"{TWO_CLOUDS}
 [monitoring]
 interval = "2s"
 agent_start_delay = "0s"
@@ -389,8 +361,10 @@ batch_points = 50
 batch_overhead = "10ms"
 queue_limit = 100
 "#
+            ),
         ),
-    ));
+        &[],
+    );
     let (net, col, sto) = assert_conserved("storage overflow", &out);
     assert!(sto > 0, "a 100-point storage queue overflows");
     assert_eq!((net, col), (0, 0));
@@ -401,12 +375,13 @@ fn conservation_with_crashes_and_control_actions() {
     // VMs crash; the MCIS is suspended and resumed; one cloud is terminated. Per-collector
     // queues are kept busy (0.3 s mean service for 2.5 reports/s per collector) so that the
     // agentCount scale-in after the terminate moves queued messages.
-    let out = run(&scenario(
-        "905s",
-        "5s",
-        r#"crash = { dist = "exponential", mean = "1500s" }"#,
-        &format!(
-            r#"{TWO_CLOUDS}
+    let out = run_text(
+        &scenario(
+            "905s",
+            "5s",
+            r#"crash = { dist = "exponential", mean = "1500s" }"#,
+            &format!(
+                r#"{TWO_CLOUDS}
 [monitoring]
 interval = "2s"
 agent_start_delay = "5s"
@@ -419,8 +394,10 @@ service_time = {{ dist = "exponential", mean = "300ms" }}
 buffer = 3
 
 {STORAGE_AND_ACTIONS}"#
+            ),
         ),
-    ));
+        &[],
+    );
     let (net, col, sto) = assert_conserved("crashes and actions", &out);
     assert!(net > 0 && col > 0 && sto > 0, "every drop cause occurs");
     assert!(int(&out, "vm_crashes") > 0, "some VMs crash");
@@ -439,12 +416,13 @@ buffer = 3
 
 #[test]
 fn conservation_in_pull_mode() {
-    let out = run(&scenario(
-        "605s",
-        "5s",
-        r#"crash = { dist = "exponential", mean = "2000s" }"#,
-        &format!(
-            r#"{TWO_CLOUDS}
+    let out = run_text(
+        &scenario(
+            "605s",
+            "5s",
+            r#"crash = { dist = "exponential", mean = "2000s" }"#,
+            &format!(
+                r#"{TWO_CLOUDS}
 [monitoring]
 mode = "pull"
 pull_interval = "10s"
@@ -461,8 +439,10 @@ action = "suspend"
 mcis = "mcis"
 cloud = "aws:ap-northeast-2"
 "#
+            ),
         ),
-    ));
+        &[],
+    );
     let (net, _, sto) = assert_conserved("pull mode", &out);
     assert!(net > 0 && sto > 0);
     assert!(
@@ -489,11 +469,12 @@ fn reports_per_window(out: &RunOutput, window_s: f64) -> Vec<(f64, f64)> {
 fn agents_stop_on_suspend_and_restart_on_resume_without_reinstall() {
     // 20 agents every 5 s, installed 60 s after boot (Running at 1 s); suspend at 202 s,
     // resume at 402 s (Running again at 403 s).
-    let out = run(&scenario(
-        "500s",
-        "5s",
-        "",
-        r#"
+    let out = run_text(
+        &scenario(
+            "500s",
+            "5s",
+            "",
+            r#"
 [topology]
 clouds = [{ provider = "aws", region = "ap-northeast-2", vms = 20 }]
 
@@ -511,7 +492,9 @@ at = "402s"
 action = "resume"
 mcis = "mcis"
 "#,
-    ));
+        ),
+        &[],
+    );
     let counts = reports_per_window(&out, 5.0);
     let active = series(&out, "agents_active");
     for (&(t, n), &(_, a)) in counts.iter().zip(&active) {
@@ -543,11 +526,12 @@ mcis = "mcis"
 
 #[test]
 fn agents_of_crashed_vms_stop() {
-    let out = run(&scenario(
-        "900s",
-        "5s",
-        r#"crash = { dist = "exponential", mean = "600s" }"#,
-        r#"
+    let out = run_text(
+        &scenario(
+            "900s",
+            "5s",
+            r#"crash = { dist = "exponential", mean = "600s" }"#,
+            r#"
 [topology]
 clouds = [{ provider = "aws", region = "ap-northeast-2", vms = 40 }]
 
@@ -555,7 +539,9 @@ clouds = [{ provider = "aws", region = "ap-northeast-2", vms = 40 }]
 interval = "5s"
 agent_start_delay = "0s"
 "#,
-    ));
+        ),
+        &[],
+    );
     let crashes = int(&out, "vm_crashes");
     assert!(crashes > 0 && crashes < 40, "{crashes} crashes");
     let active = series(&out, "agents_active");
@@ -590,12 +576,13 @@ agent_start_delay = "0s"
 /// at 210 s. Its agents' last reports arrive in that round, so the silent rounds are the ones
 /// ending at 220 s, 230 s, ...: they are declared dead at 210 + 10 x `dead_after_rounds` s.
 fn dead_agents(dead_after_rounds: u32, duration_s: u32) -> RunOutput {
-    run(&scenario(
-        &format!("{duration_s}s"),
-        "5s",
-        "",
-        &format!(
-            r#"
+    run_text(
+        &scenario(
+            &format!("{duration_s}s"),
+            "5s",
+            "",
+            &format!(
+                r#"
 [topology]
 clouds = [
   {{ provider = "aws", region = "ap-northeast-2", vms = 10 }},
@@ -616,8 +603,10 @@ action = "suspend"
 mcis = "mcis"
 cloud = "gcp:europe-west3"
 "#
+            ),
         ),
-    ))
+        &[],
+    )
 }
 
 #[test]
@@ -645,12 +634,13 @@ fn silent_agents_are_declared_dead_after_dead_after_rounds() {
 // Collector policies.
 
 fn policy_run(clouds: &str, collectors: &str, duration: &str, actions: &str) -> RunOutput {
-    run(&scenario(
-        duration,
-        "5s",
-        "",
-        &format!(
-            r#"
+    run_text(
+        &scenario(
+            duration,
+            "5s",
+            "",
+            &format!(
+                r#"
 [topology]
 {clouds}
 
@@ -661,8 +651,10 @@ agent_start_delay = "0s"
 [monitoring.collectors]
 {collectors}
 {actions}"#
+            ),
         ),
-    ))
+        &[],
+    )
 }
 
 #[test]
@@ -781,14 +773,14 @@ action = "suspend"
 mcis = "mcis"
 "#,
     );
-    let (a, b) = (run(&text), run(&text));
+    let (a, b) = (run_text(&text, &[]), run_text(&text, &[]));
     assert!(int(&a, "monitoring_reports_sent") > 0);
     assert_eq!(a.summary.to_csv(), b.summary.to_csv(), "summary differs");
     assert!(
-        monitoring_csv(&a).to_csv() == monitoring_csv(&b).to_csv(),
+        table(&a, "monitoring.csv").to_csv() == table(&b, "monitoring.csv").to_csv(),
         "monitoring.csv differs"
     );
-    assert!(monitoring_csv(&a).len() > 50);
+    assert!(table(&a, "monitoring.csv").len() > 50);
 }
 
 #[test]
@@ -803,11 +795,12 @@ fn delay_percentiles_follow_the_aggregation_round() {
     const BATCH_OVERHEAD_MS: f64 = 1.0;
     const WRITE_CAPACITY: f64 = 1e6;
     const MEASUREMENTS: f64 = 9.0;
-    let out = run(&scenario(
-        "600s",
-        "10s",
-        "",
-        r#"
+    let out = run_text(
+        &scenario(
+            "600s",
+            "10s",
+            "",
+            r#"
 [topology]
 clouds = [{ provider = "aws", region = "ap-northeast-2", vms = 50 }]
 
@@ -830,7 +823,9 @@ write_capacity = 1e6
 batch_points = 5000
 batch_overhead = "1ms"
 "#,
-    ));
+        ),
+        &[],
+    );
     let p50 = float(&out, "monitoring_delay_p50_ms");
     let p95 = float(&out, "monitoring_delay_p95_ms");
     let p99 = float(&out, "monitoring_delay_p99_ms");
@@ -856,8 +851,8 @@ batch_overhead = "1ms"
 /// Runs `text` with collector services computed inline (Lindley's recursion) and as events:
 /// every table and summary value is the same, except the engine's own event counts.
 fn assert_inline_service_is_exact(label: &str, text: &str) -> RunOutput {
-    let inline = run(&text.replace("INLINE", "true"));
-    let events = run(&text.replace("INLINE", "false"));
+    let inline = run_text(&text.replace("INLINE", "true"), &[]);
+    let events = run_text(&text.replace("INLINE", "false"), &[]);
     assert!(
         inline.events < events.events,
         "{label}: the shortcut is taken ({} vs {} events)",

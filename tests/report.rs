@@ -3,8 +3,9 @@
 //! several series; absent CSVs skip plots; the page is self-contained; sweep folders get sweep
 //! plots with confidence intervals.
 
-use assert_cmd::Command;
-use std::collections::BTreeMap;
+mod common;
+
+use common::{cloudtwin, entries, files, output_of, run_binary, write_file};
 use std::path::{Path, PathBuf};
 
 /// Three providers, monitoring, an auto-scaling policy with a load step, and vm_events: every
@@ -64,57 +65,17 @@ min_vms = 6
 vm_events = true
 "#;
 
-fn cloudtwin() -> Command {
-    Command::cargo_bin("cloudtwin").expect("binary builds")
-}
-
 /// Runs SMALL into `<tmp>/run` and returns its folder.
 fn small_run(tmp: &Path) -> PathBuf {
-    let scenario = tmp.join("small.toml");
-    std::fs::write(&scenario, SMALL).unwrap();
+    let scenario = write_file(tmp, "small.toml", SMALL);
     let out = tmp.join("run");
-    cloudtwin()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .assert()
-        .success();
+    run_binary(&scenario, &out, &[]);
     out
 }
 
 /// `cloudtwin report DIR`: exit code, stdout, stderr.
 fn report(dir: &Path, extra: &[&str]) -> (i32, String, String) {
-    let o = cloudtwin()
-        .arg("report")
-        .arg(dir)
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).to_string(),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-    )
-}
-
-/// Every file under `dir` by relative path.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
+    output_of(cloudtwin().arg("report").arg(dir).args(extra))
 }
 
 /// Copies the files of a folder (not sub-folders): the CSVs and scenario of a run.
@@ -162,10 +123,10 @@ fn a_run_writes_plots_and_a_report_and_the_same_csvs_give_the_same_bytes() {
     let (code, out, err) = report(&copy, &[]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("6 plots"), "{out}");
-    let first = snapshot(&copy);
+    let first = files(&copy);
     let (code, _, err) = report(&copy, &["--quiet"]);
     assert_eq!(code, 0, "{err}");
-    let second = snapshot(&copy);
+    let second = files(&copy);
     assert_eq!(
         first.keys().collect::<Vec<_>>(),
         second.keys().collect::<Vec<_>>()
@@ -173,7 +134,7 @@ fn a_run_writes_plots_and_a_report_and_the_same_csvs_give_the_same_bytes() {
     for (k, v) in &first {
         assert!(*v == second[k], "{k} differs between two reports");
     }
-    let original = snapshot(&run);
+    let original = files(&run);
     for (k, v) in &first {
         if k.starts_with("plots/") || k == "report.html" {
             assert!(*v == original[k], "{k} differs from the one the run wrote");
@@ -315,10 +276,7 @@ fn a_folder_with_only_summary_csv_gets_a_page_without_plots() {
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("<td>sim_time_s</td>"), "{html}");
     assert!(html.contains("vm_states.csv is absent"));
-    let names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .collect();
+    let names = entries(&dir);
     assert_eq!(
         names.len(),
         2,
@@ -342,9 +300,8 @@ fn report_replaces_old_plots_and_refuses_other_folders() {
     assert!(!run.join("plots/stale.svg").exists());
     assert!(!run.join("plots/monitoring_load.svg").exists());
     assert!(run.join("plots/vm_states.svg").exists());
-    let hidden: Vec<String> = std::fs::read_dir(&run)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+    let hidden: Vec<String> = entries(&run)
+        .into_iter()
         .filter(|n| n.starts_with('.'))
         .collect();
     assert!(hidden.is_empty(), "{hidden:?}");

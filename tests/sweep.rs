@@ -7,9 +7,13 @@
 //! Shards are 0-based (`--shard 0/3`, `1/3`, `2/3`). The only bytes allowed to differ between
 //! two sweeps are the per-run `manifest.json`'s `wall_time_s` (removed before comparing).
 
-use assert_cmd::Command;
+mod common;
+
 use cloudtwin::batch::{Axis, Shard, Sweep};
 use cloudtwin::engine::RngFactory;
+use common::{
+    binary_path, cloudtwin, entries, files, output_of, read_json, run_binary, write_file,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -39,41 +43,15 @@ const VARY: &[&str] = &[
     "3",
 ];
 
-fn cloudtwin() -> Command {
-    let mut c = Command::cargo_bin("cloudtwin").expect("binary builds");
-    // A test run inside a cluster job must not pick up its shard.
-    for v in [
-        "SLURM_ARRAY_TASK_ID",
-        "SLURM_ARRAY_TASK_MIN",
-        "SLURM_ARRAY_TASK_COUNT",
-        "JOB_COMPLETION_INDEX",
-        "CLOUDTWIN_SHARDS",
-    ] {
-        c.env_remove(v);
-    }
-    c
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write scenario");
-    p
-}
-
 /// Runs `cloudtwin sweep scenario --out out args...`; returns (exit code, stdout, stderr).
 fn sweep(scenario: &Path, out: &Path, args: &[&str]) -> (i32, String, String) {
-    let o = cloudtwin()
-        .arg("sweep")
-        .arg(scenario)
-        .arg("--out")
-        .arg(out)
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).to_string(),
-        String::from_utf8_lossy(&o.stderr).to_string(),
+    output_of(
+        cloudtwin()
+            .arg("sweep")
+            .arg(scenario)
+            .arg("--out")
+            .arg(out)
+            .args(args),
     )
 }
 
@@ -83,46 +61,27 @@ fn sweep_ok(scenario: &Path, out: &Path, args: &[&str]) -> String {
     stdout
 }
 
+/// Runs `cloudtwin merge dirs... --out out`; returns (exit code, stderr).
 fn merge(dirs: &[&Path], out: &Path) -> (i32, String) {
-    let o = cloudtwin()
-        .arg("merge")
-        .args(dirs)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .expect("runs");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-    )
+    let (code, _, stderr) = output_of(cloudtwin().arg("merge").args(dirs).arg("--out").arg(out));
+    (code, stderr)
 }
 
 /// Every file under `dir` by relative path, with the runs' `wall_time_s` lines removed.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).expect("readable dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                walk(root, &p, out);
-                continue;
-            }
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().to_string();
-            let mut bytes = std::fs::read(&p).expect("readable file");
-            if rel.ends_with("manifest.json") && rel != "sweep_manifest.json" {
-                let text = String::from_utf8(bytes).unwrap();
-                bytes = text
-                    .lines()
-                    .filter(|l| !l.contains("\"wall_time_s\""))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-                    .into_bytes();
-            }
-            out.insert(rel, bytes);
+    let mut all = files(dir);
+    for (rel, bytes) in all.iter_mut() {
+        if rel.ends_with("manifest.json") && rel != "sweep_manifest.json" {
+            let text = String::from_utf8(std::mem::take(bytes)).unwrap();
+            *bytes = text
+                .lines()
+                .filter(|l| !l.contains("\"wall_time_s\""))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .into_bytes();
         }
     }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
+    all
 }
 
 fn assert_same(a: &Path, b: &Path) {
@@ -144,13 +103,9 @@ fn assert_same(a: &Path, b: &Path) {
     }
 }
 
+/// The entries of `<dir>/runs`, sorted.
 fn run_ids(dir: &Path) -> Vec<String> {
-    let mut ids: Vec<String> = std::fs::read_dir(dir.join("runs"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .collect();
-    ids.sort();
-    ids
+    entries(&dir.join("runs"))
 }
 
 fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
@@ -162,7 +117,7 @@ fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 #[test]
 fn threads_do_not_change_a_byte() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = write(tmp.path(), "tiny.toml", TINY);
+    let s = write_file(tmp.path(), "tiny.toml", TINY);
     let outs: Vec<PathBuf> = ["1", "2", "4"]
         .iter()
         .map(|t| {
@@ -202,7 +157,7 @@ fn threads_do_not_change_a_byte() {
 #[test]
 fn shards_merged_equal_the_unsharded_sweep() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = write(tmp.path(), "tiny.toml", TINY);
+    let s = write_file(tmp.path(), "tiny.toml", TINY);
     let whole = tmp.path().join("whole");
     sweep_ok(&s, &whole, &args(&["--threads", "2"]));
 
@@ -242,7 +197,7 @@ fn shards_merged_equal_the_unsharded_sweep() {
 #[test]
 fn shard_auto_reads_slurm_and_kubernetes_variables() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = write(tmp.path(), "tiny.toml", TINY);
+    let s = write_file(tmp.path(), "tiny.toml", TINY);
     let explicit = tmp.path().join("explicit");
     sweep_ok(&s, &explicit, &args(&["--shard", "1/3"]));
     let run_auto = |out: &Path, env: &[(&str, &str)], extra: &[&str]| {
@@ -292,22 +247,20 @@ fn shard_auto_reads_slurm_and_kubernetes_variables() {
 #[test]
 fn a_partial_sweep_resumed_runs_only_the_missing_runs() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = write(tmp.path(), "tiny.toml", TINY);
+    let s = write_file(tmp.path(), "tiny.toml", TINY);
     let whole = tmp.path().join("whole");
     sweep_ok(&s, &whole, &args(&[]));
 
     // A sweep that got through a third of its runs (shard 0/3), then the whole sweep again.
     let out = tmp.path().join("out");
     sweep_ok(&s, &out, &args(&["--shard", "0/3"]));
-    let before = snapshot_raw(&out.join("runs"));
+    let before = files(&out.join("runs"));
     let stdout = sweep_ok(&s, &out, &args(&[]));
     assert!(stdout.contains("ran 4, skipped 2"), "{stdout}");
     for (k, v) in &before {
-        // Byte-identical including wall_time_s: the complete runs were not run again.
-        assert!(
-            *v == snapshot_raw(&out.join("runs"))[k],
-            "{k} was rewritten"
-        );
+        // Byte-identical including wall_time_s (`files`, not `snapshot`): the complete runs
+        // were not run again.
+        assert!(*v == files(&out.join("runs"))[k], "{k} was rewritten");
     }
     assert_same(&whole, &out);
 
@@ -337,29 +290,6 @@ fn a_partial_sweep_resumed_runs_only_the_missing_runs() {
     assert!(stderr.contains("another sweep"), "{stderr}");
 }
 
-/// Like `snapshot` but raw bytes (wall times included).
-fn snapshot_raw(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for run in std::fs::read_dir(dir).unwrap() {
-        let run = run.unwrap().path();
-        for f in std::fs::read_dir(&run).unwrap() {
-            let f = f.unwrap().path();
-            if f.is_dir() {
-                // plots/ of the run's report.
-                for g in std::fs::read_dir(&f).unwrap() {
-                    let g = g.unwrap().path();
-                    let rel = g.strip_prefix(dir).unwrap().to_string_lossy().to_string();
-                    out.insert(rel, std::fs::read(&g).unwrap());
-                }
-                continue;
-            }
-            let rel = f.strip_prefix(dir).unwrap().to_string_lossy().to_string();
-            out.insert(rel, std::fs::read(&f).unwrap());
-        }
-    }
-    out
-}
-
 #[test]
 fn a_killed_sweep_resumed_completes_identically() {
     let tmp = tempfile::tempdir().unwrap();
@@ -367,7 +297,7 @@ fn a_killed_sweep_resumed_completes_identically() {
     let text = TINY
         .replace("vms_per_cloud = 2", "vms_per_cloud = 30")
         .replace("enabled = false", "enabled = true");
-    let s = write(tmp.path(), "slow.toml", &text);
+    let s = write_file(tmp.path(), "slow.toml", &text);
     let grid = [
         "--vary",
         "topology.vms_per_cloud=20,30",
@@ -378,7 +308,7 @@ fn a_killed_sweep_resumed_completes_identically() {
     sweep_ok(&s, &whole, &grid);
 
     let out = tmp.path().join("out");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cloudtwin"))
+    let mut child = std::process::Command::new(binary_path())
         .arg("sweep")
         .arg(&s)
         .arg("--out")
@@ -410,7 +340,7 @@ fn a_killed_sweep_resumed_completes_identically() {
 #[test]
 fn a_failing_run_is_reported_and_the_others_are_kept() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = write(tmp.path(), "tiny.toml", TINY);
+    let s = write_file(tmp.path(), "tiny.toml", TINY);
     let out = tmp.path().join("out");
     sweep_ok(&s, &out, &args(&["--shard", "0/2"]));
     // Something that is not a results folder where run p001-r000 (shard 1/2) must go: its
@@ -446,9 +376,7 @@ fn a_failing_run_is_reported_and_the_others_are_kept() {
             "{id} kept"
         );
     }
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("sweep_manifest.json")).unwrap())
-            .unwrap();
+    let m = read_json(&out.join("sweep_manifest.json"));
     let failed: Vec<&str> = m["runs"]
         .as_array()
         .unwrap()
@@ -480,7 +408,7 @@ fn a_failing_run_is_reported_and_the_others_are_kept() {
 #[test]
 fn bad_vary_exits_2_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = write(tmp.path(), "tiny.toml", TINY);
+    let s = write_file(tmp.path(), "tiny.toml", TINY);
     let out = tmp.path().join("out");
     for (vary, expect) in [
         (
@@ -526,7 +454,7 @@ fn bad_vary_exits_2_and_writes_nothing() {
 #[test]
 fn merge_detects_missing_and_duplicate_runs() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = write(tmp.path(), "tiny.toml", TINY);
+    let s = write_file(tmp.path(), "tiny.toml", TINY);
     let shards: Vec<PathBuf> = (0..3)
         .map(|i| {
             let out = tmp.path().join(format!("shard-{i}"));
@@ -587,10 +515,10 @@ fn sweep_table_in_the_scenario() {
     let text = format!(
         "{TINY}\n[sweep]\nreplications = 3\nvary = {{ \"lifecycle.create_failure_p\" = [0.1, 0.3] }}\n"
     );
-    let s = write(tmp.path(), "tiny.toml", &text);
+    let s = write_file(tmp.path(), "tiny.toml", &text);
     let from_table = tmp.path().join("table");
     sweep_ok(&s, &from_table, &[]);
-    let plain = write(tmp.path(), "tiny.toml.plain", TINY);
+    let plain = write_file(tmp.path(), "tiny.toml.plain", TINY);
     let from_cli = tmp.path().join("cli");
     sweep_ok(&plain, &from_cli, VARY);
     // Same grid, same seeds, same per-run files (only the scenario file's hash differs).
@@ -605,14 +533,7 @@ fn sweep_table_in_the_scenario() {
     let run_toml =
         std::fs::read_to_string(from_table.join("runs/p001-r002/scenario.toml")).unwrap();
     assert!(!run_toml.contains("[sweep"), "{run_toml}");
-    cloudtwin()
-        .arg("run")
-        .arg(&s)
-        .arg("--out")
-        .arg(tmp.path().join("single"))
-        .arg("--quiet")
-        .assert()
-        .success();
+    run_binary(&s, &tmp.path().join("single"), &[]);
     // A --vary of a key of the table replaces its values.
     let replaced = tmp.path().join("replaced");
     sweep_ok(
@@ -626,7 +547,7 @@ fn sweep_table_in_the_scenario() {
 #[test]
 fn library_plan_seeds_and_statistics() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = write(tmp.path(), "tiny.toml", TINY);
+    let s = write_file(tmp.path(), "tiny.toml", TINY);
     let axes = [
         Axis::parse("lifecycle.create_failure_p=0.1,0.3").unwrap(),
         Axis::parse("topology.vms_per_cloud=1,2").unwrap(),
