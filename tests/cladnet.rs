@@ -4,6 +4,7 @@
 
 mod common;
 
+use cloudtwin::output::names::{file, metric};
 use common::{
     col, count, float, load_file, num, run_file, run_loaded, scenario_path, table, write_file,
 };
@@ -11,7 +12,7 @@ use common::{
 #[test]
 fn placement_models_trade_availability_for_commit_latency() {
     let out = run_file(&scenario_path("cladnet-placement.toml"), &[]);
-    let t = table(&out, "placement.csv");
+    let t = table(&out, file::PLACEMENT);
     let models: Vec<&str> = t.rows().iter().map(|r| r[0].as_str()).collect();
     assert_eq!(
         models,
@@ -54,7 +55,7 @@ fn placement_models_trade_availability_for_commit_latency() {
 #[test]
 fn status_test_matrix_and_probe_count() {
     let out = run_file(&scenario_path("cladnet-placement.toml"), &[]);
-    let t = table(&out, "latency_matrix.csv");
+    let t = table(&out, file::LATENCY_MATRIX);
     let (cm, cl, cs, cd, csent) = (
         col(t, "mcis"),
         col(t, "level"),
@@ -86,7 +87,7 @@ fn status_test_matrix_and_probe_count() {
             .filter(|r| r[cm] == "fleet")
             .all(|r| r[cl] == "cloud")
     );
-    let probes = count(&out, "status_test_probes");
+    let probes = count(&out, metric::STATUS_TEST_PROBES);
     let overlay_probes = (srcs.len() * 8 * 10) as u64;
     assert!(
         probes > overlay_probes,
@@ -119,7 +120,7 @@ fn cloud_rtt_covers_every_pair_above_the_floor_and_takes_measurements() {
     let path = write_file(dir.path(), "s.toml", &src);
     let loaded = load_file(&path, &[]);
     let out = run_loaded(&loaded);
-    let t = table(&out, "cloud_rtt.csv");
+    let t = table(&out, file::CLOUD_RTT);
     let n = loaded.clouds().len();
     assert_eq!(t.len(), n * n, "ordered pairs, diagonal included");
     let (cf, cp, c95) = (
@@ -137,6 +138,6 @@ fn cloud_rtt_covers_every_pair_above_the_floor_and_takes_measurements() {
         .find(|r| r[0] == "aws:ap-northeast-2" && r[1] == "azure:koreacentral")
         .unwrap();
     assert_eq!(num(&m[cp]), 9.5, "measured pair overrides the model");
-    assert!(float(&out, "cloud_rtt_p50_ms") > 10.0);
-    assert!(float(&out, "cloud_rtt_max_ms") > 200.0);
+    assert!(float(&out, metric::CLOUD_RTT_P50_MS) > 10.0);
+    assert!(float(&out, metric::CLOUD_RTT_MAX_MS) > 200.0);
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use cloudtwin::output::names::{file, metric};
 use common::{
     cloudtwin, default_scenario, entries, files, read_json, run_binary, run_command, stdout_of,
     write_file,
@@ -59,11 +60,11 @@ fn run_writes_a_complete_results_folder() {
     run_binary(&scenario, &out, &[]);
 
     for f in [
-        "manifest.json",
-        "summary.csv",
-        "clouds.csv",
-        "engine.csv",
-        "scenario.toml",
+        file::MANIFEST,
+        file::SUMMARY,
+        file::CLOUDS,
+        file::ENGINE,
+        file::SCENARIO,
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
@@ -74,15 +75,17 @@ fn run_writes_a_complete_results_folder() {
         "only the scenario and out/: {leftovers:?}"
     );
 
-    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let summary = std::fs::read_to_string(out.join(file::SUMMARY)).unwrap();
     let mut lines = summary.lines();
     assert_eq!(lines.next(), Some("metric,value"));
     let rows: BTreeMap<&str, &str> = lines.filter_map(|l| l.split_once(',')).collect();
-    let events: u64 = rows["events_processed"].parse().expect("integer events");
+    let events: u64 = rows[metric::EVENTS_PROCESSED]
+        .parse()
+        .expect("integer events");
     assert!(events > 0, "{summary}");
-    assert_eq!(rows["sim_time_s"], "600", "{summary}");
+    assert_eq!(rows[metric::SIM_TIME_S], "600", "{summary}");
 
-    let clouds = std::fs::read_to_string(out.join("clouds.csv")).unwrap();
+    let clouds = std::fs::read_to_string(out.join(file::CLOUDS)).unwrap();
     assert_eq!(
         clouds.lines().count(),
         1 + 4,
@@ -93,9 +96,9 @@ fn run_writes_a_complete_results_folder() {
         "{clouds}"
     );
 
-    let m = read_json(&out.join("manifest.json"));
+    let m = read_json(&out.join(file::MANIFEST));
     assert_eq!(m["seed"], 42);
-    assert_eq!(m["events_processed"].as_u64(), Some(events));
+    assert_eq!(m[metric::EVENTS_PROCESSED].as_u64(), Some(events));
     let sha = m["scenario_sha256"].as_str().expect("sha string");
     assert_eq!(sha.len(), 64, "{sha}");
     assert!(
@@ -107,7 +110,7 @@ fn run_writes_a_complete_results_folder() {
     assert_eq!(m["scenario"]["simulation"]["name"], "small");
     assert!(m["wall_time_s"].is_number());
 
-    let resolved = std::fs::read_to_string(out.join("scenario.toml")).unwrap();
+    let resolved = std::fs::read_to_string(out.join(file::SCENARIO)).unwrap();
     assert!(resolved.contains("seed = 42"), "{resolved}");
 }
 
@@ -140,7 +143,7 @@ fn run_refuses_an_existing_folder_unless_forced() {
     let o = run(&["--force", "--seed", "9"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!out.join("marker.txt").exists(), "the folder was replaced");
-    assert_eq!(read_json(&out.join("manifest.json"))["seed"], 9);
+    assert_eq!(read_json(&out.join(file::MANIFEST))["seed"], 9);
     assert_eq!(
         entries(tmp.path()).len(),
         2,
@@ -164,7 +167,7 @@ fn seed_option_sets_the_manifest_and_the_default_folder() {
     assert!(dir.is_dir(), "results/small-seed5 missing");
     let results = entries(&cwd.path().join("results"));
     assert_eq!(results.len(), 1, "{results:?}");
-    let m = read_json(&dir.join("manifest.json"));
+    let m = read_json(&dir.join(file::MANIFEST));
     assert_eq!(m["seed"], 5);
     assert_eq!(m["scenario"]["simulation"]["seed"], 5);
 }
@@ -200,7 +203,7 @@ fn run_prints_a_summary_unless_quiet() {
             .arg("--out")
             .arg(tmp.path().join("a")),
     );
-    assert!(out.contains("events_processed"), "{out}");
+    assert!(out.contains(metric::EVENTS_PROCESSED), "{out}");
     assert!(out.contains("results: "), "{out}");
     let quiet = run_command(&scenario, &tmp.path().join("b"), &[])
         .output()
@@ -283,7 +286,7 @@ fn force_onto_a_file_is_clean() {
     assert_eq!(entries(tmp.path()), ["out", "small.toml"], "no leftovers");
     match o.status.code() {
         // Either the file is replaced by a complete results folder...
-        Some(0) => assert!(out.join("manifest.json").is_file()),
+        Some(0) => assert!(out.join(file::MANIFEST).is_file()),
         // ...or it is refused and left untouched.
         Some(2) => assert_eq!(std::fs::read(&out).unwrap(), b"not a folder"),
         c => panic!("exit {c:?}: {}", String::from_utf8_lossy(&o.stderr)),

@@ -5,12 +5,13 @@
 
 mod common;
 
+use cloudtwin::output::names::{file, metric};
 use cloudtwin::run::RunOutput;
 use common::{col, int, num, run_file, run_text, scenario_path, table};
 
 /// Times (s) of the actions in control_actions.csv that created or removed a VM.
 fn action_times(out: &RunOutput, action: &str) -> Vec<f64> {
-    let t = table(out, "control_actions.csv");
+    let t = table(out, file::CONTROL_ACTIONS);
     let (ct, ca, cv) = (col(t, "time_s"), col(t, "action"), col(t, "vm"));
     t.rows()
         .iter()
@@ -101,9 +102,9 @@ fn actions_are_spaced_by_at_least_one_tick_plus_the_evaluation_period() {
 #[test]
 fn a_blocked_loop_delays_one_tick_and_drops_the_others() {
     let out = run_text(&scenario(100.0, 2, ""), &[]);
-    let ticks = int(&out, "control_ticks");
-    let delayed = int(&out, "control_ticks_delayed");
-    let dropped = int(&out, "control_ticks_dropped");
+    let ticks = int(&out, metric::CONTROL_TICKS);
+    let delayed = int(&out, metric::CONTROL_TICKS_DELAYED);
+    let dropped = int(&out, metric::CONTROL_TICKS_DROPPED);
     // A scale-out blocks for create (~3 s) + 20 s + 30 s: the ticks falling inside run late
     // (one) or are dropped (the rest).
     assert!(
@@ -118,9 +119,9 @@ fn a_blocked_loop_delays_one_tick_and_drops_the_others() {
     );
     // Without actions nothing blocks: every tick runs on time.
     let idle = run_text(&scenario(1.0, 2, ""), &[]);
-    assert_eq!(int(&idle, "control_ticks_dropped"), 0);
-    assert_eq!(int(&idle, "control_ticks_delayed"), 0);
-    assert_eq!(int(&idle, "control_ticks"), fired);
+    assert_eq!(int(&idle, metric::CONTROL_TICKS_DROPPED), 0);
+    assert_eq!(int(&idle, metric::CONTROL_TICKS_DELAYED), 0);
+    assert_eq!(int(&idle, metric::CONTROL_TICKS), fired);
 }
 
 #[test]
@@ -145,7 +146,7 @@ fn cooldown_and_max_vms_limit_actions() {
         &[],
     );
     assert_eq!(
-        int(&capped, "scale_out_actions"),
+        int(&capped, metric::SCALE_OUT_ACTIONS),
         2,
         "4 VMs + 2 = max_vms 6"
     );
@@ -169,8 +170,8 @@ fn faithful_and_fixed_differ_exactly_where_monitoring_fails() {
         &[],
     );
     let (a, b) = (
-        table(&faithful, "control_samples.csv"),
-        table(&fixed, "control_samples.csv"),
+        table(&faithful, file::CONTROL_SAMPLES),
+        table(&fixed, file::CONTROL_SAMPLES),
     );
     assert_eq!(a.len(), b.len());
     let (cavg, cok, cfail) = (
@@ -237,7 +238,7 @@ action = "scale_in"
 min_vms = 4
 "#;
     let out = run_text(&text, &[]);
-    let t = table(&out, "control_actions.csv");
+    let t = table(&out, file::CONTROL_ACTIONS);
     let (ca, cname) = (col(t, "action"), col(t, "vm_name"));
     let outs: Vec<&str> = t
         .rows()
@@ -270,7 +271,7 @@ fn placement_algorithms_choose_as_specified() {
                 .replace("max_vms = 40", "max_vms = 5"),
             &[],
         );
-        let t = table(&out, "control_actions.csv");
+        let t = table(&out, file::CONTROL_ACTIONS);
         let r = t
             .rows()
             .iter()
@@ -318,9 +319,9 @@ fn placement_algorithms_choose_as_specified() {
 #[test]
 fn demo_scenario_scales_out_then_in() {
     let out = run_file(&scenario_path("autoscale-demo.toml"), &[]);
-    assert!(int(&out, "scale_out_actions") >= 2);
-    assert!(int(&out, "scale_in_actions") >= 2);
-    let t = table(&out, "control.csv");
+    assert!(int(&out, metric::SCALE_OUT_ACTIONS) >= 2);
+    assert!(int(&out, metric::SCALE_IN_ACTIONS) >= 2);
+    let t = table(&out, file::CONTROL);
     let cpu = col(t, "mean_cpu_pct");
     let peak = t
         .rows()

@@ -4,6 +4,7 @@
 
 mod common;
 
+use cloudtwin::output::names::file;
 use common::{csvs, files, load_file, run_binary, run_text, scenario_path, write_file};
 use std::path::PathBuf;
 
@@ -55,7 +56,7 @@ fn two_runs_write_identical_results() {
         fb.keys().collect::<Vec<_>>(),
         "same file names"
     );
-    assert!(fa.contains_key("scenario.toml") && fa.contains_key("manifest.json"));
+    assert!(fa.contains_key(file::SCENARIO) && fa.contains_key(file::MANIFEST));
     let csvs = fa.keys().filter(|n| n.ends_with(".csv")).count();
     assert!(
         csvs >= 3,
@@ -63,7 +64,7 @@ fn two_runs_write_identical_results() {
         fa.keys()
     );
     for (name, bytes) in &fa {
-        if name == "manifest.json" {
+        if name == file::MANIFEST {
             assert_eq!(
                 manifest_without_wall_time(bytes),
                 manifest_without_wall_time(&fb[name]),
@@ -82,10 +83,10 @@ fn the_seed_does_not_change_the_topology() {
     run_binary(&scenario, &a, &[]);
     run_binary(&scenario, &b, &["--seed", "12345"]);
     let (fa, fb) = (files(&a), files(&b));
-    assert_eq!(fa["clouds.csv"], fb["clouds.csv"]);
+    assert_eq!(fa[file::CLOUDS], fb[file::CLOUDS]);
     let (ma, mb) = (
-        manifest_without_wall_time(&fa["manifest.json"]),
-        manifest_without_wall_time(&fb["manifest.json"]),
+        manifest_without_wall_time(&fa[file::MANIFEST]),
+        manifest_without_wall_time(&fb[file::MANIFEST]),
     );
     assert_eq!(ma["seed"], 11);
     assert_eq!(mb["seed"], 12345);
@@ -97,7 +98,7 @@ fn the_seed_does_not_change_the_topology() {
 fn library_runs_are_identical() {
     let a = csvs(&run_text(SMALL, &[]));
     let b = csvs(&run_text(SMALL, &[]));
-    assert!(a.contains_key("clouds.csv"));
+    assert!(a.contains_key(file::CLOUDS));
     assert_eq!(
         a.keys().collect::<Vec<_>>(),
         b.keys().collect::<Vec<_>>(),

@@ -25,6 +25,7 @@ mod common;
 
 use cloudtwin::lifecycle::VmStatus;
 use cloudtwin::lifecycle::status::is_legal_transition;
+use cloudtwin::output::names::{file, metric};
 use cloudtwin::run::RunOutput;
 use common::{
     col, count, csvs, default_scenario, float, load_file, num, run_loaded, run_text, table,
@@ -60,7 +61,7 @@ struct Ev {
 }
 
 fn events(out: &RunOutput) -> Vec<Ev> {
-    let t = table(out, "vm_events.csv");
+    let t = table(out, file::VM_EVENTS);
     let c = |n: &str| col(t, n);
     let (ct, cvm, ccloud, czone, cev, cfrom, cto, cdet) = (
         c("time_s"),
@@ -251,31 +252,31 @@ vm_events = {vm_events}
 fn check_creation(seed: u64, p: f64) {
     let out = run(&fleet(seed, p, "", false));
     let n = FLEET_VMS;
-    assert_eq!(count(&out, "vms_planned"), n);
+    assert_eq!(count(&out, metric::VMS_PLANNED), n);
     assert_eq!(
-        count(&out, "vm_create_requests"),
+        count(&out, metric::VM_CREATE_REQUESTS),
         n,
         "one request per VM without retries"
     );
-    assert_eq!(count(&out, "vm_create_retries"), 0);
+    assert_eq!(count(&out, metric::VM_CREATE_RETRIES), 0);
     assert_eq!(
-        count(&out, "vm_create_timeouts"),
+        count(&out, metric::VM_CREATE_TIMEOUTS),
         0,
         "create_timeout = 1d: no timeouts"
     );
-    let failures = count(&out, "vm_create_failures");
+    let failures = count(&out, metric::VM_CREATE_FAILURES);
     assert_in(
         &format!("vm_create_failures (seed {seed}, p {p})"),
         failures,
         binomial_interval99(n, p),
     );
     let (running, failed) = (
-        count(&out, "vms_running_end"),
-        count(&out, "vms_failed_end"),
+        count(&out, metric::VMS_RUNNING_END),
+        count(&out, metric::VMS_FAILED_END),
     );
     assert_eq!(running + failed, n, "every VM settled (seed {seed}, p {p})");
     assert_eq!(failed, failures, "a failed create leaves its VM Failed");
-    assert_eq!(count(&out, "vms_provisioned"), running);
+    assert_eq!(count(&out, metric::VMS_PROVISIONED), running);
 }
 
 /// Four seeds at p = 0.2 and one each at 0.05 and 0.5, each checked against its own exact 99%
@@ -313,18 +314,22 @@ fn retries_reduce_failures_to_p_cubed() {
         true,
     ));
     let n = FLEET_VMS;
-    let retries = count(&out, "vm_create_retries");
-    let requests = count(&out, "vm_create_requests");
-    let failures = count(&out, "vm_create_failures");
+    let retries = count(&out, metric::VM_CREATE_RETRIES);
+    let requests = count(&out, metric::VM_CREATE_REQUESTS);
+    let failures = count(&out, metric::VM_CREATE_FAILURES);
     let (running, failed) = (
-        count(&out, "vms_running_end"),
-        count(&out, "vms_failed_end"),
+        count(&out, metric::VMS_RUNNING_END),
+        count(&out, metric::VMS_FAILED_END),
     );
-    assert_eq!(count(&out, "vm_create_timeouts"), 0);
+    assert_eq!(count(&out, metric::VM_CREATE_TIMEOUTS), 0);
     assert_eq!(requests, n + retries, "each retry is one more request");
     assert_eq!(failures, retries + failed, "a failure is retried or final");
     assert_eq!(running + failed, n, "every VM settled");
-    assert_in("vms_failed_end", failed, binomial_interval99(n, p * p * p));
+    assert_in(
+        metric::VMS_FAILED_END,
+        failed,
+        binomial_interval99(n, p * p * p),
+    );
 
     let evs = events(&out);
     let mut retried = [0u64; 3]; // VMs retried at least once, at least twice, three times
@@ -412,7 +417,7 @@ vm_events = true
 /// the VM's Running transition in the log to the horizon (a crashed VM stays Failed).
 fn crash_run(crash: &str, mean_s: f64) -> (RunOutput, Vec<f64>) {
     let out = run(&crash_fleet(crash));
-    let horizon = float(&out, "sim_time_s");
+    let horizon = float(&out, metric::SIM_TIME_S);
     assert_eq!(horizon, 5.0 * 3600.0);
     let evs = events(&out);
     let ps: Vec<f64> = evs
@@ -422,7 +427,7 @@ fn crash_run(crash: &str, mean_s: f64) -> (RunOutput, Vec<f64>) {
         .collect();
     assert_eq!(ps.len(), 2000, "every VM entered Running once");
     let crash_rows: Vec<&Ev> = evs.iter().filter(|e| e.detail == "crash").collect();
-    assert_eq!(crash_rows.len() as u64, count(&out, "vm_crashes"));
+    assert_eq!(crash_rows.len() as u64, count(&out, metric::VM_CRASHES));
     for e in &crash_rows {
         assert_eq!(
             (e.from.as_str(), e.to.as_str()),
@@ -430,9 +435,12 @@ fn crash_run(crash: &str, mean_s: f64) -> (RunOutput, Vec<f64>) {
             "{e:?}"
         );
     }
-    assert_eq!(count(&out, "vms_failed_end"), count(&out, "vm_crashes"));
     assert_eq!(
-        count(&out, "vms_running_end") + count(&out, "vm_crashes"),
+        count(&out, metric::VMS_FAILED_END),
+        count(&out, metric::VM_CRASHES)
+    );
+    assert_eq!(
+        count(&out, metric::VMS_RUNNING_END) + count(&out, metric::VM_CRASHES),
         2000
     );
     (out, ps)
@@ -448,7 +456,7 @@ fn crashes_match_the_mtbf() {
         r#"crash = { dist = "exponential", mean = "10h" }"#,
         10.0 * 3600.0,
     );
-    let crashes = count(&out, "vm_crashes");
+    let crashes = count(&out, metric::VM_CRASHES);
     let (lo, hi) = poisson_binomial_interval99(&ps);
     assert!(
         (lo..=hi).contains(&(crashes as f64)),
@@ -461,11 +469,11 @@ fn crashes_match_the_mtbf() {
         mean,
     );
     let lambda: f64 = ps.iter().sum();
-    assert!(count(&out, "vm_crashes") <= poisson_upper99(lambda));
+    assert!(count(&out, metric::VM_CRASHES) <= poisson_upper99(lambda));
 
     let (out, _) = crash_run("", 1.0);
     assert_eq!(
-        count(&out, "vm_crashes"),
+        count(&out, metric::VM_CRASHES),
         0,
         "no crash distribution, no crashes"
     );
@@ -543,7 +551,7 @@ fn fail_outages_fail_exactly_the_vms_inside_them() {
         .iter()
         .map(|(vm, rows)| (*vm, (rows[0].cloud.clone(), rows[0].zone.clone())))
         .collect();
-    let outages = table(&out, "outages.csv");
+    let outages = table(&out, file::OUTAGES);
     let (cs, cscope, ctarget, ceffect, cn) = (
         col(outages, "start_s"),
         col(outages, "scope"),
@@ -601,10 +609,10 @@ fn fail_outages_fail_exactly_the_vms_inside_them() {
             .iter()
             .all(|(vm, (c, _))| !c.starts_with("azure") || !all_failed.contains(vm))
     );
-    assert_eq!(count(&out, "outage_vm_failures"), 22);
-    assert_eq!(count(&out, "vms_failed_end"), 22);
-    assert_eq!(count(&out, "vms_running_end"), 5);
-    assert_eq!(count(&out, "outages"), 3);
+    assert_eq!(count(&out, metric::OUTAGE_VM_FAILURES), 22);
+    assert_eq!(count(&out, metric::VMS_FAILED_END), 22);
+    assert_eq!(count(&out, metric::VMS_RUNNING_END), 5);
+    assert_eq!(count(&out, metric::OUTAGES), 3);
 }
 
 /// Two clouds of 4 VMs booting in 60 s; a `stall` outage of gcp:europe-west3 from 10 s to 310 s
@@ -670,9 +678,9 @@ fn stall_outages_hold_creates_until_they_end() {
         }
     }
     assert!(evs.iter().all(|e| e.to != "Failed"));
-    let outages = table(&out, "outages.csv");
+    let outages = table(&out, file::OUTAGES);
     assert_eq!(outages.rows()[0][col(outages, "vms_failed")], "0");
-    assert_eq!(count(&out, "vms_running_end"), 8);
+    assert_eq!(count(&out, metric::VMS_RUNNING_END), 8);
 
     // A 2 min create timeout expires during the stall: those creates fail at 0 s + 120 s.
     let out = run(&stall_scenario("2m"));
@@ -690,9 +698,9 @@ fn stall_outages_hold_creates_until_they_end() {
             assert_eq!((last.to.as_str(), last.t), ("Running", 61.0), "VM {vm}");
         }
     }
-    assert_eq!(count(&out, "vm_create_timeouts"), 4);
-    assert_eq!(count(&out, "vms_failed_end"), 4);
-    assert_eq!(count(&out, "vms_running_end"), 4);
+    assert_eq!(count(&out, metric::VM_CREATE_TIMEOUTS), 4);
+    assert_eq!(count(&out, metric::VMS_FAILED_END), 4);
+    assert_eq!(count(&out, metric::VMS_RUNNING_END), 4);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -885,16 +893,16 @@ fn check_invariants(out: &RunOutput) -> Result<(), TestCaseError> {
     }
     prop_assert_eq!(
         rejected,
-        count(out, "illegal_actions"),
+        count(out, metric::ILLEGAL_ACTIONS),
         "rejected rows vs illegal_actions"
     );
-    prop_assert_eq!(removed_rows, count(out, "vms_refined"));
+    prop_assert_eq!(removed_rows, count(out, metric::VMS_REFINED));
     let crash_rows = evs.iter().filter(|e| e.detail == "crash").count() as u64;
-    prop_assert_eq!(crash_rows, count(out, "vm_crashes"));
+    prop_assert_eq!(crash_rows, count(out, metric::VM_CRASHES));
 
     // The last sample (the engine series has a row at every sample time) against the log up to
     // that instant: the sampler is entity 0, so at equal times it runs before lifecycle events.
-    let engine = table(out, "engine.csv");
+    let engine = table(out, file::ENGINE);
     let t_last = num(&engine.rows().last().unwrap()[col(engine, "time_s")]);
     prop_assert_eq!(t_last, 3600.0, "a sample at the horizon");
     let cloud_of: BTreeMap<u32, &str> = evs.iter().map(|e| (e.vm, e.cloud.as_str())).collect();
@@ -904,7 +912,7 @@ fn check_invariants(out: &RunOutput) -> Result<(), TestCaseError> {
             *from_log.entry((cloud_of[&vm].to_string(), st)).or_default() += 1;
         }
     }
-    let states = table(out, "vm_states.csv");
+    let states = table(out, file::VM_STATES);
     let (ct, cc, cs, cn) = (
         col(states, "time_s"),
         col(states, "cloud"),
@@ -922,10 +930,10 @@ fn check_invariants(out: &RunOutput) -> Result<(), TestCaseError> {
     // The end-of-run counters against the whole log.
     let end = status_before(&evs, f64::INFINITY);
     for (metric, st) in [
-        ("vms_running_end", "Running"),
-        ("vms_failed_end", "Failed"),
-        ("vms_suspended_end", "Suspended"),
-        ("vms_terminated_end", "Terminated"),
+        (metric::VMS_RUNNING_END, "Running"),
+        (metric::VMS_FAILED_END, "Failed"),
+        (metric::VMS_SUSPENDED_END, "Suspended"),
+        (metric::VMS_TERMINATED_END, "Terminated"),
     ] {
         let n = end.values().filter(|s| s.as_deref() == Some(st)).count() as u64;
         prop_assert_eq!(n, count(out, metric), "{} vs the log", metric);
@@ -1052,16 +1060,20 @@ fn allowed_action_rules_end_to_end() {
             "VM {vm}: resume while Suspending and reboot while Suspended are rejected"
         );
     }
-    assert_eq!(count(&out, "illegal_actions"), 8, "4 resumes + 4 reboots");
     assert_eq!(
-        count(&out, "control_actions"),
+        count(&out, metric::ILLEGAL_ACTIONS),
+        8,
+        "4 resumes + 4 reboots"
+    );
+    assert_eq!(
+        count(&out, metric::CONTROL_ACTIONS),
         8,
         "4 suspends + 4 terminates"
     );
-    assert_eq!(count(&out, "control_failures"), 0);
-    assert_eq!(count(&out, "vms_terminated_end"), 4);
+    assert_eq!(count(&out, metric::CONTROL_FAILURES), 0);
+    assert_eq!(count(&out, metric::VMS_TERMINATED_END), 4);
     // The MCIS aggregate status at the end.
-    let m = table(&out, "mcis_status.csv");
+    let m = table(&out, file::MCIS_STATUS);
     assert_eq!(
         m.rows().last().unwrap()[col(m, "status")],
         "Terminated-4(4/4)"
@@ -1079,12 +1091,12 @@ fn default_scenario_provisions_the_fleet() {
     let out = run_loaded(&loaded);
     let n = 10_000;
     assert_eq!(loaded.total_vms(), n);
-    assert_eq!(count(&out, "vms_planned"), n);
-    let requests = count(&out, "vm_create_requests");
+    assert_eq!(count(&out, metric::VMS_PLANNED), n);
+    let requests = count(&out, metric::VM_CREATE_REQUESTS);
     assert!(requests >= n, "vm_create_requests = {requests}");
     let (running, failed) = (
-        count(&out, "vms_running_end"),
-        count(&out, "vms_failed_end"),
+        count(&out, metric::VMS_RUNNING_END),
+        count(&out, metric::VMS_FAILED_END),
     );
     assert_eq!(
         running + failed,
@@ -1104,11 +1116,11 @@ fn default_scenario_provisions_the_fleet() {
             .all(|pr| pr.create_failure_p.get() == p)
     );
     assert_in(
-        "vm_create_failures",
-        count(&out, "vm_create_failures"),
+        metric::VM_CREATE_FAILURES,
+        count(&out, metric::VM_CREATE_FAILURES),
         binomial_interval99(requests, p),
     );
-    let retries = count(&out, "vm_create_retries");
+    let retries = count(&out, metric::VM_CREATE_RETRIES);
     if loaded.scenario.lifecycle.retry.attempts > 1 {
         assert!(retries > 0, "the scenario retries failed creates");
     } else {
@@ -1120,20 +1132,20 @@ fn default_scenario_provisions_the_fleet() {
     if lc.retry.attempts == 1 && lc.crash.is_none() && loaded.lifecycle.outages.is_empty() {
         assert_eq!(
             failed,
-            count(&out, "vm_create_failures") + count(&out, "vm_create_timeouts"),
+            count(&out, metric::VM_CREATE_FAILURES) + count(&out, metric::VM_CREATE_TIMEOUTS),
             "a VM fails by a provider error or a create timeout"
         );
     }
     let (p50, p95, max) = (
-        float(&out, "provision_time_p50_s"),
-        float(&out, "provision_time_p95_s"),
-        float(&out, "provision_time_max_s"),
+        float(&out, metric::PROVISION_TIME_P50_S),
+        float(&out, metric::PROVISION_TIME_P95_S),
+        float(&out, metric::PROVISION_TIME_MAX_S),
     );
     assert!(
         max >= p95 && p95 >= p50 && p50 > 0.0,
         "p50 {p50}, p95 {p95}, max {max}"
     );
-    let settled = float(&out, "provision_settled_s");
+    let settled = float(&out, metric::PROVISION_SETTLED_S);
     let duration = loaded.scenario.simulation.duration.as_secs_f64();
     assert!(
         settled > 0.0 && settled <= duration,

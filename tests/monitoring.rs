@@ -17,6 +17,7 @@
 
 mod common;
 
+use cloudtwin::output::names::{file, metric};
 use cloudtwin::run::RunOutput;
 use common::{col, float, int, num, run_text, table};
 
@@ -47,7 +48,7 @@ fn scenario(duration: &str, sample: &str, lifecycle: &str, rest: &str) -> String
 
 /// One column of `monitoring.csv` as (time_s, value) pairs (NaN for an empty cell).
 fn series(out: &RunOutput, column: &str) -> Vec<(f64, f64)> {
-    let t = table(out, "monitoring.csv");
+    let t = table(out, file::MONITORING);
     let i = col(t, column);
     t.rows()
         .iter()
@@ -132,17 +133,17 @@ queue_limit = 1000000000000
     );
     let out = run_text(&text, &[]);
     let wq_ms = mmc_wait(c, LAMBDA, mu) * 1e3;
-    let mean = float(&out, "collector_wait_mean_ms");
-    let ci = float(&out, "collector_wait_ci95_ms");
+    let mean = float(&out, metric::COLLECTOR_WAIT_MEAN_MS);
+    let ci = float(&out, metric::COLLECTOR_WAIT_CI95_MS);
     // Batch means over 32 batches of a finite run are slightly biased (the batches are
     // correlated, most at rho = 0.95): the interval is widened by 2% of the analytic wait.
     let tolerance = ci + 0.02 * wq_ms;
     eprintln!(
         "M/M/{c} rho {rho}: measured {mean:.4} ms +- {ci:.4} ms (95% CI), analytic {wq_ms:.4} ms, \
          {} reports",
-        int(&out, "monitoring_reports_sent")
+        int(&out, metric::MONITORING_REPORTS_SENT)
     );
-    assert_eq!(int(&out, "monitoring_reports_dropped"), 0);
+    assert_eq!(int(&out, metric::MONITORING_REPORTS_DROPPED), 0);
     assert!(
         ci > 0.0 && ci < 0.15 * wq_ms,
         "M/M/{c} rho {rho}: CI half-width {ci} ms is not a few % of Wq {wq_ms} ms"
@@ -201,7 +202,7 @@ agent_start_delay = "0s"
     );
     let out = run_text(&text, &[]);
     // About 1000 reports/s for 119 s (agents start at 1 s).
-    let sent = int(&out, "monitoring_reports_sent") as f64;
+    let sent = int(&out, metric::MONITORING_REPORTS_SENT) as f64;
     assert!((sent - 119_000.0).abs() < 0.03 * 119_000.0, "sent {sent}");
 }
 
@@ -212,13 +213,13 @@ agent_start_delay = "0s"
 /// exactly, and that the `drops` column of monitoring.csv adds up to the drops. Returns the
 /// drop counters (network, collector, storage).
 fn assert_conserved(name: &str, out: &RunOutput) -> (i64, i64, i64) {
-    let sent = int(out, "monitoring_reports_sent");
-    let stored = int(out, "monitoring_reports_stored");
-    let dropped = int(out, "monitoring_reports_dropped");
-    let in_flight = int(out, "monitoring_in_flight_end");
-    let net = int(out, "monitoring_dropped_network");
-    let col = int(out, "monitoring_dropped_collector");
-    let sto = int(out, "monitoring_dropped_storage");
+    let sent = int(out, metric::MONITORING_REPORTS_SENT);
+    let stored = int(out, metric::MONITORING_REPORTS_STORED);
+    let dropped = int(out, metric::MONITORING_REPORTS_DROPPED);
+    let in_flight = int(out, metric::MONITORING_IN_FLIGHT_END);
+    let net = int(out, metric::MONITORING_DROPPED_NETWORK);
+    let col = int(out, metric::MONITORING_DROPPED_COLLECTOR);
+    let sto = int(out, metric::MONITORING_DROPPED_STORAGE);
     eprintln!(
         "{name}: sent {sent} stored {stored} dropped {dropped} (network {net}, collector {col}, \
          storage {sto}) in flight {in_flight}"
@@ -297,13 +298,13 @@ loss_p = 0.05
     assert!(net > 0, "loss_p = 0.05 loses reports");
     assert_eq!((col, sto), (0, 0));
     // About 5% of the reports that arrived.
-    let sent = int(&out, "monitoring_reports_sent") as f64;
+    let sent = int(&out, metric::MONITORING_REPORTS_SENT) as f64;
     assert!(
         (net as f64 / sent - 0.05).abs() < 0.01,
         "lost {net} of {sent}"
     );
     // Reports processed since the last round (600 s) are still waiting for the next one.
-    assert!(int(&out, "monitoring_in_flight_end") > 0);
+    assert!(int(&out, metric::MONITORING_IN_FLIGHT_END) > 0);
 }
 
 #[test]
@@ -400,14 +401,14 @@ buffer = 3
     );
     let (net, col, sto) = assert_conserved("crashes and actions", &out);
     assert!(net > 0 && col > 0 && sto > 0, "every drop cause occurs");
-    assert!(int(&out, "vm_crashes") > 0, "some VMs crash");
-    assert!(int(&out, "control_actions") > 0);
+    assert!(int(&out, metric::VM_CRASHES) > 0, "some VMs crash");
+    assert!(int(&out, metric::CONTROL_ACTIONS) > 0);
     assert!(
-        int(&out, "agents_declared_dead") > 0,
+        int(&out, metric::AGENTS_DECLARED_DEAD) > 0,
         "silent agents declared dead"
     );
     let collectors = series(&out, "collectors");
-    let max = int(&out, "collector_count_max") as f64;
+    let max = int(&out, metric::COLLECTOR_COUNT_MAX) as f64;
     assert!(
         collectors.last().unwrap().1 < max,
         "collectors scale in after the terminate: {collectors:?}"
@@ -446,11 +447,11 @@ cloud = "aws:ap-northeast-2"
     let (net, _, sto) = assert_conserved("pull mode", &out);
     assert!(net > 0 && sto > 0);
     assert!(
-        int(&out, "pull_failures") > 0,
+        int(&out, metric::PULL_FAILURES) > 0,
         "suspended agents fail polls"
     );
     // Every poll of an answering agent is one report: 50 agents for ~60 polls at most.
-    let sent = int(&out, "monitoring_reports_sent");
+    let sent = int(&out, metric::MONITORING_REPORTS_SENT);
     assert!(sent <= 50 * 60, "sent {sent}");
 }
 
@@ -542,14 +543,14 @@ agent_start_delay = "0s"
         ),
         &[],
     );
-    let crashes = int(&out, "vm_crashes");
+    let crashes = int(&out, metric::VM_CRASHES);
     assert!(crashes > 0 && crashes < 40, "{crashes} crashes");
     let active = series(&out, "agents_active");
     let counts = reports_per_window(&out, 5.0);
     assert_eq!(active.last().unwrap().1, (40 - crashes) as f64);
     assert_eq!(
         active.last().unwrap().1,
-        int(&out, "vms_running_end") as f64
+        int(&out, metric::VMS_RUNNING_END) as f64
     );
     for i in 2..active.len() {
         let (t, a) = active[i];
@@ -615,18 +616,18 @@ fn silent_agents_are_declared_dead_after_dead_after_rounds() {
         let declared_at = 210 + 10 * rounds;
         let before = dead_agents(rounds, declared_at - 5);
         assert_eq!(
-            int(&before, "agents_declared_dead"),
+            int(&before, metric::AGENTS_DECLARED_DEAD),
             0,
             "dead_after_rounds = {rounds}: none dead at {} s",
             declared_at - 5
         );
         let after = dead_agents(rounds, declared_at + 5);
         assert_eq!(
-            int(&after, "agents_declared_dead"),
+            int(&after, metric::AGENTS_DECLARED_DEAD),
             6,
             "dead_after_rounds = {rounds}: the 6 suspended agents dead at {declared_at} s"
         );
-        assert_eq!(int(&after, "vms_suspended_end"), 6);
+        assert_eq!(int(&after, metric::VMS_SUSPENDED_END), 6);
     }
 }
 
@@ -678,7 +679,7 @@ fn agent_count_policy_runs_ceil_agents_over_max_host_count_collectors() {
         );
         let want = agents.div_ceil(max) as i64;
         assert_eq!(
-            int(&out, "collector_count_max"),
+            int(&out, metric::COLLECTOR_COUNT_MAX),
             want,
             "{agents} agents, max_host_count {max}"
         );
@@ -706,8 +707,8 @@ fn agent_count_policy_scales_in_after_a_terminate() {
         "300s",
         "[[actions]]\nat = \"205s\"\naction = \"terminate\"\nmcis = \"mcis\"\n",
     );
-    assert_eq!(int(&out, "collector_count_max"), 5);
-    assert_eq!(int(&out, "agents_declared_dead"), 23);
+    assert_eq!(int(&out, metric::COLLECTOR_COUNT_MAX), 5);
+    assert_eq!(int(&out, metric::AGENTS_DECLARED_DEAD), 23);
     let collectors = series(&out, "collectors");
     for &(t, c) in &collectors {
         if (10.0..=235.0).contains(&t) {
@@ -738,7 +739,11 @@ fn csp_policy_runs_one_collector_per_provider() {
         (r#"clouds = ["aws:ap-northeast-2", "aws:us-east-1"]"#, 1),
     ] {
         let out = policy_run(clouds, "policy = \"csp\"", "60s", "");
-        assert_eq!(int(&out, "collector_count_max"), providers, "{clouds}");
+        assert_eq!(
+            int(&out, metric::COLLECTOR_COUNT_MAX),
+            providers,
+            "{clouds}"
+        );
         for (t, c) in series(&out, "collectors") {
             assert_eq!(c, providers as f64, "{clouds}: collectors at {t} s");
         }
@@ -774,13 +779,13 @@ mcis = "mcis"
 "#,
     );
     let (a, b) = (run_text(&text, &[]), run_text(&text, &[]));
-    assert!(int(&a, "monitoring_reports_sent") > 0);
+    assert!(int(&a, metric::MONITORING_REPORTS_SENT) > 0);
     assert_eq!(a.summary.to_csv(), b.summary.to_csv(), "summary differs");
     assert!(
-        table(&a, "monitoring.csv").to_csv() == table(&b, "monitoring.csv").to_csv(),
+        table(&a, file::MONITORING).to_csv() == table(&b, file::MONITORING).to_csv(),
         "monitoring.csv differs"
     );
-    assert!(table(&a, "monitoring.csv").len() > 50);
+    assert!(table(&a, file::MONITORING).len() > 50);
 }
 
 #[test]
@@ -826,9 +831,9 @@ batch_overhead = "1ms"
         ),
         &[],
     );
-    let p50 = float(&out, "monitoring_delay_p50_ms");
-    let p95 = float(&out, "monitoring_delay_p95_ms");
-    let p99 = float(&out, "monitoring_delay_p99_ms");
+    let p50 = float(&out, metric::MONITORING_DELAY_P50_MS);
+    let p95 = float(&out, metric::MONITORING_DELAY_P95_MS);
+    let p99 = float(&out, metric::MONITORING_DELAY_P99_MS);
     eprintln!("delay p50 {p50} ms, p95 {p95} ms, p99 {p99} ms");
     // A report waits for the end of its round: about U(0, 10 s) plus milliseconds.
     assert!((2_000.0..=8_000.0).contains(&p50), "p50 {p50} ms");
@@ -845,7 +850,7 @@ batch_overhead = "1ms"
     assert!(p99 <= bound, "p99 {p99} ms > bound {bound} ms");
     // The delays spread over the whole round: the slowest 1% waited most of it.
     assert!(p99 >= 0.9 * ROUND_MS, "p99 {p99} ms");
-    assert_eq!(int(&out, "monitoring_reports_dropped"), 0);
+    assert_eq!(int(&out, metric::MONITORING_REPORTS_DROPPED), 0);
 }
 
 /// Runs `text` with collector services computed inline (Lindley's recursion) and as events:
@@ -859,7 +864,7 @@ fn assert_inline_service_is_exact(label: &str, text: &str) -> RunOutput {
         inline.events,
         events.events
     );
-    let engine_counts = ["events_processed", "max_pending_events"];
+    let engine_counts = [metric::EVENTS_PROCESSED, metric::MAX_PENDING_EVENTS];
     for ((m, a), (m2, b)) in inline.summary.rows().iter().zip(events.summary.rows()) {
         assert_eq!(m, m2);
         if !engine_counts.contains(&m.as_str()) {
@@ -868,7 +873,7 @@ fn assert_inline_service_is_exact(label: &str, text: &str) -> RunOutput {
     }
     assert_eq!(inline.tables.len(), events.tables.len());
     for (a, b) in inline.tables.iter().zip(&events.tables) {
-        if a.name != "engine.csv" {
+        if a.name != file::ENGINE {
             assert!(a.to_csv() == b.to_csv(), "{label}: {} differs", a.name);
         }
     }
@@ -909,8 +914,8 @@ dead_after_rounds = 1
     );
     let (net, col, sto) = assert_conserved("inline service", &out);
     assert!(net > 0 && col > 0 && sto > 0, "every drop cause occurs");
-    assert!(int(&out, "agents_declared_dead") > 0);
-    assert!(int(&out, "vm_crashes") > 0);
+    assert!(int(&out, metric::AGENTS_DECLARED_DEAD) > 0);
+    assert!(int(&out, metric::VM_CRASHES) > 0);
     // One collector per provider; periodic reports and a constant service time, so
     // arrivals and completions fall on the same instants (ties between events).
     assert_inline_service_is_exact(

@@ -5,6 +5,7 @@
 
 mod common;
 
+use cloudtwin::output::names::file;
 use common::{cloudtwin, entries, files, output_of, run_binary, write_file};
 use std::path::{Path, PathBuf};
 
@@ -90,7 +91,7 @@ fn copy_files(from: &Path, to: &Path) {
 }
 
 fn svg(dir: &Path, name: &str) -> String {
-    let p = dir.join("plots").join(format!("{name}.svg"));
+    let p = dir.join(file::PLOTS_DIR).join(format!("{name}.svg"));
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -108,18 +109,18 @@ fn a_run_writes_plots_and_a_report_and_the_same_csvs_give_the_same_bytes() {
     ];
     for n in names {
         for ext in ["svg", "png"] {
-            let p = run.join("plots").join(format!("{n}.{ext}"));
+            let p = run.join(file::PLOTS_DIR).join(format!("{n}.{ext}"));
             assert!(p.is_file(), "{} missing", p.display());
         }
-        let png = std::fs::read(run.join("plots").join(format!("{n}.png"))).unwrap();
+        let png = std::fs::read(run.join(file::PLOTS_DIR).join(format!("{n}.png"))).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{n}.png is a PNG");
     }
-    assert!(run.join("report.html").is_file());
+    assert!(run.join(file::REPORT).is_file());
 
     // A copy of the CSVs alone, reported twice: identical bytes, and identical to the run's.
     let copy = tmp.path().join("copy");
     copy_files(&run, &copy);
-    std::fs::remove_file(copy.join("report.html")).unwrap();
+    std::fs::remove_file(copy.join(file::REPORT)).unwrap();
     let (code, out, err) = report(&copy, &[]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("6 plots"), "{out}");
@@ -136,7 +137,7 @@ fn a_run_writes_plots_and_a_report_and_the_same_csvs_give_the_same_bytes() {
     }
     let original = files(&run);
     for (k, v) in &first {
-        if k.starts_with("plots/") || k == "report.html" {
+        if k.starts_with("plots/") || k == file::REPORT {
             assert!(*v == original[k], "{k} differs from the one the run wrote");
         }
     }
@@ -221,7 +222,7 @@ fn every_plot_has_a_title_axis_labels_and_a_legend() {
         }
         assert!(s.contains("<text"), "{name}: no text elements");
     }
-    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    let html = std::fs::read_to_string(run.join(file::REPORT)).unwrap();
     for (name, title, _, _) in expect {
         assert!(
             html.contains(&format!("id=\"plot-{name}\"")),
@@ -235,7 +236,7 @@ fn every_plot_has_a_title_axis_labels_and_a_legend() {
 fn the_page_is_self_contained() {
     let tmp = tempfile::tempdir().unwrap();
     let run = small_run(tmp.path());
-    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    let html = std::fs::read_to_string(run.join(file::REPORT)).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     for bad in ["http://", "https://", "<script", "<link", "<img", "@import"] {
         assert!(!html.contains(bad), "report.html contains {bad:?}");
@@ -261,7 +262,7 @@ fn a_folder_with_only_summary_csv_gets_a_page_without_plots() {
     let dir = tmp.path().join("only");
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(
-        dir.join("summary.csv"),
+        dir.join(file::SUMMARY),
         "metric,value\nclouds,3\nsim_time_s,60\n",
     )
     .unwrap();
@@ -272,8 +273,8 @@ fn a_folder_with_only_summary_csv_gets_a_page_without_plots() {
         out.contains("not plotted: vm_states: vm_states.csv is absent"),
         "{out}"
     );
-    assert!(!dir.join("plots").exists(), "no empty plots folder");
-    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(!dir.join(file::PLOTS_DIR).exists(), "no empty plots folder");
+    let html = std::fs::read_to_string(dir.join(file::REPORT)).unwrap();
     assert!(html.contains("<td>sim_time_s</td>"), "{html}");
     assert!(html.contains("vm_states.csv is absent"));
     let names = entries(&dir);
@@ -288,9 +289,9 @@ fn a_folder_with_only_summary_csv_gets_a_page_without_plots() {
 fn report_replaces_old_plots_and_refuses_other_folders() {
     let tmp = tempfile::tempdir().unwrap();
     let run = small_run(tmp.path());
-    std::fs::write(run.join("plots").join("stale.svg"), "<svg/>").unwrap();
+    std::fs::write(run.join(file::PLOTS_DIR).join("stale.svg"), "<svg/>").unwrap();
     // Without monitoring.csv its plots go away with the stale one.
-    std::fs::remove_file(run.join("monitoring.csv")).unwrap();
+    std::fs::remove_file(run.join(file::MONITORING)).unwrap();
     let (code, out, err) = report(&run, &[]);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -336,7 +337,7 @@ fn a_sweep_folder_gets_metric_plots_with_confidence_intervals() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("sweep");
     std::fs::create_dir(&dir).unwrap();
-    std::fs::write(dir.join("sweep_summary.csv"), SWEEP_SUMMARY).unwrap();
+    std::fs::write(dir.join(file::SWEEP_SUMMARY), SWEEP_SUMMARY).unwrap();
     let (code, out, err) = report(&dir, &[]);
     assert_eq!(code, 0, "{err}");
     // Only the metric that varies is plotted by default.
@@ -352,7 +353,7 @@ fn a_sweep_folder_gets_metric_plots_with_confidence_intervals() {
     ] {
         assert!(s.contains(text), "sweep plot lacks {text:?}");
     }
-    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let html = std::fs::read_to_string(dir.join(file::REPORT)).unwrap();
     assert!(html.contains("id=\"sweep\""));
     assert!(
         html.contains("100 ± 10"),
@@ -361,7 +362,10 @@ fn a_sweep_folder_gets_metric_plots_with_confidence_intervals() {
     assert!(!html.contains("http://") && !html.contains("https://"));
 
     // Chosen metrics; an unknown one alone is reported, not fatal.
-    let (code, out, err) = report(&dir, &["--metric", "clouds"]);
+    let (code, out, err) = report(
+        &dir,
+        &["--metric", cloudtwin::output::names::metric::CLOUDS],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(dir.join("plots/sweep_clouds.svg").is_file(), "{out}");
     assert!(!dir.join("plots/sweep_monitoring_delay_p95_ms.svg").exists());

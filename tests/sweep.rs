@@ -11,6 +11,7 @@ mod common;
 
 use cloudtwin::batch::{Axis, Shard, Sweep};
 use cloudtwin::engine::RngFactory;
+use cloudtwin::output::names::file;
 use common::{
     binary_path, cloudtwin, entries, files, output_of, read_json, run_binary, write_file,
 };
@@ -71,7 +72,7 @@ fn merge(dirs: &[&Path], out: &Path) -> (i32, String) {
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut all = files(dir);
     for (rel, bytes) in all.iter_mut() {
-        if rel.ends_with("manifest.json") && rel != "sweep_manifest.json" {
+        if rel.ends_with(file::MANIFEST) && rel != file::SWEEP_MANIFEST {
             let text = String::from_utf8(std::mem::take(bytes)).unwrap();
             *bytes = text
                 .lines()
@@ -105,7 +106,7 @@ fn assert_same(a: &Path, b: &Path) {
 
 /// The entries of `<dir>/runs`, sorted.
 fn run_ids(dir: &Path) -> Vec<String> {
-    entries(&dir.join("runs"))
+    entries(&dir.join(file::RUNS_DIR))
 }
 
 fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
@@ -138,7 +139,7 @@ fn threads_do_not_change_a_byte() {
             "p001-r002"
         ]
     );
-    let summary = std::fs::read_to_string(outs[0].join("sweep_summary.csv")).unwrap();
+    let summary = std::fs::read_to_string(outs[0].join(file::SWEEP_SUMMARY)).unwrap();
     assert!(
         summary.starts_with(
             "point,lifecycle.create_failure_p,metric,n,mean,sd,ci95_low,ci95_high\n\
@@ -167,7 +168,7 @@ fn shards_merged_equal_the_unsharded_sweep() {
             let stdout = sweep_ok(&s, &out, &args(&["--shard", &format!("{i}/3")]));
             assert!(stdout.contains("ran 2, skipped 0"), "{stdout}");
             assert!(
-                !out.join("sweep_summary.csv").exists(),
+                !out.join(file::SWEEP_SUMMARY).exists(),
                 "a shard alone writes no summary"
             );
             out
@@ -254,24 +255,27 @@ fn a_partial_sweep_resumed_runs_only_the_missing_runs() {
     // A sweep that got through a third of its runs (shard 0/3), then the whole sweep again.
     let out = tmp.path().join("out");
     sweep_ok(&s, &out, &args(&["--shard", "0/3"]));
-    let before = files(&out.join("runs"));
+    let before = files(&out.join(file::RUNS_DIR));
     let stdout = sweep_ok(&s, &out, &args(&[]));
     assert!(stdout.contains("ran 4, skipped 2"), "{stdout}");
     for (k, v) in &before {
         // Byte-identical including wall_time_s (`files`, not `snapshot`): the complete runs
         // were not run again.
-        assert!(*v == files(&out.join("runs"))[k], "{k} was rewritten");
+        assert!(
+            *v == files(&out.join(file::RUNS_DIR))[k],
+            "{k} was rewritten"
+        );
     }
     assert_same(&whole, &out);
 
     // Lost runs (deleted folders, a temporary folder left by a kill) are redone, nothing else.
     for id in ["p000-r001", "p001-r002"] {
-        std::fs::remove_dir_all(out.join("runs").join(id)).unwrap();
+        std::fs::remove_dir_all(out.join(file::RUNS_DIR).join(id)).unwrap();
     }
-    std::fs::remove_file(out.join("sweep_summary.csv")).unwrap();
+    std::fs::remove_file(out.join(file::SWEEP_SUMMARY)).unwrap();
     let stale = out.join("runs/.p000-r001.tmp-999999");
     std::fs::create_dir_all(&stale).unwrap();
-    std::fs::write(stale.join("summary.csv"), "metric,value\n").unwrap();
+    std::fs::write(stale.join(file::SUMMARY), "metric,value\n").unwrap();
     let stdout = sweep_ok(&s, &out, &args(&["--threads", "2"]));
     assert!(stdout.contains("ran 2, skipped 4"), "{stdout}");
     assert!(!stale.exists(), "stale temporary folder removed");
@@ -372,11 +376,14 @@ fn a_failing_run_is_reported_and_the_others_are_kept() {
         "p001-r002",
     ] {
         assert!(
-            out.join("runs").join(id).join("summary.csv").is_file(),
+            out.join(file::RUNS_DIR)
+                .join(id)
+                .join(file::SUMMARY)
+                .is_file(),
             "{id} kept"
         );
     }
-    let m = read_json(&out.join("sweep_manifest.json"));
+    let m = read_json(&out.join(file::SWEEP_MANIFEST));
     let failed: Vec<&str> = m["runs"]
         .as_array()
         .unwrap()
@@ -386,7 +393,7 @@ fn a_failing_run_is_reported_and_the_others_are_kept() {
         .collect();
     assert_eq!(failed, ["p001-r000"]);
     // The summary covers the complete runs: n = 2 for the point with the failed run.
-    let summary = std::fs::read_to_string(out.join("sweep_summary.csv")).unwrap();
+    let summary = std::fs::read_to_string(out.join(file::SWEEP_SUMMARY)).unwrap();
     assert!(
         summary.contains("\np000,0.1,events_processed,3,"),
         "{summary}"
@@ -524,8 +531,7 @@ fn sweep_table_in_the_scenario() {
     // Same grid, same seeds, same per-run files (only the scenario file's hash differs).
     let (a, b) = (snapshot(&from_table), snapshot(&from_cli));
     for (k, v) in &a {
-        if k.ends_with("summary.csv") || k.ends_with("scenario.toml") || k.ends_with("_states.csv")
-        {
+        if k.ends_with(file::SUMMARY) || k.ends_with(file::SCENARIO) || k.ends_with("_states.csv") {
             assert!(*v == b[k], "{k} differs");
         }
     }
@@ -588,7 +594,7 @@ fn library_plan_seeds_and_statistics() {
     let mean = values.iter().sum::<f64>() / 3.0;
     let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
     let half = cloudtwin::stats::student_t_975(2) * sd / 3f64.sqrt();
-    let summary = std::fs::read_to_string(out.join("sweep_summary.csv")).unwrap();
+    let summary = std::fs::read_to_string(out.join(file::SWEEP_SUMMARY)).unwrap();
     let row = summary
         .lines()
         .find(|l| l.starts_with("p001,0.3,provision_settled_s,"))

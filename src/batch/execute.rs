@@ -14,9 +14,10 @@
 use super::manifest::{Status, SweepManifest};
 use super::plan::{RunSpec, Shard};
 use super::summary::sweep_summary;
-use super::{BatchError, RUNS_DIR, SUMMARY_FILE, Sweep, write_atomic};
+use super::{BatchError, Sweep, write_atomic};
 use crate::engine::{Progress, RunControl};
 use crate::output::ResultsDir;
+use crate::output::names::file;
 use rayon::prelude::*;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -110,13 +111,13 @@ impl<'s> SweepSession<'s> {
                         return Err(BatchError::BadInput(format!(
                             "{shown} exists and is not a sweep folder (no {}): refusing to \
                              write into it",
-                            super::MANIFEST_FILE
+                            super::file::SWEEP_MANIFEST
                         )));
                     }
                 }
             }
         }
-        let runs = dir.join(RUNS_DIR);
+        let runs = dir.join(file::RUNS_DIR);
         std::fs::create_dir_all(&runs).map_err(|e| BatchError::io(&runs, e))?;
         let mut todo = Vec::new();
         let mut skipped = Vec::new();
@@ -179,7 +180,7 @@ impl<'s> SweepSession<'s> {
             Ok(l) => l,
             Err(e) => return RunStatus::Failed(e.to_string()),
         };
-        let target = self.dir.join(RUNS_DIR).join(&run.id);
+        let target = self.dir.join(file::RUNS_DIR).join(&run.id);
         let dir = match ResultsDir::create(&target, true) {
             Ok(d) => d,
             Err(e) => return RunStatus::Failed(e.to_string()),
@@ -241,7 +242,7 @@ impl<'s> SweepSession<'s> {
         if all || (self.shard.is_all() && report.interrupted == 0) {
             let complete = |r: &RunSpec| self.sweep.is_complete(&self.dir, r);
             let (csv, used) = sweep_summary(plan, &self.dir, &complete)?;
-            write_atomic(&self.dir.join(SUMMARY_FILE), &csv, &self.tag)?;
+            write_atomic(&self.dir.join(file::SWEEP_SUMMARY), &csv, &self.tag)?;
             // The sweep's plots and report.html (cloudtwin::report), from the CSVs on disk.
             crate::report::rebuild(&self.dir, &Default::default())
                 .map_err(|e| BatchError::Failure(e.to_string()))?;
@@ -307,17 +308,17 @@ fn remove_stale_temporaries(runs: &Path, sweep: &Sweep, todo: &[usize]) {
 
 /// `--force` over another sweep: deletes its summary and run folders (results folders only).
 fn clear_sweep(dir: &Path) -> Result<(), BatchError> {
-    let summary = dir.join(SUMMARY_FILE);
+    let summary = dir.join(file::SWEEP_SUMMARY);
     if summary.exists() {
         std::fs::remove_file(&summary).map_err(|e| BatchError::io(&summary, e))?;
     }
-    let runs = dir.join(RUNS_DIR);
+    let runs = dir.join(file::RUNS_DIR);
     let Ok(entries) = std::fs::read_dir(&runs) else {
         return Ok(());
     };
     for e in entries {
         let p = e.map_err(|e| BatchError::io(&runs, e))?.path();
-        if p.is_dir() && p.join("manifest.json").is_file() {
+        if p.is_dir() && p.join(file::MANIFEST).is_file() {
             std::fs::remove_dir_all(&p).map_err(|e| BatchError::io(&p, e))?;
         }
     }

@@ -12,7 +12,8 @@
 
 use super::grid::{Axis, Grid};
 use super::plan::{Plan, RunSpec};
-use super::{BatchError, MANIFEST_FILE, RUNS_DIR, Sweep, write_atomic};
+use super::{BatchError, Sweep, write_atomic};
+use crate::output::names::file;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -134,7 +135,7 @@ pub fn records(plan: &Plan, status: &[(Status, Option<String>)]) -> Vec<RunRecor
 impl SweepManifest {
     /// Reads `dir/sweep_manifest.json`; `None` when there is none.
     pub fn read(dir: &Path) -> Result<Option<SweepManifest>, BatchError> {
-        let path = dir.join(MANIFEST_FILE);
+        let path = dir.join(file::SWEEP_MANIFEST);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -151,7 +152,7 @@ impl SweepManifest {
         let bad = |m: &str| {
             BatchError::BadInput(format!(
                 "{}: {m}: the manifest was edited or is damaged",
-                dir.join(MANIFEST_FILE).display()
+                dir.join(file::SWEEP_MANIFEST).display()
             ))
         };
         let hash = sweep_hash(
@@ -187,15 +188,15 @@ impl SweepManifest {
     pub fn write(&self, dir: &Path, tag: &str) -> Result<(), BatchError> {
         let mut v = serde_json::to_vec_pretty(self).expect("manifest serializes");
         v.push(b'\n');
-        write_atomic(&dir.join(MANIFEST_FILE), &v, tag)
+        write_atomic(&dir.join(file::SWEEP_MANIFEST), &v, tag)
     }
 }
 
 /// Is `run` complete in the sweep folder `dir`: its results folder is in place, from the same
 /// scenario file with the planned overrides (`args`, seed included)?
 pub fn is_complete(dir: &Path, run: &RunSpec, args: &[String], scenario_sha256: &str) -> bool {
-    let rd = dir.join(RUNS_DIR).join(&run.id);
-    let Ok(text) = std::fs::read_to_string(rd.join("manifest.json")) else {
+    let rd = dir.join(file::RUNS_DIR).join(&run.id);
+    let Ok(text) = std::fs::read_to_string(rd.join(file::MANIFEST)) else {
         return false;
     };
     let Ok(m) = serde_json::from_str::<serde_json::Value>(&text) else {
@@ -210,7 +211,7 @@ pub fn is_complete(dir: &Path, run: &RunSpec, args: &[String], scenario_sha256: 
     seed == Some(run.seed)
         && sha == Some(scenario_sha256)
         && overrides.is_some_and(|o| o == args)
-        && rd.join("summary.csv").is_file()
+        && rd.join(file::SUMMARY).is_file()
 }
 
 impl SweepManifest {

@@ -9,7 +9,8 @@
 use super::manifest::{Status, SweepManifest, records};
 use super::plan::Plan;
 use super::summary::sweep_summary;
-use super::{BatchError, MANIFEST_FILE, RUNS_DIR, SUMMARY_FILE, write_atomic};
+use super::{BatchError, write_atomic};
+use crate::output::names::file;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -45,8 +46,9 @@ pub fn merge(inputs: &[PathBuf], out: Option<&Path>) -> Result<MergeReport, Batc
     for (d, _) in &dirs {
         let m = SweepManifest::read(d)?.ok_or_else(|| {
             BatchError::BadInput(format!(
-                "{} is not a sweep folder (no {MANIFEST_FILE})",
-                d.display()
+                "{} is not a sweep folder (no {})",
+                d.display(),
+                file::SWEEP_MANIFEST
             ))
         })?;
         manifests.push(m);
@@ -121,7 +123,7 @@ pub fn merge(inputs: &[PathBuf], out: Option<&Path>) -> Result<MergeReport, Batc
         if dirs[k].1 == out_canon || first.is_complete(&out, &plan, run) {
             continue;
         }
-        copy_run(&dirs[k].0.join(RUNS_DIR).join(&run.id), &out, &run.id)?;
+        copy_run(&dirs[k].0.join(file::RUNS_DIR).join(&run.id), &out, &run.id)?;
         copied += 1;
     }
     let mut manifest = first.clone();
@@ -129,7 +131,7 @@ pub fn merge(inputs: &[PathBuf], out: Option<&Path>) -> Result<MergeReport, Batc
     manifest.write(&out, "merge")?;
     let complete = |r: &super::RunSpec| first.is_complete(&out, &plan, r);
     let (csv, _) = sweep_summary(&plan, &out, &complete)?;
-    write_atomic(&out.join(SUMMARY_FILE), &csv, "merge")?;
+    write_atomic(&out.join(file::SWEEP_SUMMARY), &csv, "merge")?;
     // The merged sweep's plots and report.html (cloudtwin::report), from the CSVs on disk.
     crate::report::rebuild(&out, &Default::default())
         .map_err(|e| BatchError::Failure(e.to_string()))?;
@@ -159,7 +161,7 @@ fn list(items: &[String]) -> String {
 fn unknown_runs(dirs: &[(PathBuf, PathBuf)], plan: &Plan) -> Vec<String> {
     let mut out = Vec::new();
     for (d, _) in dirs {
-        let Ok(entries) = fs::read_dir(d.join(RUNS_DIR)) else {
+        let Ok(entries) = fs::read_dir(d.join(file::RUNS_DIR)) else {
             continue;
         };
         let mut names: Vec<String> = entries
@@ -171,7 +173,7 @@ fn unknown_runs(dirs: &[(PathBuf, PathBuf)], plan: &Plan) -> Vec<String> {
         out.extend(
             names
                 .into_iter()
-                .map(|n| format!("{}/{RUNS_DIR}/{n}", d.display())),
+                .map(|n| format!("{}/{}/{n}", d.display(), file::RUNS_DIR)),
         );
     }
     out
@@ -210,13 +212,13 @@ fn prepare_out(
             }
         }
     }
-    let runs = out.join(RUNS_DIR);
+    let runs = out.join(file::RUNS_DIR);
     fs::create_dir_all(&runs).map_err(|e| BatchError::io(&runs, e))
 }
 
 /// Copies a run folder into `out/runs/<id>` atomically (temporary sibling, then rename).
 fn copy_run(src: &Path, out: &Path, id: &str) -> Result<(), BatchError> {
-    let runs = out.join(RUNS_DIR);
+    let runs = out.join(file::RUNS_DIR);
     let target = runs.join(id);
     let tmp = runs.join(format!(".{id}.merge-{}", std::process::id()));
     if tmp.exists() {

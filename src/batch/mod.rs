@@ -31,15 +31,10 @@ pub use grid::{Axis, Grid};
 pub use manifest::SweepManifest;
 pub use plan::{Plan, RunSpec, Shard};
 
+use crate::output::names::file;
 use crate::scenario::{self, Loaded, Origin, Override, ScenarioError};
 use std::path::{Path, PathBuf};
 
-/// Name of the sweep manifest in a sweep folder.
-pub const MANIFEST_FILE: &str = "sweep_manifest.json";
-/// Name of the per-point statistics in a sweep folder.
-pub const SUMMARY_FILE: &str = "sweep_summary.csv";
-/// Folder holding one results folder per run.
-pub const RUNS_DIR: &str = "runs";
 /// Largest sweep accepted (points x replications).
 pub const MAX_RUNS: usize = 10_000_000;
 

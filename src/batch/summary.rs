@@ -7,9 +7,10 @@
 //! It is computed from the run folders on disk, summing in replication order, so a sweep and a
 //! merge of its shards write the same bytes.
 
+use super::BatchError;
 use super::plan::Plan;
 use super::plan::RunSpec;
-use super::{BatchError, RUNS_DIR};
+use crate::output::names::file;
 use crate::output::table::fmt_f64;
 use crate::stats::student_t_975;
 use std::path::Path;
@@ -101,7 +102,8 @@ pub fn sweep_summary(
                 continue;
             }
             used += 1;
-            let rows = read_run_summary(&dir.join(RUNS_DIR).join(&run.id).join("summary.csv"))?;
+            let rows =
+                read_run_summary(&dir.join(file::RUNS_DIR).join(&run.id).join(file::SUMMARY))?;
             for (metric, value) in rows {
                 let i = match metrics.iter().position(|(m, _)| *m == metric) {
                     Some(i) => i,

@@ -34,7 +34,12 @@ pub fn merge(a: MergeArgs) -> Result<(), CliError> {
             a.dirs.len(),
             r.copied
         );
-        println!("  {}", r.dir.join(cloudtwin::batch::SUMMARY_FILE).display());
+        println!(
+            "  {}",
+            r.dir
+                .join(cloudtwin::output::names::file::SWEEP_SUMMARY)
+                .display()
+        );
         println!("results: {}", r.dir.display());
     }
     Ok(())

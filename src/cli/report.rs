@@ -33,14 +33,16 @@ pub fn report(a: ReportArgs) -> Result<(), CliError> {
             "{} plot{} in {}",
             r.plots.len(),
             if r.plots.len() == 1 { "" } else { "s" },
-            a.dir.join(cloudtwin::report::PLOTS_DIR).display()
+            a.dir
+                .join(cloudtwin::output::names::file::PLOTS_DIR)
+                .display()
         );
         for s in &r.skipped {
             println!("  not plotted: {}: {}", s.name, s.reason);
         }
         println!(
             "report: {}",
-            a.dir.join(cloudtwin::report::REPORT_FILE).display()
+            a.dir.join(cloudtwin::output::names::file::REPORT).display()
         );
     }
     Ok(())

@@ -183,7 +183,9 @@ fn print_report(sweep: &Sweep, r: &SweepReport, wall: f64) {
     match r.summary_runs {
         Some(n) => println!(
             "  {} over {n} runs",
-            r.dir.join(cloudtwin::batch::SUMMARY_FILE).display()
+            r.dir
+                .join(cloudtwin::output::names::file::SWEEP_SUMMARY)
+                .display()
         ),
         None if r.complete < r.total && !r.shard.is_all() => println!(
             "  when every shard is done: cloudtwin merge <the shards' folders> [--out DIR]"

@@ -6,6 +6,7 @@
 use super::canvas::{self, Entry, Figure, Shape, de};
 use super::data::{Csv, TimeUnit, human, scenario_table, tick};
 use super::{Outcome, ReportError};
+use crate::output::names::file;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -311,7 +312,7 @@ pub fn file_safe(name: &str) -> String {
 
 /// The `control_<mcis>` plots of results folder `dir`.
 pub fn plots(dir: &Path) -> Result<Outcome, ReportError> {
-    let ctl = match Csv::for_plot(dir, "control.csv")? {
+    let ctl = match Csv::for_plot(dir, file::CONTROL)? {
         Ok(c) => c,
         Err(_) => {
             return Ok(Err(
@@ -323,8 +324,8 @@ pub fn plots(dir: &Path) -> Result<Outcome, ReportError> {
         Ok(c) => c,
         Err(reason) => return Ok(Err(reason)),
     };
-    let samples = Csv::read(dir, "control_samples.csv")?;
-    let actions = Csv::read(dir, "control_actions.csv")?;
+    let samples = Csv::read(dir, file::CONTROL_SAMPLES)?;
+    let actions = Csv::read(dir, file::CONTROL_ACTIONS)?;
     let policies = policies(dir);
     let mut mcis: Vec<String> = Vec::new();
     for r in &ctl.rows {

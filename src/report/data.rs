@@ -1,6 +1,7 @@
 //! Reading a results folder's CSVs by column name, and numbers in and out.
 
 use super::ReportError;
+use crate::output::names::file;
 use std::path::Path;
 
 /// A CSV file read whole: its header and rows of cells.
@@ -247,7 +248,7 @@ impl TimeUnit {
 /// The `[[mcis]]` request times of `scenario.toml` (name -> seconds); one MCIS named `mcis` at 0
 /// without `[[mcis]]` (the default request), nothing without the file.
 pub fn mcis_request_times(dir: &Path) -> Vec<(String, f64)> {
-    let Ok(text) = std::fs::read_to_string(dir.join("scenario.toml")) else {
+    let Ok(text) = std::fs::read_to_string(dir.join(file::SCENARIO)) else {
         return Vec::new();
     };
     let Ok(doc) = text.parse::<toml::Table>() else {
@@ -275,7 +276,7 @@ pub fn mcis_request_times(dir: &Path) -> Vec<(String, f64)> {
 
 /// Reads `scenario.toml` as a TOML table (None if absent or unreadable).
 pub fn scenario_table(dir: &Path) -> Option<toml::Table> {
-    std::fs::read_to_string(dir.join("scenario.toml"))
+    std::fs::read_to_string(dir.join(file::SCENARIO))
         .ok()?
         .parse::<toml::Table>()
         .ok()

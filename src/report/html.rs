@@ -6,6 +6,7 @@
 use super::data::{Csv, escape, human};
 use super::sweep::{self, Summary};
 use super::{Options, Plot, ReportError, Skipped};
+use crate::output::names::file;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -115,8 +116,8 @@ pub fn page(
     skipped: &[Skipped],
     opts: &Options,
 ) -> Result<String, ReportError> {
-    let manifest = read_json(&dir.join("manifest.json"));
-    let sweep_manifest = read_json(&dir.join("sweep_manifest.json"));
+    let manifest = read_json(&dir.join(file::MANIFEST));
+    let sweep_manifest = read_json(&dir.join(file::SWEEP_MANIFEST));
     let folder = dir
         .canonicalize()
         .ok()
@@ -133,7 +134,7 @@ pub fn page(
             other => Some(other.to_string()),
         }
     };
-    let is_sweep = dir.join(sweep::SUMMARY_FILE).is_file();
+    let is_sweep = dir.join(file::SWEEP_SUMMARY).is_file();
     let name = str_at(&manifest, &["scenario", "simulation", "name"])
         .or_else(|| str_at(&sweep_manifest, &["name"]))
         .unwrap_or_else(|| folder.clone());
@@ -209,8 +210,8 @@ pub fn page(
     }
 
     // Contents.
-    let has_summary = dir.join("summary.csv").is_file();
-    let scenario = read_text(dir, "scenario.toml")?;
+    let has_summary = dir.join(file::SUMMARY).is_file();
+    let scenario = read_text(dir, file::SCENARIO)?;
     out.push_str("<nav>");
     if is_sweep {
         out.push_str("<a href=\"#sweep\">Sweep</a>");
@@ -247,7 +248,7 @@ pub fn page(
     out.push_str("</section>\n");
 
     let summary = if has_summary {
-        Csv::read(dir, "summary.csv")?
+        Csv::read(dir, file::SUMMARY)?
     } else {
         None
     };
@@ -362,7 +363,7 @@ fn sweep_section(
         }
         out.push_str("</ul>\n");
     }
-    let Some(csv) = Csv::read(dir, sweep::SUMMARY_FILE)? else {
+    let Some(csv) = Csv::read(dir, file::SWEEP_SUMMARY)? else {
         out.push_str("</section>\n");
         return Ok(());
     };
@@ -428,7 +429,12 @@ fn sweep_section(
         let listed: Vec<String> = runs
             .iter()
             .filter_map(|r| r.get("id").and_then(|i| i.as_str()))
-            .filter(|id| dir.join("runs").join(id).join(super::REPORT_FILE).is_file())
+            .filter(|id| {
+                dir.join(file::RUNS_DIR)
+                    .join(id)
+                    .join(file::REPORT)
+                    .is_file()
+            })
             .take(2000)
             .map(|id| {
                 format!(

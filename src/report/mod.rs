@@ -37,13 +37,9 @@ pub mod rtt;
 pub mod sweep;
 pub mod vm_states;
 
+use crate::output::names::file;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// Folder of the plots inside a results folder.
-pub const PLOTS_DIR: &str = "plots";
-/// The report page inside a results folder.
-pub const REPORT_FILE: &str = "report.html";
 
 /// What to put in a report beyond what the folder's files decide.
 #[derive(Clone, Debug, Default)]
@@ -110,13 +106,13 @@ pub fn build(dir: &Path, opts: &Options) -> Result<Report, ReportError> {
             dir.display()
         )));
     }
-    let is_run = dir.join("summary.csv").is_file();
-    let is_sweep = dir.join(sweep::SUMMARY_FILE).is_file();
+    let is_run = dir.join(file::SUMMARY).is_file();
+    let is_sweep = dir.join(file::SWEEP_SUMMARY).is_file();
     if !is_run && !is_sweep {
         return Err(ReportError::BadInput(format!(
             "{} is not a results folder (no summary.csv) nor a sweep folder (no {})",
             dir.display(),
-            sweep::SUMMARY_FILE
+            file::SWEEP_SUMMARY
         )));
     }
     let mut plots = Vec::new();
@@ -184,9 +180,9 @@ fn write_plots(report: &Report, plots_dir: &Path) -> Result<(), ReportError> {
 pub fn write_into(dir: &Path, opts: &Options) -> Result<Report, ReportError> {
     let report = build(dir, opts)?;
     if !report.plots.is_empty() {
-        write_plots(&report, &dir.join(PLOTS_DIR))?;
+        write_plots(&report, &dir.join(file::PLOTS_DIR))?;
     }
-    let page = dir.join(REPORT_FILE);
+    let page = dir.join(file::REPORT);
     fs::write(&page, report.html.as_bytes()).map_err(|e| ReportError::io(&page, e))?;
     Ok(report)
 }
@@ -217,10 +213,10 @@ fn temp_tag() -> String {
 pub fn rebuild(dir: &Path, opts: &Options) -> Result<Report, ReportError> {
     let report = build(dir, opts)?;
     let tag = temp_tag();
-    let plots = dir.join(PLOTS_DIR);
-    let tmp = dir.join(format!(".{PLOTS_DIR}.tmp-{tag}"));
-    let old = dir.join(format!(".{PLOTS_DIR}.old-{tag}"));
-    let page_tmp = dir.join(format!(".{REPORT_FILE}.tmp-{tag}"));
+    let plots = dir.join(file::PLOTS_DIR);
+    let tmp = dir.join(format!(".{}.tmp-{tag}", file::PLOTS_DIR));
+    let old = dir.join(format!(".{}.old-{tag}", file::PLOTS_DIR));
+    let page_tmp = dir.join(format!(".{}.tmp-{tag}", file::REPORT));
     let cleanup = |paths: &[&PathBuf]| {
         for p in paths {
             if p.is_dir() {
@@ -242,7 +238,7 @@ pub fn rebuild(dir: &Path, opts: &Options) -> Result<Report, ReportError> {
         } else {
             fs::rename(&tmp, &plots).map_err(|e| ReportError::io(&plots, e))?;
         }
-        let page = dir.join(REPORT_FILE);
+        let page = dir.join(file::REPORT);
         fs::rename(&page_tmp, &page).map_err(|e| ReportError::io(&page, e))?;
         if old.exists() {
             fs::remove_dir_all(&old).map_err(|e| ReportError::io(&old, e))?;

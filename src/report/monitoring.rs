@@ -5,6 +5,7 @@
 use super::canvas::{self, Entry, Figure, de};
 use super::data::{Csv, TimeUnit, tick};
 use super::{Outcome, ReportError};
+use crate::output::names::file;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -141,7 +142,7 @@ fn column(csv: &Csv, col: usize) -> Vec<f64> {
 
 /// The `monitoring_load` plot of results folder `dir`.
 pub fn load_plots(dir: &Path) -> Result<Outcome, ReportError> {
-    let m = match Csv::for_plot(dir, "monitoring.csv")? {
+    let m = match Csv::for_plot(dir, file::MONITORING)? {
         Ok(c) => c,
         Err(reason) => return Ok(Err(reason)),
     };
@@ -323,7 +324,7 @@ impl Figure for DelayFigure {
 
 /// The `monitoring_delay` plot of results folder `dir`.
 pub fn delay_plots(dir: &Path) -> Result<Outcome, ReportError> {
-    let m = match Csv::for_plot(dir, "monitoring.csv")? {
+    let m = match Csv::for_plot(dir, file::MONITORING)? {
         Ok(c) => c,
         Err(reason) => return Ok(Err(reason)),
     };

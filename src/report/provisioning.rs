@@ -11,6 +11,7 @@
 use super::canvas::{self, Entry, Figure, de};
 use super::data::{Csv, TimeUnit, human, mcis_request_times, num, tick};
 use super::{Outcome, ReportError};
+use crate::output::names::{file, metric};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -45,7 +46,7 @@ pub fn times_from_events(dir: &Path) -> Result<Option<Result<ByProvider, String>
     let mut seen = std::collections::BTreeSet::new();
     let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut cols: Option<Result<Vec<usize>, String>> = None;
-    let rows = Csv::stream(dir, "vm_events.csv", |header, rec| {
+    let rows = Csv::stream(dir, file::VM_EVENTS, |header, rec| {
         let c = match cols.get_or_insert_with(|| {
             let missing: Vec<&str> = COLS
                 .iter()
@@ -116,7 +117,7 @@ pub fn cdf(values: &mut [f64]) -> Vec<(f64, f64)> {
 /// `cap` registrations in time order (the summary's `vms_provisioned`, so later scale-out VMs
 /// are left out), all of them without a cap.
 fn curves_from_api(api: &Csv, t0: f64, cap: Option<f64>) -> Result<Vec<Curve>, String> {
-    let c = api.cols(&["time_s", "provider", "agent_registrations"])?;
+    let c = api.cols(&["time_s", "provider", metric::AGENT_REGISTRATIONS])?;
     // (time, provider, registrations) in file order (time order).
     let mut rows: Vec<(f64, String, f64)> = Vec::new();
     for r in &api.rows {
@@ -312,14 +313,14 @@ fn summary_value(summary: &Option<Csv>, metric: &str) -> f64 {
 
 /// The `provisioning_cdf` plot of results folder `dir`.
 pub fn plots(dir: &Path) -> Result<Outcome, ReportError> {
-    let summary = Csv::read(dir, "summary.csv")?;
-    let provisioned = summary_value(&summary, "vms_provisioned");
+    let summary = Csv::read(dir, file::SUMMARY)?;
+    let provisioned = summary_value(&summary, metric::VMS_PROVISIONED);
     let (curves, source) = match times_from_events(dir)? {
         Some(Ok(t)) if !t.is_empty() => (curves_from_times(t), Source::VmEvents),
         Some(Ok(_)) => return Ok(Err("no VM reached Running (vm_events.csv)".into())),
         Some(Err(reason)) => return Ok(Err(reason)),
         None => {
-            let api = match Csv::for_plot(dir, "provider_api.csv")? {
+            let api = match Csv::for_plot(dir, file::PROVIDER_API)? {
                 Ok(c) => c,
                 Err(_) => {
                     return Ok(Err(
@@ -342,8 +343,8 @@ pub fn plots(dir: &Path) -> Result<Outcome, ReportError> {
     };
     let mut marks = Vec::new();
     for (metric, label) in [
-        ("provision_time_p50_s", "p50"),
-        ("provision_time_p95_s", "p95"),
+        (metric::PROVISION_TIME_P50_S, "p50"),
+        (metric::PROVISION_TIME_P95_S, "p95"),
     ] {
         let v = summary_value(&summary, metric);
         if v.is_finite() {

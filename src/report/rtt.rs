@@ -4,6 +4,7 @@
 use super::canvas::{self, Figure, de};
 use super::data::{Csv, human, tick};
 use super::{Outcome, ReportError};
+use crate::output::names::file;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -374,11 +375,11 @@ pub fn nice_ticks(max: f64) -> Vec<f64> {
 
 /// The `rtt_heatmap` plot of results folder `dir`.
 pub fn plots(dir: &Path) -> Result<Outcome, ReportError> {
-    let rtt = match Csv::for_plot(dir, "cloud_rtt.csv")? {
+    let rtt = match Csv::for_plot(dir, file::CLOUD_RTT)? {
         Ok(c) => c,
         Err(reason) => return Ok(Err(reason)),
     };
-    let clouds = Csv::read(dir, "clouds.csv")?;
+    let clouds = Csv::read(dir, file::CLOUDS)?;
     let m = match matrix(&rtt, clouds.as_ref()) {
         Ok(m) => m,
         Err(reason) => return Ok(Err(reason)),
@@ -455,12 +456,12 @@ mod tests {
     #[test]
     fn clouds_by_provider_then_longitude() {
         let rtt = Csv::parse(
-            "cloud_rtt.csv",
+            file::CLOUD_RTT,
             b"src,dst,rtt_p50_ms\nb:x,a:e,10\na:w,b:x,20\na:e,a:w,30\n",
         )
         .unwrap();
         let clouds = Csv::parse(
-            "clouds.csv",
+            file::CLOUDS,
             b"cloud,provider,lon\nb:x,b,0\na:e,a,100\na:w,a,-100\n",
         )
         .unwrap();

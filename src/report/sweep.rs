@@ -6,31 +6,29 @@
 use super::canvas::{self, Entry, Figure, Swatch, de};
 use super::data::{Csv, human, tick};
 use super::{Outcome, Plot, ReportError};
+use crate::output::names::{file, metric};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
-/// The sweep summary in a sweep folder.
-pub const SUMMARY_FILE: &str = "sweep_summary.csv";
-
 /// Metrics plotted by default when they vary across points, in this order.
 pub const PREFERRED: [&str; 16] = [
-    "provision_time_p50_s",
-    "provision_time_p95_s",
-    "provision_settled_s",
-    "vms_running_end",
-    "vm_create_failures",
-    "monitoring_delay_p95_ms",
-    "monitoring_reports_dropped",
-    "collector_count_max",
-    "collector_utilization_mean",
-    "storage_utilization_mean",
-    "scale_out_actions",
-    "cpu_over_threshold_s",
-    "cost_usd",
-    "cloud_rtt_p50_ms",
-    "status_test_probes",
-    "events_processed",
+    metric::PROVISION_TIME_P50_S,
+    metric::PROVISION_TIME_P95_S,
+    metric::PROVISION_SETTLED_S,
+    metric::VMS_RUNNING_END,
+    metric::VM_CREATE_FAILURES,
+    metric::MONITORING_DELAY_P95_MS,
+    metric::MONITORING_REPORTS_DROPPED,
+    metric::COLLECTOR_COUNT_MAX,
+    metric::COLLECTOR_UTILIZATION_MEAN,
+    metric::STORAGE_UTILIZATION_MEAN,
+    metric::SCALE_OUT_ACTIONS,
+    metric::CPU_OVER_THRESHOLD_S,
+    metric::COST_USD,
+    metric::CLOUD_RTT_P50_MS,
+    metric::STATUS_TEST_PROBES,
+    metric::EVENTS_PROCESSED,
 ];
 
 /// At most this many sweep plots by default.
@@ -427,7 +425,7 @@ fn short_key(key: &str) -> &str {
 
 /// The sweep plots of sweep folder `dir`: `metrics`, or [`default_metrics`] when empty.
 pub fn plots(dir: &Path, metrics: &[String]) -> Result<Outcome, ReportError> {
-    let csv = match Csv::for_plot(dir, SUMMARY_FILE)? {
+    let csv = match Csv::for_plot(dir, file::SWEEP_SUMMARY)? {
         Ok(c) => c,
         Err(reason) => return Ok(Err(reason)),
     };
@@ -472,8 +470,9 @@ pub fn plots(dir: &Path, metrics: &[String]) -> Result<Outcome, ReportError> {
         let caption = format!(
             "Mean of {metric} over the replications of each sweep point ({runs} per point), \
              with Student-t 95% confidence intervals (error bars; none with one run), against \
-             {}, from {SUMMARY_FILE}. A knee shows as a change of slope.",
-            x.key
+             {}, from {}. A knee shows as a change of slope.",
+            x.key,
+            file::SWEEP_SUMMARY
         );
         let fig = SweepFigure {
             title: title.clone(),
@@ -489,7 +488,8 @@ pub fn plots(dir: &Path, metrics: &[String]) -> Result<Outcome, ReportError> {
     }
     if out.is_empty() {
         return Ok(Err(format!(
-            "{SUMMARY_FILE} has no metric {}",
+            "{} has no metric {}",
+            file::SWEEP_SUMMARY,
             missing.join(", ")
         )));
     }
@@ -512,24 +512,24 @@ p003,10s,0.3,clouds,3,4,0,4,4\n";
 
     #[test]
     fn parses_points_and_metrics() {
-        let s = Summary::parse(&Csv::parse(SUMMARY_FILE, CSV).unwrap()).unwrap();
+        let s = Summary::parse(&Csv::parse(file::SWEEP_SUMMARY, CSV).unwrap()).unwrap();
         assert_eq!(
             s.keys,
             ["monitoring.interval", "lifecycle.create_failure_p"]
         );
         assert_eq!(s.points.len(), 4);
         assert_eq!(s.points[2].1, ["10s", "0.1"]);
-        assert!(s.varies("provision_time_p95_s"));
+        assert!(s.varies(metric::PROVISION_TIME_P95_S));
         assert!(!s.varies("clouds"));
-        assert_eq!(default_metrics(&s), ["provision_time_p95_s"]);
-        let (x, series) = layout(&s, s.metric("provision_time_p95_s").unwrap());
+        assert_eq!(default_metrics(&s), [metric::PROVISION_TIME_P95_S]);
+        let (x, series) = layout(&s, s.metric(metric::PROVISION_TIME_P95_S).unwrap());
         // Ties on distinct values: the first key; durations read as seconds.
         assert_eq!(x.key, "monitoring.interval");
         assert!(x.numeric && x.durations);
         assert_eq!(series.len(), 2);
         assert_eq!(series[0].label, "create_failure_p=0.1");
         assert_eq!(series[0].points[1].0, 10.0);
-        assert_eq!(unit_of("monitoring_delay_p95_ms"), "ms");
-        assert_eq!(unit_of("collector_utilization_mean"), "fraction");
+        assert_eq!(unit_of(metric::MONITORING_DELAY_P95_MS), "ms");
+        assert_eq!(unit_of(metric::COLLECTOR_UTILIZATION_MEAN), "fraction");
     }
 }

@@ -3,6 +3,7 @@
 use super::canvas::{self, Entry, Figure, de};
 use super::data::{Csv, TimeUnit, num, tick};
 use super::{Outcome, ReportError};
+use crate::output::names::file;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,7 +40,7 @@ pub fn stacked(dir: &Path) -> Result<Result<Stacked, String>, ReportError> {
     let mut sums: Vec<BTreeMap<u64, f64>> = Vec::new();
     let mut clouds = BTreeSet::new();
     let mut cols: Option<Result<[usize; 4], String>> = None;
-    let rows = Csv::stream(dir, "vm_states.csv", |header, rec| {
+    let rows = Csv::stream(dir, file::VM_STATES, |header, rec| {
         let c = match cols.get_or_insert_with(|| {
             let at = |n: &str| header.iter().position(|h| h == n);
             match (at("time_s"), at("cloud"), at("status"), at("count")) {
@@ -77,7 +78,7 @@ pub fn stacked(dir: &Path) -> Result<Result<Stacked, String>, ReportError> {
     }
     // Every sample time (non-negative, so the bits sort as the values).
     let mut times: BTreeSet<u64> = sums.iter().flat_map(|m| m.keys().copied()).collect();
-    if let Some(e) = Csv::read(dir, "engine.csv")? {
+    if let Some(e) = Csv::read(dir, file::ENGINE)? {
         if let Some(tc) = e.col("time_s") {
             times.extend(
                 e.rows

@@ -19,6 +19,7 @@
 use assert_cmd::Command;
 use cloudtwin::engine::RunControl;
 use cloudtwin::output::Table;
+use cloudtwin::output::names::file;
 use cloudtwin::output::summary::Value;
 use cloudtwin::run::RunOutput;
 use cloudtwin::scenario::{Loaded, Override};
@@ -178,7 +179,7 @@ pub fn float(out: &RunOutput, metric: &str) -> f64 {
     }
 }
 
-/// The table written as `name` (e.g. `"vm_events.csv"`).
+/// The table written as `name` (e.g. `file::VM_EVENTS`).
 pub fn table<'a>(out: &'a RunOutput, name: &str) -> &'a Table {
     out.tables
         .iter()
@@ -206,7 +207,7 @@ pub fn num(cell: &str) -> f64 {
 /// Every table of a run and its summary (`summary.csv`) as CSV bytes, by file name.
 pub fn csvs(out: &RunOutput) -> BTreeMap<String, Vec<u8>> {
     let mut csvs = BTreeMap::new();
-    csvs.insert("summary.csv".to_string(), out.summary.to_csv().into_bytes());
+    csvs.insert(file::SUMMARY.to_string(), out.summary.to_csv().into_bytes());
     for t in &out.tables {
         assert!(
             csvs.insert(t.name.clone(), t.to_csv()).is_none(),
