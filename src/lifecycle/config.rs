@@ -1,6 +1,9 @@
 //! The scenario's lifecycle keys: `[lifecycle]` (provider behaviour for all providers plus
 //! CB-Tumblebug's provisioning behaviour), `[lifecycle.providers.<name>]`, outages, the MCIS
 //! requests (`[[mcis]]`) and the action timeline (`[[actions]]`).
+//!
+//! Sources: `../shared/domain/cloud-barista.md` sections 1 (CB-Tumblebug) and 4 (CB-Spider);
+//! defaults in `models/providers.toml`.
 
 use super::profile::{ProfileSpec, with_profile_keys};
 use super::status::Action;

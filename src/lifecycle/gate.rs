@@ -6,6 +6,9 @@
 //! regions waiting for a region slot are served in the order they started waiting. Every API
 //! call (create or control) then passes the provider's rate limit, a GCRA token bucket
 //! (`api_rate` calls per second, bursts of `api_burst`), which reserves the earliest start time.
+//!
+//! Sources: `../shared/domain/cloud-barista.md` section 1.5 (per-CSP concurrency and call
+//! rates); the limits per provider in `models/providers.toml`.
 
 use crate::engine::{SimDuration, SimTime};
 use std::collections::VecDeque;

@@ -2,6 +2,9 @@
 //! provider profiles, the MCIS requests and their VMs (cloud and zone of each), the outages
 //! (scheduled ones, and random ones drawn from the run seed, each with the clouds it covers)
 //! and the action timeline.
+//!
+//! Sources: `../shared/domain/cloud-barista.md` sections 1 (CB-Tumblebug) and 4 (CB-Spider);
+//! provider defaults in `models/providers.toml`.
 
 use super::config::{
     ActionSpec, LifecycleSpec, McisSpec, OutageEffect, OutageScope, RetrySpec, StaggerSpec,
