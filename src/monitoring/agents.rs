@@ -1,0 +1,410 @@
+//! CB-Dragonfly's agents (CB-Agent, a customised Telegraf), one per VM: installed
+//! `agent_start_delay` after the VM is first Running, stopped and restarted with it. In push
+//! mode each sends a report every `interval` from a seeded phase (Telegraf's fixed interval, or
+//! exponential gaps with the same mean); the report travels to the monitoring site with its
+//! cloud's one-way delay and may be lost. The agent's timer fires when the report *arrives*, so
+//! a report costs one event. In pull mode the server polls every agent each `pull_interval`
+//! (a call there and back). Each agent also tracks its topic's collector and the rounds it was
+//! heard in (dead-agent detection).
+//!
+//! Sources: `../shared/domain/cloud-barista.md` section 2.2 (agent, Telegraf interval, topics),
+//! 2.4 (dead-agent detection) and 2.5 (pull mode); the delay model is the latency model's
+//! probe distribution (see `network::latency`).
+
+use super::config::{Arrivals, Mode};
+use super::model::MonEvent;
+use super::plan::{PathDelay, Plan};
+use crate::engine::hint::prefetch;
+use crate::engine::{
+    DurationDist, EntityId, EntityRange, EventHandle, Probability, Scheduler, SimDuration, SimTime,
+    StreamCursor, StreamFamily,
+};
+use rand::RngExt;
+use rand_distr::{Distribution, Exp1};
+
+/// One agent's state, packed into two cache lines: a million of them are touched in random
+/// order, one report at a time, so their size sets the simulator's speed at scale.
+#[derive(Clone, Debug)]
+#[repr(C, align(64))] // fields in this order: 125 bytes, two lines
+pub(super) struct Agent {
+    /// The agent's own stream (phase, delays, gaps, loss), 72 bytes (see `StreamCursor`).
+    rng: StreamCursor,
+    /// Send time of the report `timer` delivers.
+    sent_at: SimTime,
+    /// The next report's event (fires at its arrival).
+    timer: Option<EventHandle>,
+    start: Option<EventHandle>,
+    cloud: u32,
+    /// The topic's collector, or `NO_COLLECTOR`.
+    pub(super) collector: u32,
+    /// Last round in which a report of this agent arrived (dead-agent detection).
+    last_round_seen: u32,
+    /// Last round in which this agent's points were counted for aggregation.
+    last_round_points: u32,
+    pub(super) silent_rounds: u16,
+    vm_running: bool,
+    installed: bool,
+    /// Stop after the report in flight (the VM stopped after it was sent).
+    stopping: bool,
+}
+
+pub(super) const NO_COLLECTOR: u32 = u32::MAX;
+const NO_ROUND: u32 = u32::MAX;
+
+impl Agent {
+    /// One point per (agent, measurement) per round: true the first time the agent's report
+    /// is processed in `round` (its points count then).
+    #[inline]
+    pub(super) fn first_points_in(&mut self, round: u32) -> bool {
+        let first = self.last_round_points != round;
+        if first {
+            self.last_round_points = round;
+        }
+        first
+    }
+}
+
+/// The agents and what they report through.
+pub(super) struct Agents {
+    pub(super) all: Vec<Agent>,
+    /// Provider index of each agent (csp collector policy).
+    providers: Vec<u32>,
+    fam: StreamFamily,
+    ids: EntityRange,
+    paths: Vec<PathDelay>,
+    mode: Mode,
+    arrivals: Arrivals,
+    interval: SimDuration,
+    start_delay: DurationDist,
+    loss_p: Probability,
+    /// Agents installed on a Running VM.
+    running: u32,
+    /// Agents with a topic heard from in the current round.
+    seen_in_round: u32,
+}
+
+impl Agents {
+    /// One agent per VM slot of the plan, with entities `ids` and streams `fam`.
+    pub(super) fn new(plan: &Plan, ids: EntityRange, fam: StreamFamily) -> Self {
+        let spec = &plan.spec;
+        Agents {
+            all: plan
+                .agents
+                .iter()
+                .map(|a| Agent {
+                    rng: StreamCursor::default(),
+                    sent_at: SimTime::ZERO,
+                    timer: None,
+                    start: None,
+                    cloud: a.cloud,
+                    collector: NO_COLLECTOR,
+                    last_round_seen: NO_ROUND,
+                    last_round_points: NO_ROUND,
+                    silent_rounds: 0,
+                    vm_running: false,
+                    installed: false,
+                    stopping: false,
+                })
+                .collect(),
+            providers: plan.agents.iter().map(|a| a.provider).collect(),
+            fam,
+            ids,
+            paths: plan.paths.clone(),
+            mode: spec.mode,
+            arrivals: spec.arrivals,
+            interval: spec.interval,
+            start_delay: spec.agent_start_delay.clone(),
+            loss_p: spec.loss_p,
+            running: 0,
+            seen_in_round: 0,
+        }
+    }
+
+    pub(super) fn owns(&self, e: EntityId) -> bool {
+        self.ids.contains(e)
+    }
+
+    /// Agents installed on a Running VM.
+    pub(super) fn running(&self) -> u32 {
+        debug_assert_eq!(
+            self.running as usize,
+            self.all
+                .iter()
+                .filter(|a| a.installed && a.vm_running)
+                .count()
+        );
+        self.running
+    }
+
+    pub(super) fn provider(&self, agent: u32) -> u32 {
+        self.providers[agent as usize]
+    }
+
+    /// Sets where a scale-out VM's agent reports from.
+    pub(super) fn place(&mut self, agent: u32, cloud: u32, provider: u32) {
+        self.all[agent as usize].cloud = cloud;
+        self.providers[agent as usize] = provider;
+    }
+
+    /// The VM of `agent` entered Running: install (first time) or restart its agent.
+    pub(super) fn vm_running<E: From<MonEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        agent: u32,
+    ) {
+        let a = &mut self.all[agent as usize];
+        if a.installed && !a.vm_running {
+            self.running += 1;
+        }
+        a.vm_running = true;
+        a.stopping = false;
+        if a.installed {
+            if a.timer.is_none() {
+                self.start_reporting(sched, agent, true);
+            }
+        } else if a.start.is_none() {
+            let d = self
+                .start_delay
+                .sample(&mut self.fam.at(agent as u64, &mut a.rng));
+            let h = sched.schedule_in(
+                d,
+                self.ids.get(agent),
+                MonEvent::AgentStart { agent }.into(),
+            );
+            self.all[agent as usize].start = Some(h);
+        }
+    }
+
+    /// The VM of `agent` left Running: its agent stops (a report already sent still arrives).
+    pub(super) fn vm_stopped<E: From<MonEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        agent: u32,
+    ) {
+        let now = sched.now();
+        let a = &mut self.all[agent as usize];
+        if a.installed && a.vm_running {
+            self.running -= 1;
+        }
+        a.vm_running = false;
+        if let Some(h) = a.start.take() {
+            sched.cancel(h);
+        }
+        if self.mode == Mode::Push
+            && let Some(h) = a.timer
+        {
+            if a.sent_at > now {
+                sched.cancel(h);
+                a.timer = None;
+            } else {
+                a.stopping = true;
+            }
+        }
+    }
+
+    /// The agent is installed: it starts reporting if its VM still runs.
+    pub(super) fn installed<E: From<MonEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        agent: u32,
+    ) {
+        let a = &mut self.all[agent as usize];
+        a.start = None;
+        if !a.installed && a.vm_running {
+            self.running += 1;
+        }
+        a.installed = true;
+        if a.vm_running {
+            self.start_reporting(sched, agent, true);
+        }
+    }
+
+    /// The agent's report arrives at the site: schedules the next one (push mode, VM still
+    /// running) and returns the arrived report's send time.
+    #[inline]
+    pub(super) fn report_arrived<E: From<MonEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        agent: u32,
+    ) -> SimTime {
+        let a = &mut self.all[agent as usize];
+        a.timer = None;
+        let sent_at = a.sent_at;
+        let stop = a.stopping;
+        a.stopping = false;
+        if self.mode == Mode::Push && !stop && a.vm_running {
+            self.start_reporting(sched, agent, false);
+        }
+        sent_at
+    }
+
+    /// One network traversal of the agent's cloud path, drawn from the agent's stream.
+    #[inline]
+    fn one_way(&mut self, agent: u32) -> SimDuration {
+        let a = &mut self.all[agent as usize];
+        let p = self.paths[a.cloud as usize];
+        let e: f64 = Exp1.sample(&mut self.fam.at(agent as u64, &mut a.rng));
+        let t = p.median_s * (1.0 + p.jitter * (e - std::f64::consts::LN_2));
+        SimDuration::from_secs_f64(t.max(p.floor_s))
+    }
+
+    /// Schedules the agent's next report: sent after `gap` (or a random phase when `first`).
+    #[inline]
+    fn start_reporting<E: From<MonEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        agent: u32,
+        first: bool,
+    ) {
+        if self.mode == Mode::Pull {
+            return; // polled by the server
+        }
+        let iv = self.interval.as_secs_f64();
+        let a = &mut self.all[agent as usize];
+        let mut rng = self.fam.at(agent as u64, &mut a.rng);
+        let gap = match self.arrivals {
+            // Telegraf's fixed interval from a uniform phase.
+            Arrivals::Periodic if first => iv * rng.random::<f64>(),
+            Arrivals::Periodic => iv,
+            // Memoryless from the start, so the aggregate is Poisson at once.
+            Arrivals::Poisson => -(1.0 - rng.random::<f64>()).ln() * iv,
+        };
+        let base = if first { sched.now() } else { a.sent_at };
+        let send = base + SimDuration::from_secs_f64(gap);
+        // A short gap and a faster path could land before the report that just arrived:
+        // reports of one agent arrive in order.
+        let arrive = (send + self.one_way(agent)).max(sched.now());
+        let h = sched.schedule_at(
+            arrive,
+            self.ids.get(agent),
+            MonEvent::Report { agent }.into(),
+        );
+        let a = &mut self.all[agent as usize];
+        a.sent_at = send;
+        a.timer = Some(h);
+    }
+
+    /// The report arriving now is lost on the network (`loss_p`, from the agent's stream).
+    #[inline]
+    pub(super) fn lost(&mut self, agent: u32) -> bool {
+        self.loss_p.get() > 0.0
+            && self
+                .loss_p
+                .sample(&mut self.fam.at(agent as u64, &mut self.all[agent as usize].rng))
+    }
+
+    /// A report of the agent (which has a topic) reached its collector in `round`.
+    #[inline]
+    pub(super) fn heard(&mut self, agent: u32, round: u32) {
+        let a = &mut self.all[agent as usize];
+        if a.last_round_seen != round {
+            a.last_round_seen = round;
+            a.silent_rounds = 0;
+            self.seen_in_round += 1;
+        }
+    }
+
+    /// Ends aggregation round `round`: every agent with a topic not heard from in it has been
+    /// silent one more round, and after `dead_after` silent rounds it is declared dead and its
+    /// topic deleted (`release` gets the topic's collector). Returns the agents declared dead.
+    pub(super) fn end_round(
+        &mut self,
+        round: u32,
+        dead_after: u32,
+        registered: u32,
+        mut release: impl FnMut(u32),
+    ) -> u64 {
+        // Nothing to do when every registered agent was heard from (the usual case): skip the
+        // pass over all agents.
+        let all_seen = self.seen_in_round == registered;
+        self.seen_in_round = 0;
+        let agents: &mut [Agent] = if all_seen { &mut [] } else { &mut self.all };
+        let mut dead = 0;
+        for a in agents.iter_mut() {
+            let c = a.collector;
+            if c == NO_COLLECTOR || a.last_round_seen == round {
+                continue;
+            }
+            a.silent_rounds = a.silent_rounds.saturating_add(1);
+            if a.silent_rounds as u32 >= dead_after {
+                a.collector = NO_COLLECTOR;
+                release(c);
+                dead += 1;
+            }
+        }
+        dead
+    }
+
+    /// Pull mode: the server polls every installed agent; the answer is an arrival one round
+    /// trip later. Returns the failed calls (VM down, or the previous poll still out).
+    pub(super) fn poll<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>) -> u64 {
+        let now = sched.now();
+        let mut failures = 0;
+        for agent in 0..self.all.len() as u32 {
+            let a = &self.all[agent as usize];
+            if !a.installed {
+                continue;
+            }
+            if !a.vm_running || a.timer.is_some() {
+                failures += 1;
+                continue;
+            }
+            let rtt = self.one_way(agent) + self.one_way(agent);
+            let h = sched.schedule_at(
+                now + rtt,
+                self.ids.get(agent),
+                MonEvent::Report { agent }.into(),
+            );
+            let a = &mut self.all[agent as usize];
+            a.sent_at = now;
+            a.timer = Some(h);
+        }
+        failures
+    }
+
+    /// An on-demand call to the agent: whether it can answer, and the round trip to it.
+    pub(super) fn on_demand(&self, agent: u32) -> (bool, SimDuration) {
+        let a = &self.all[agent as usize];
+        let p = self.paths[a.cloud as usize];
+        (
+            a.installed && a.vm_running,
+            SimDuration::from_secs_f64(2.0 * p.median_s),
+        )
+    }
+
+    /// Reports sent by `now` and still on the network.
+    pub(super) fn in_network(&self, now: SimTime) -> u64 {
+        self.all
+            .iter()
+            .filter(|a| a.timer.is_some() && a.sent_at <= now)
+            .count() as u64
+    }
+
+    /// Starts loading the agent's state a report will touch (see `engine::hint`).
+    #[inline]
+    pub(super) fn prefetch_report(&self, agent: u32) {
+        if let Some(a) = self.all.get(agent as usize) {
+            prefetch(&a.rng); // first line
+            prefetch(&a.sent_at); // second line
+        }
+    }
+
+    /// Starts loading what a service completion touches: the agent's round of points.
+    #[inline]
+    pub(super) fn prefetch_points(&self, agent: u32) {
+        if let Some(a) = self.all.get(agent as usize) {
+            prefetch(&a.last_round_points);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_state_fits_two_cache_lines() {
+        assert_eq!(std::mem::size_of::<Agent>(), 128);
+        assert_eq!(std::mem::offset_of!(Agent, sent_at), 72);
+    }
+}

@@ -1,0 +1,410 @@
+//! CB-Dragonfly's collectors: each agent's topic belongs to one collector, chosen by the
+//! collector policy (one module each: [`agent_count`], [`csp`], [`fixed`], behind the
+//! [`policy::CollectorPolicy`] trait, selected by the plan). A collector is a FIFO single
+//! server with a finite buffer (`buffer`; more messages are dropped); all collectors may
+//! instead serve one shared FIFO (an M/M/c queue, for validation). Services run on the
+//! monitoring server's `server_cores`: when more collectors are busy than there are cores, a
+//! service stretches by busy / cores (processor sharing, approximated at service start). In
+//! pull mode a message is a poll answer of `pull_calls` metric calls. Each processed report
+//! joins its collector's round: its send time, and its agent's points once per round.
+//!
+//! Where exact, services are computed on arrival instead of simulated as events ([`inline`]).
+//!
+//! Sources: `../shared/domain/cloud-barista.md` section 2.4 (collectors, topics, policies,
+//! scale-in of the highest index) and 2.5 (pull calls).
+
+mod agent_count;
+mod csp;
+mod fixed;
+mod inline;
+mod policy;
+
+use super::agents::{Agent, NO_COLLECTOR};
+use super::config::{Mode, QueueDiscipline};
+use super::model::MonEvent;
+use super::plan::Plan;
+use super::series::Series;
+use crate::engine::{
+    DurationDist, EntityId, EntityRange, Scheduler, SimDuration, SimTime, StreamCursor,
+    StreamFamily,
+};
+use inline::Pending;
+use policy::CollectorPolicy;
+use std::collections::VecDeque;
+use std::num::NonZeroU32;
+
+/// A report at the monitoring site.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Msg {
+    pub(super) agent: u32,
+    pub(super) sent_at: SimTime,
+    pub(super) arrived: SimTime,
+}
+
+#[derive(Clone, Debug)]
+struct Collector {
+    /// Messages of the inline-service mode not yet finished as of the last catch-up.
+    pending: VecDeque<Pending>,
+    queue: VecDeque<Msg>,
+    in_service: Option<Msg>,
+    topics: u32,
+    /// The collector's stream of service times (see `StreamCursor`).
+    rng: StreamCursor,
+    /// Send times of the reports processed in the current round.
+    round_reports: Vec<SimTime>,
+    round_points: u64,
+}
+
+impl Collector {
+    fn new() -> Self {
+        Collector {
+            pending: VecDeque::new(),
+            queue: VecDeque::new(),
+            in_service: None,
+            topics: 0,
+            rng: StreamCursor::default(),
+            round_reports: Vec::new(),
+            round_points: 0,
+        }
+    }
+
+    /// A report of `agent`, sent at `sent_at`, is processed: it joins the round, and the
+    /// agent's `points` count once per round.
+    #[inline]
+    fn finish(&mut self, sent_at: SimTime, agent: &mut Agent, round: u32, points: u64) {
+        self.round_reports.push(sent_at);
+        if agent.first_points_in(round) {
+            self.round_points += points;
+        }
+    }
+}
+
+/// The collectors, active ones first: those below `active` take topics and messages; retired
+/// ones (agentCount scale-in) only finish the message in service. Never empty.
+pub(super) struct Pool {
+    all: Vec<Collector>,
+    active: u32,
+    /// The most collectors active at once.
+    most: u32,
+}
+
+impl Pool {
+    fn new(initial: NonZeroU32) -> Self {
+        Pool {
+            all: (0..initial.get()).map(|_| Collector::new()).collect(),
+            active: initial.get(),
+            most: initial.get(),
+        }
+    }
+
+    pub(super) fn active(&self) -> u32 {
+        self.active
+    }
+
+    pub(super) fn topics(&self, c: u32) -> u32 {
+        self.all[c as usize].topics
+    }
+
+    pub(super) fn add_topic(&mut self, c: u32) {
+        self.all[c as usize].topics += 1;
+    }
+
+    /// Starts one more collector (reusing a retired one's state); returns it.
+    pub(super) fn add(&mut self) -> u32 {
+        let c = self.active;
+        if (c as usize) == self.all.len() {
+            self.all.push(Collector::new());
+        }
+        self.active += 1;
+        self.most = self.most.max(self.active);
+        c
+    }
+
+    /// Retires the highest-index active collector, its topics gone; returns it.
+    pub(super) fn retire_last(&mut self) -> u32 {
+        self.active -= 1;
+        let gone = self.active;
+        self.all[gone as usize].topics = 0;
+        gone
+    }
+}
+
+/// How arriving messages are served.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Discipline {
+    /// Per-collector FIFOs, services computed on arrival (see `Plan::inline_service`).
+    Inline,
+    /// Per-collector FIFOs, each service an event.
+    PerCollector,
+    /// One FIFO for all collectors.
+    Shared,
+}
+
+/// Message service on the monitoring server: service times and CPU contention.
+struct Service {
+    /// Service-time streams, one per collector.
+    fam: StreamFamily,
+    /// The collectors' entities (their completions).
+    ids: EntityRange,
+    time: DurationDist,
+    /// Pull mode: metric calls per message.
+    pull_calls: Option<u64>,
+    cores: u32,
+    /// Collectors serving a message.
+    busy: u32,
+}
+
+impl Service {
+    /// The next service time of collector `c`, from its stream.
+    #[inline]
+    fn draw(&self, c: u32, rng: &mut StreamCursor) -> SimDuration {
+        self.time.sample(&mut self.fam.at(c as u64, rng))
+    }
+
+    /// Collector `c` starts serving `msg` now.
+    #[inline]
+    fn start<E: From<MonEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        c: u32,
+        col: &mut Collector,
+        msg: Msg,
+        s: &mut Series,
+    ) {
+        s.waits.record(sched.now(), msg.arrived);
+        self.busy += 1;
+        let mut d = self.draw(c, &mut col.rng);
+        if let Some(calls) = self.pull_calls {
+            d = SimDuration(d.as_nanos().saturating_mul(calls));
+        }
+        if self.busy > self.cores {
+            d = SimDuration((d.as_nanos() as u128 * self.busy as u128 / self.cores as u128) as u64);
+        }
+        col.in_service = Some(msg);
+        s.iv_busy_ns += d.as_nanos();
+        sched.post_in(
+            d,
+            self.ids.get(c),
+            MonEvent::ServiceDone { collector: c }.into(),
+        );
+    }
+}
+
+/// The collectors, their policy and their service.
+pub(super) struct Collectors {
+    pool: Pool,
+    policy: Box<dyn CollectorPolicy>,
+    service: Service,
+    discipline: Discipline,
+    shared: VecDeque<Msg>,
+    buffer: usize,
+    /// Points of one agent's round (its measurements).
+    points_per_agent: u64,
+    /// Agents with a topic.
+    registered: u32,
+}
+
+impl Collectors {
+    /// The plan's initial collectors, with entities `ids` and service streams `fam`.
+    pub(super) fn new(plan: &Plan, ids: EntityRange, fam: StreamFamily) -> Self {
+        let spec = &plan.spec;
+        let c = &spec.collectors;
+        // At least one collector, whatever the plan says (it says so too).
+        let initial = NonZeroU32::new(plan.initial_collectors).unwrap_or(NonZeroU32::MIN);
+        Collectors {
+            pool: Pool::new(initial),
+            policy: policy::from_plan(plan, initial),
+            service: Service {
+                fam,
+                ids,
+                time: c.service_time.clone(),
+                pull_calls: (spec.mode == Mode::Pull).then_some(spec.pull_calls.max(1) as u64),
+                cores: c.server_cores.max(1),
+                busy: 0,
+            },
+            discipline: match c.queue {
+                QueueDiscipline::PerCollector if plan.inline_service => Discipline::Inline,
+                QueueDiscipline::PerCollector => Discipline::PerCollector,
+                QueueDiscipline::Shared => Discipline::Shared,
+            },
+            shared: VecDeque::new(),
+            buffer: c.buffer as usize,
+            points_per_agent: spec.measurements as u64,
+            registered: 0,
+        }
+    }
+
+    pub(super) fn owns(&self, e: EntityId) -> bool {
+        self.service.ids.contains(e)
+    }
+
+    /// Collectors in service.
+    pub(super) fn active(&self) -> u32 {
+        self.pool.active
+    }
+
+    /// The most collectors in service at once.
+    pub(super) fn most(&self) -> u32 {
+        self.pool.most
+    }
+
+    pub(super) fn registered(&self) -> u32 {
+        self.registered
+    }
+
+    /// Gives the topic of agent `a` (of `provider`) a collector, as the policy says.
+    pub(super) fn register(&mut self, provider: u32, a: &mut Agent) -> u32 {
+        let c = self.policy.assign(&mut self.pool, provider);
+        self.pool.add_topic(c);
+        self.registered += 1;
+        a.collector = c;
+        a.silent_rounds = 0;
+        c
+    }
+
+    /// The topic of a dead agent on collector `c` is deleted.
+    pub(super) fn release(&mut self, c: u32) {
+        self.pool.all[c as usize].topics -= 1;
+        self.policy.released(c);
+        self.registered -= 1;
+    }
+
+    /// A report reaches collector `c`. Returns false if it is dropped (buffer full).
+    #[inline]
+    pub(super) fn arrive<E: From<MonEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        s: &mut Series,
+        c: u32,
+        msg: Msg,
+    ) -> bool {
+        match self.discipline {
+            Discipline::Inline => return self.arrive_inline(c, msg, s),
+            Discipline::PerCollector => {
+                let col = &mut self.pool.all[c as usize];
+                if col.in_service.is_none() {
+                    self.service.start(sched, c, col, msg, s);
+                } else if col.queue.len() >= self.buffer {
+                    return false;
+                } else {
+                    col.queue.push_back(msg);
+                }
+            }
+            Discipline::Shared => {
+                let pool = &mut self.pool;
+                if let Some(idle) =
+                    (0..pool.active).find(|i| pool.all[*i as usize].in_service.is_none())
+                {
+                    let col = &mut pool.all[idle as usize];
+                    self.service.start(sched, idle, col, msg, s);
+                } else if self.shared.len() >= self.buffer {
+                    return false;
+                } else {
+                    self.shared.push_back(msg);
+                }
+            }
+        }
+        true
+    }
+
+    /// Collector `c` finished its message (in aggregation round `round`) and takes the next.
+    pub(super) fn service_done<E: From<MonEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        c: u32,
+        agents: &mut [Agent],
+        round: u32,
+        s: &mut Series,
+    ) {
+        self.service.busy -= 1;
+        let col = &mut self.pool.all[c as usize];
+        let msg = col.in_service.take().expect("a message in service");
+        col.finish(
+            msg.sent_at,
+            &mut agents[msg.agent as usize],
+            round,
+            self.points_per_agent,
+        );
+        let next = match self.discipline {
+            Discipline::Inline | Discipline::PerCollector => col.queue.pop_front(),
+            Discipline::Shared if c < self.pool.active => self.shared.pop_front(),
+            Discipline::Shared => None,
+        };
+        if let Some(m) = next {
+            self.service.start(sched, c, col, m, s);
+        }
+    }
+
+    /// Each collector's round with reports: their send times (the buffer, to swap) and their
+    /// points (taken).
+    pub(super) fn take_rounds(&mut self) -> impl Iterator<Item = (&mut Vec<SimTime>, u64)> {
+        self.pool
+            .all
+            .iter_mut()
+            .filter(|c| !c.round_reports.is_empty())
+            .map(|c| (&mut c.round_reports, std::mem::take(&mut c.round_points)))
+    }
+
+    /// After an aggregation round: the policy's scale-in; a retired collector's queued
+    /// messages follow their topics (or go to collector 0).
+    pub(super) fn after_round<E: From<MonEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        agents: &mut [Agent],
+        s: &mut Series,
+    ) {
+        let service = &mut self.service;
+        let mut requeue = |pool: &mut Pool, agents: &[Agent], gone: u32| {
+            let queued: Vec<Msg> = pool.all[gone as usize].queue.drain(..).collect();
+            for m in queued {
+                let to = match agents[m.agent as usize].collector {
+                    NO_COLLECTOR => 0,
+                    c => c,
+                };
+                let col = &mut pool.all[to as usize];
+                if col.in_service.is_none() {
+                    service.start(sched, to, col, m, s);
+                } else {
+                    col.queue.push_back(m);
+                }
+            }
+        };
+        self.policy
+            .scale_in(&mut self.pool, agents, self.registered, &mut requeue);
+    }
+
+    /// Messages waiting at each active collector at `now` (one entry for a shared queue).
+    pub(super) fn backlogs(&self, now: SimTime) -> Vec<usize> {
+        let active = &self.pool.all[..self.pool.active as usize];
+        match self.discipline {
+            Discipline::Inline => active.iter().map(|c| inline::backlog(c, now)).collect(),
+            Discipline::PerCollector => active.iter().map(|c| c.queue.len()).collect(),
+            Discipline::Shared => vec![self.shared.len()],
+        }
+    }
+
+    /// Reports at the collectors: queued, in service, or in a round not yet sent to storage.
+    pub(super) fn held(&self) -> u64 {
+        self.pool
+            .all
+            .iter()
+            .map(|c| {
+                (c.pending.len()
+                    + c.queue.len()
+                    + c.in_service.is_some() as usize
+                    + c.round_reports.len()) as u64
+            })
+            .sum::<u64>()
+            + self.shared.len() as u64
+    }
+
+    /// The agent whose message collector `c` is serving.
+    #[inline]
+    pub(super) fn in_service_agent(&self, c: u32) -> Option<u32> {
+        self.pool
+            .all
+            .get(c as usize)
+            .and_then(|c| c.in_service)
+            .map(|m| m.agent)
+    }
+}

@@ -1,0 +1,54 @@
+//! The collector policy (`monitoring.collectors.policy`): which collector takes a newly
+//! registering agent's topic, and whether collectors are retired after a round. One
+//! implementation per policy, selected by the plan: [`AgentCount`] (Dragonfly's default),
+//! [`Csp`] and [`Fixed`]. How many collectors exist at most and at the start is the plan's
+//! (`Plan::max_collectors`, `Plan::initial_collectors`). Only registrations, dead topics and
+//! rounds call the policy, never a report.
+//!
+//! Sources: `../shared/domain/cloud-barista.md` section 2.3 (`monitoring_policy`,
+//! `max_host_count`) and 2.4 (the agentCount and csp policies).
+
+use super::Pool;
+use super::agent_count::AgentCount;
+use super::csp::Csp;
+use super::fixed::Fixed;
+use crate::monitoring::agents::Agent;
+use crate::monitoring::config::Policy;
+use crate::monitoring::plan::Plan;
+use std::num::NonZeroU32;
+
+/// Where a retired collector's queued messages go: `requeue(pool, agents, retired)`, called
+/// once the retired collector's topics have moved.
+pub(super) type Requeue<'r> = dyn FnMut(&mut Pool, &[Agent], u32) + 'r;
+
+/// One collector policy.
+pub(super) trait CollectorPolicy {
+    /// The active collector that takes the topic of a newly registering agent of `provider`
+    /// (the caller counts the topic); the policy may start one (`Pool::add`).
+    fn assign(&mut self, pool: &mut Pool, provider: u32) -> u32;
+
+    /// A dead agent's topic left collector `c` (the caller has uncounted it).
+    fn released(&mut self, _c: u32) {}
+
+    /// After every aggregation round, with `registered` topics: retire collectors, highest
+    /// index first (`Pool::retire_last`), moving their topics (`Agent::collector`) to the
+    /// remaining ones, then `requeue` each retired one. Default: none retired.
+    fn scale_in(
+        &mut self,
+        _pool: &mut Pool,
+        _agents: &mut [Agent],
+        _registered: u32,
+        _requeue: &mut Requeue<'_>,
+    ) {
+    }
+}
+
+/// The plan's policy, for `initial` collectors at the start.
+pub(super) fn from_plan(plan: &Plan, initial: NonZeroU32) -> Box<dyn CollectorPolicy> {
+    let c = &plan.spec.collectors;
+    match c.policy {
+        Policy::AgentCount => Box::new(AgentCount::new(c.max_host_count)),
+        Policy::Csp => Box::new(Csp::new(initial)),
+        Policy::Fixed => Box::new(Fixed),
+    }
+}
