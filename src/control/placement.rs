@@ -3,11 +3,22 @@
 //! then order by one priority (cost, location, latency, performance) or pick at random.
 
 use super::config::{PlacementAlgo, PlacementSpec};
-use super::plan::Placement;
 use crate::engine::SimRng;
 use crate::topology::specs::{SpecCatalogue, VmSpec};
 use crate::topology::{Cloud, great_circle_km};
 use rand::RngExt;
+
+/// Where a policy's scale-out VMs go, resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Placement {
+    pub algo: PlacementAlgo,
+    /// `location`: the point to be near (lat, lon).
+    pub near: Option<(f64, f64)>,
+    /// Every spec of the scenario's clouds that passes the filters.
+    pub candidates: Vec<Choice>,
+    /// `latency`: the summed median RTT from each cloud to the policy's regions (ms).
+    pub rtt_sums: Vec<f64>,
+}
 
 /// A placement choice.
 #[derive(Clone, Debug, PartialEq)]

@@ -4,23 +4,11 @@
 //! to its regions), and each workload's demand curve built (spikes drawn, trace read).
 
 use super::config::{ControlMode, ControlSpec, PlacementAlgo, PlacementSpec, PolicySpec};
-use super::placement::{Choice, candidates, parse_point};
+use super::placement::{Placement, candidates, parse_point};
 use crate::engine::{DurationDist, SimDuration};
 use crate::model::{PlanError, Resolved, positive};
 use crate::topology::specs::SpecCatalogue;
 use crate::workload::{Curve, Demand, WorkloadSpec};
-
-/// Where a policy's scale-out VMs go, resolved.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Placement {
-    pub algo: PlacementAlgo,
-    /// `location`: the point to be near (lat, lon).
-    pub near: Option<(f64, f64)>,
-    /// Every spec of the scenario's clouds that passes the filters.
-    pub candidates: Vec<Choice>,
-    /// `latency`: the summed median RTT from each cloud to the policy's regions (ms).
-    pub rtt_sums: Vec<f64>,
-}
 
 /// One policy, checked.
 #[derive(Clone, Debug, PartialEq)]

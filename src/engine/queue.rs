@@ -348,7 +348,7 @@ impl<E: Copy> Calendar<E> {
         self.place(e);
     }
 
-    #[inline]
+    #[inline(always)]
     fn place(&mut self, e: Entry<E>) {
         let w = self.window(e.time);
         if w <= self.cur {

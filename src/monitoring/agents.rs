@@ -12,7 +12,7 @@
 //! probe distribution (see `network::latency`).
 
 use super::config::{Arrivals, Mode};
-use super::model::MonEvent;
+use super::events::MonEvent;
 use super::plan::{PathDelay, Plan};
 use crate::engine::hint::prefetch;
 use crate::engine::{

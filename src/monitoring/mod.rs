@@ -3,18 +3,19 @@
 //! auto-control makes. Sources: `../shared/domain/cloud-barista.md` section 2 (Dragonfly
 //! v0.2-HEAD architecture and defaults) and `../shared/data/SOURCES.md` (storage capacity).
 //!
-//! Interface: [`Monitoring::new`] with one agent per VM; the world calls
-//! [`Monitoring::vm_running`] / [`Monitoring::vm_stopped`] from the lifecycle's notices, routes
-//! [`MonEvent`]s to its [`SubModel::handle`], and calls [`SubModel::sample`] each sample time.
+//! Interface: [`Plan::build`] checks `[monitoring]` when the scenario loads (one agent slot per
+//! VM); [`Monitoring::new`] builds the model from the plan. It is a [`SubModel`]: the world
+//! routes [`MonEvent`]s to it, passes it the lifecycle's notices (an agent starts and stops
+//! with its VM) and samples it; the control loop asks it for on-demand measurements.
 //!
-//! [`SubModel::handle`]: crate::model::SubModel::handle
-//! [`SubModel::sample`]: crate::model::SubModel::sample
+//! [`SubModel`]: crate::model::SubModel
 //!
 //! Files:
 //! - `config.rs`: the `[monitoring]` section and its defaults; `plan.rs`: the checked plan
 //!   (site, per-cloud delays, agent slots, the policy's collector counts, inline service).
-//! - `model.rs`: [`Monitoring`], composing the parts below: events and their dispatch, the
-//!   aggregation round, on-demand calls, the `SubModel` and `Results` interfaces.
+//! - `events.rs`: the model's events (a leaf: every part schedules them).
+//! - `model.rs`: [`Monitoring`], composing the parts below: event dispatch, the aggregation
+//!   round, on-demand calls, the `SubModel` and `Results` interfaces.
 //! - `agents.rs`: the agents (128-byte state each), their reports, network delays and loss,
 //!   start and stop with the VM, pull polling, dead-agent counting.
 //! - `collectors/`: collectors, their queues and the service on the server's cores
@@ -27,11 +28,13 @@
 mod agents;
 mod collectors;
 pub mod config;
+pub mod events;
 pub mod model;
 pub mod plan;
 mod series;
 mod storage;
 
 pub use config::MonitoringSpec;
-pub use model::{MonEvent, Monitoring, MonitoringCounts};
+pub use events::MonEvent;
+pub use model::{Monitoring, MonitoringCounts};
 pub use plan::{PathDelay, Plan};

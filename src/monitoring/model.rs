@@ -22,6 +22,7 @@
 use super::agents::{Agents, NO_COLLECTOR};
 use super::collectors::{Collectors, Msg};
 use super::config::{Mode, MonitoringSpec};
+use super::events::MonEvent;
 use super::plan::Plan;
 pub use super::series::MonitoringCounts;
 use super::series::{Series, Snapshot, Totals};
@@ -29,23 +30,6 @@ use super::storage::Storage;
 use crate::engine::{DurationDist, EntityId, RngFactory, Scheduler, SimDuration, SimRng, SimTime};
 use crate::model::{Notice, Results, SubModel};
 use crate::output::{Summary, Table};
-
-/// Monitoring events.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum MonEvent {
-    /// The agent is installed and starts reporting.
-    AgentStart { agent: u32 },
-    /// The agent's report in flight arrives at the monitoring site.
-    Report { agent: u32 },
-    /// A collector finished one message.
-    ServiceDone { collector: u32 },
-    /// Aggregation round, dead-agent detection and collector rebalancing.
-    Round,
-    /// Storage finished writing a batch.
-    StorageDone,
-    /// Pull mode: the server polls every agent.
-    Poll,
-}
 
 /// The server's answers to on-demand calls: one at a time, first come first served.
 struct OnDemand {

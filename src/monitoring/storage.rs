@@ -9,7 +9,7 @@
 //! capacity).
 
 use super::config::StorageSpec;
-use super::model::MonEvent;
+use super::events::MonEvent;
 use super::series::{MonitoringCounts, Series};
 use crate::engine::{EntityId, Scheduler, SimDuration, SimTime};
 use std::collections::VecDeque;

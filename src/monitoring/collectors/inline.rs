@@ -128,7 +128,8 @@ mod tests {
     use crate::engine::{EntityId, Model, RunControl, Scheduler, SimDuration, SimTime};
     use crate::model::{Results, SubModel};
     use crate::monitoring::MonitoringSpec;
-    use crate::monitoring::model::{MonEvent, Monitoring};
+    use crate::monitoring::events::MonEvent;
+    use crate::monitoring::model::Monitoring;
     use crate::monitoring::plan::{AgentPlan, PathDelay, Plan};
     use crate::output::Summary;
 

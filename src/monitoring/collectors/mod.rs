@@ -20,8 +20,8 @@ mod inline;
 mod policy;
 
 use super::agents::{Agent, NO_COLLECTOR};
-use super::config::{Mode, QueueDiscipline};
-use super::model::MonEvent;
+use super::config::{Mode, Policy, QueueDiscipline};
+use super::events::MonEvent;
 use super::plan::Plan;
 use super::series::Series;
 use crate::engine::{
@@ -213,7 +213,7 @@ impl Collectors {
         let initial = NonZeroU32::new(plan.initial_collectors).unwrap_or(NonZeroU32::MIN);
         Collectors {
             pool: Pool::new(initial),
-            policy: policy::from_plan(plan, initial),
+            policy: policy_of(plan, initial),
             service: Service {
                 fam,
                 ids,
@@ -406,5 +406,15 @@ impl Collectors {
             .get(c as usize)
             .and_then(|c| c.in_service)
             .map(|m| m.agent)
+    }
+}
+
+/// The plan's policy, for `initial` collectors at the start.
+fn policy_of(plan: &Plan, initial: NonZeroU32) -> Box<dyn CollectorPolicy> {
+    let c = &plan.spec.collectors;
+    match c.policy {
+        Policy::AgentCount => Box::new(agent_count::AgentCount::new(c.max_host_count)),
+        Policy::Csp => Box::new(csp::Csp::new(initial)),
+        Policy::Fixed => Box::new(fixed::Fixed),
     }
 }

@@ -1,7 +1,7 @@
 //! The collector policy (`monitoring.collectors.policy`): which collector takes a newly
 //! registering agent's topic, and whether collectors are retired after a round. One
-//! implementation per policy, selected by the plan: [`AgentCount`] (Dragonfly's default),
-//! [`Csp`] and [`Fixed`]. How many collectors exist at most and at the start is the plan's
+//! implementation per policy, selected by the plan's `monitoring.collectors.policy`:
+//! `agent_count.rs` (Dragonfly's default), `csp.rs` and `fixed.rs`. How many collectors exist at most and at the start is the plan's
 //! (`Plan::max_collectors`, `Plan::initial_collectors`). Only registrations, dead topics and
 //! rounds call the policy, never a report.
 //!
@@ -9,13 +9,7 @@
 //! `max_host_count`) and 2.4 (the agentCount and csp policies).
 
 use super::Pool;
-use super::agent_count::AgentCount;
-use super::csp::Csp;
-use super::fixed::Fixed;
 use crate::monitoring::agents::Agent;
-use crate::monitoring::config::Policy;
-use crate::monitoring::plan::Plan;
-use std::num::NonZeroU32;
 
 /// Where a retired collector's queued messages go: `requeue(pool, agents, retired)`, called
 /// once the retired collector's topics have moved.
@@ -40,15 +34,5 @@ pub(super) trait CollectorPolicy {
         _registered: u32,
         _requeue: &mut Requeue<'_>,
     ) {
-    }
-}
-
-/// The plan's policy, for `initial` collectors at the start.
-pub(super) fn from_plan(plan: &Plan, initial: NonZeroU32) -> Box<dyn CollectorPolicy> {
-    let c = &plan.spec.collectors;
-    match c.policy {
-        Policy::AgentCount => Box::new(AgentCount::new(c.max_host_count)),
-        Policy::Csp => Box::new(Csp::new(initial)),
-        Policy::Fixed => Box::new(Fixed),
     }
 }
