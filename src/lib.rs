@@ -73,7 +73,7 @@
 //! - [`world`]: wires the models together for the engine; [`run`]: one run, start to finish.
 //! - [`network`] (the calibrated latency model), [`topology`] (regions, clouds, VM specs).
 //! - [`output`] (tables, summary, manifest, results folders, [`output::names`]), [`report`]
-//!   (plots and `report.html` from a results folder), [`batch`] (sweeps), [`bench`].
+//!   (plots and `report.html` from a results folder), [`batch`] (sweeps), [`bench`](mod@bench).
 //!
 //! ## Where a new model goes
 //!

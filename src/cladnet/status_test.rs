@@ -196,14 +196,11 @@ mod tests {
         ["aws:us-east-1", "gcp:europe-west3"]
             .iter()
             .enumerate()
-            .map(|(i, k)| {
-                let (p, r) = k.split_once(':').unwrap();
-                Cloud {
-                    id: i as u32,
-                    region: c.find(p, r).unwrap().clone(),
-                    vms: 2,
-                    account: 1,
-                }
+            .map(|(i, k)| Cloud {
+                id: i as u32,
+                region: c.find_key(k).unwrap().clone(),
+                vms: 2,
+                account: 1,
             })
             .collect()
     }

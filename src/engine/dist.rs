@@ -17,7 +17,7 @@
 //!
 //! [`Dist`] holds plain numbers; [`DurationDist`] holds durations, whose parameters carry units
 //! (`{ dist = "uniform", min = "5s", max = "10s" }`) while shape-like parameters (`sigma`, `shape`,
-//! `p`, `weights`) stay plain numbers. Bad parameters (negative sd, p outside [0,1], min > max,
+//! `p`, `weights`) stay plain numbers. Bad parameters (negative sd, p outside `[0, 1]`, min > max,
 //! a parameter the distribution does not take, ...) are load errors that name the key.
 
 use super::time::SimDuration;

@@ -441,8 +441,7 @@ mod tests {
     use rand::SeedableRng;
 
     fn region(cat: &Catalogue, key: &str) -> Region {
-        let (p, r) = key.split_once(':').unwrap();
-        cat.find(p, r).unwrap().clone()
+        cat.find_key(key).unwrap().clone()
     }
 
     #[test]

@@ -147,10 +147,7 @@ impl MeasuredMatrix {
     pub fn unknown_regions(&self, cat: &Catalogue) -> Vec<String> {
         self.regions()
             .into_iter()
-            .filter(|k| {
-                let (p, r) = k.split_once(':').expect("validated provider:region");
-                cat.find(p, r).is_none()
-            })
+            .filter(|k| cat.find_key(k).is_none())
             .collect()
     }
 }

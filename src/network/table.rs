@@ -100,14 +100,11 @@ mod tests {
         let clouds: Vec<Cloud> = ["aws:us-east-1", "gcp:europe-west3", "aws:us-east-1"]
             .iter()
             .enumerate()
-            .map(|(i, k)| {
-                let (p, r) = k.split_once(':').unwrap();
-                Cloud {
-                    id: i as u32,
-                    region: cat.find(p, r).unwrap().clone(),
-                    vms: 1,
-                    account: 1 + (i as u32 / 2),
-                }
+            .map(|(i, k)| Cloud {
+                id: i as u32,
+                region: cat.find_key(k).unwrap().clone(),
+                vms: 1,
+                account: 1 + (i as u32 / 2),
             })
             .collect();
         let t = RttTable::new(&lat, &clouds);

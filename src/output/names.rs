@@ -2,7 +2,7 @@
 //! the reading side (`report`, `bench`, `merge`, the tests): a name is defined once here, so a
 //! renamed file or metric cannot leave a reader behind.
 //!
-//! [`file`] lists every file of a results folder and of a sweep folder; [`metric`] lists every
+//! [`file`](mod@file) lists every file of a results folder and of a sweep folder; [`metric`] lists every
 //! row of `summary.csv`, grouped by the model that writes it, in the order it writes them.
 
 /// Files of a results folder (`cloudtwin run`) and of a sweep folder (`cloudtwin sweep`).

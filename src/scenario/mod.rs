@@ -38,7 +38,7 @@ pub struct Loaded {
     pub control: control::Plan,
     /// The CLADNet plan (status tests, RTT table, control-plane layouts).
     pub cladnet: cladnet::Plan,
-    /// The file as given (or "<inline>").
+    /// The file as given (or `<inline>`).
     pub source: String,
     /// SHA-256 of the file's bytes (before overrides), hex.
     pub source_sha256: String,
