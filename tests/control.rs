@@ -339,3 +339,41 @@ fn demo_scenario_scales_out_then_in() {
     };
     assert!(at(3600.0) < 80.0, "CPU falls back: {}", at(3600.0));
 }
+
+/// A scale-out of `step` VMs creates `step` distinct VMs, each launched once (one action used
+/// to hand the same spare slot to all of them).
+#[test]
+fn one_action_creating_several_vms_gives_each_its_own_slot() {
+    let out = run_text(
+        &scenario(100.0, 1, "step = 3").replace("duration = \"40m\"", "duration = \"10m\""),
+        &["output.vm_events=true"],
+    );
+    let t = table(&out, file::CONTROL_ACTIONS);
+    let (ct, ca, cv) = (col(t, "time_s"), col(t, "action"), col(t, "vm"));
+    let created: Vec<(String, String)> = t
+        .rows()
+        .iter()
+        .filter(|r| r[ca] == "ScaleOut" && !r[cv].is_empty())
+        .map(|r| (r[ct].clone(), r[cv].clone()))
+        .collect();
+    let first = &created[0].0;
+    let vms: Vec<&String> = created
+        .iter()
+        .filter(|(t, _)| t == first)
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(vms.len(), 3, "one action of step 3: {created:?}");
+    let distinct: std::collections::BTreeSet<&String> = created.iter().map(|(_, v)| v).collect();
+    assert_eq!(distinct.len(), created.len(), "every VM once: {created:?}");
+    // Each new VM is created once (one transition to Creating).
+    let ev = table(&out, file::VM_EVENTS);
+    let (cvm, cto) = (col(ev, "vm"), col(ev, "to"));
+    for (_, vm) in &created {
+        let creates = ev
+            .rows()
+            .iter()
+            .filter(|r| &r[cvm] == vm && r[cto] == "Creating")
+            .count();
+        assert_eq!(creates, 1, "VM {vm} created once");
+    }
+}

@@ -182,6 +182,9 @@ pub struct Lifecycle {
     admitted: Vec<u32>,
     acct: Accounting,
     notices: Vec<Notice>,
+    /// Per MCIS, the next spare (scale-out) slot not yet taken: slots are handed out in order
+    /// and never reused, so one action adding several VMs gives each its own slot.
+    next_spare: Vec<u32>,
 }
 
 impl Lifecycle {
@@ -213,6 +216,7 @@ impl Lifecycle {
             admitted: Vec::new(),
             acct: Accounting::new(plan),
             notices: Vec::new(),
+            next_spare: plan.mcis.iter().map(|m| m.first + m.count).collect(),
             plan: plan.clone(),
         };
         for (i, mc) in plan.mcis.iter().enumerate() {

@@ -112,7 +112,11 @@ impl Lifecycle {
     ) -> Option<u32> {
         let mc = &self.plan.mcis[mcis as usize];
         let (lo, hi) = (mc.first + mc.count, mc.first + mc.count + mc.spare);
-        let vm = (lo..hi).find(|v| self.vms[*v as usize].presence == Presence::NotYet)?;
+        let vm = self.next_spare[mcis as usize];
+        if vm >= hi {
+            return None;
+        }
+        self.next_spare[mcis as usize] = vm + 1;
         let nz = self.plan.clouds[cloud as usize].region.zones.len().max(1) as u32;
         let pv = &mut self.plan.vms[vm as usize];
         pv.cloud = cloud;
