@@ -178,5 +178,6 @@ pub mod run;
 pub mod scenario;
 pub mod stats;
 pub mod topology;
+pub mod twin;
 pub mod workload;
 pub mod world;

@@ -8,7 +8,7 @@ use super::plan::Plan;
 use super::status_test::{MATRIX_HEADER, Peer, status_test};
 use crate::engine::{EntityId, RngFactory, Scheduler, SimRng, SimTime};
 use crate::lifecycle::{Lifecycle, VmStatus};
-use crate::model::{Results, SubModel};
+use crate::model::{PlanError, Resolved, Results, SubModel};
 use crate::network::RttStat;
 use crate::output::names::{file, metric};
 use crate::output::table::fmt_f64;
@@ -54,6 +54,14 @@ impl Cladnet {
 
     pub fn owns(&self, e: EntityId) -> bool {
         e == self.entity
+    }
+
+    /// An outage added during the run (the live twin's admin API) counts against the
+    /// control-plane placements too.
+    pub fn add_outage(&mut self, outage: &crate::lifecycle::plan::Outage) {
+        if let Some(p) = self.plan.placement.as_mut() {
+            p.outages.push(outage.clone());
+        }
     }
 
     /// Runs every MCIS's status test now.
@@ -128,6 +136,14 @@ impl<E: From<CladEvent> + Copy> SubModel<E> for Cladnet {
             CladEvent::StatusTest { .. } => self.status_tests(sched.now(), lifecycle),
         }
     }
+
+    fn cloud_added(&mut self, world: &Resolved) -> Result<(), PlanError> {
+        if let Some(c) = world.clouds.last() {
+            self.plan.rtt.add_cloud(&self.plan.latency, c);
+            self.plan.clouds.push(c.clone());
+        }
+        Ok(())
+    }
 }
 
 impl Results for Cladnet {
@@ -153,7 +169,7 @@ impl Results for Cladnet {
 
     fn take_tables(&mut self) -> Vec<Table> {
         let mut v = Vec::new();
-        if self.plan.write_cloud_rtt {
+        if self.plan.clouds.len() as u32 <= self.plan.cloud_rtt_max_clouds {
             v.push(self.cloud_rtt_table());
         }
         if self.tests_run > 0 {
@@ -165,7 +181,7 @@ impl Results for Cladnet {
                 &p.outages,
                 &self.plan.clouds,
                 self.plan.horizon,
-                &p.latency,
+                &self.plan.latency,
             ));
         }
         v

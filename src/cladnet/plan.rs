@@ -20,8 +20,6 @@ pub struct PlacementPlan {
     pub layouts: Vec<Layout>,
     /// Every outage of the run (scheduled and random), from the lifecycle plan.
     pub outages: Vec<Outage>,
-    /// Members are catalogue regions, not only the scenario's clouds: the model itself.
-    pub latency: LatencyModel,
 }
 
 /// Everything the CLADNet model needs, checked.
@@ -34,8 +32,11 @@ pub struct Plan {
     pub clouds: Vec<Cloud>,
     /// The latency model evaluated for the clouds.
     pub rtt: RttTable,
-    /// Write `cloud_rtt.csv` (one row per ordered pair of clouds).
-    pub write_cloud_rtt: bool,
+    /// `cloud_rtt.csv` (one row per ordered pair of clouds) is written up to this many clouds.
+    pub cloud_rtt_max_clouds: u32,
+    /// The latency model: for the placements' members (catalogue regions, not only the
+    /// scenario's clouds) and for clouds that join during the run (the live twin).
+    pub latency: LatencyModel,
     pub placement: Option<PlacementPlan>,
     pub seed: u64,
     pub horizon: SimTime,
@@ -73,7 +74,6 @@ impl Plan {
             Some(PlacementPlan {
                 layouts: layouts(pl, anchor, &r.catalogue),
                 outages: outages.to_vec(),
-                latency: r.latency.clone(),
             })
         } else {
             None
@@ -87,7 +87,8 @@ impl Plan {
                 .collect(),
             clouds: r.clouds.clone(),
             rtt: RttTable::new(&r.latency, &r.clouds),
-            write_cloud_rtt: r.clouds.len() as u32 <= network.cloud_rtt_max_clouds,
+            cloud_rtt_max_clouds: network.cloud_rtt_max_clouds,
+            latency: r.latency.clone(),
             placement,
             seed: r.seed,
             horizon: r.horizon,

@@ -282,6 +282,18 @@ impl<E: Copy> Scheduler<E> {
         }
     }
 
+    /// The time of the next live event, if any (drops cancelled entries on the way). A driver
+    /// pacing the run against a clock sleeps until then.
+    pub fn next_time(&mut self) -> Option<SimTime> {
+        loop {
+            let top = self.fel.peek()?;
+            if Self::is_live(&self.generations, top) {
+                return Some(SimTime(top.time));
+            }
+            self.fel.pop();
+        }
+    }
+
     /// Removes and returns the next live event if it is due at or before `horizon`.
     #[inline]
     pub fn pop_due(&mut self, horizon: SimTime) -> Option<(EntityId, E)> {

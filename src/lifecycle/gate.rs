@@ -141,6 +141,12 @@ impl CreateGate {
         true
     }
 
+    /// A cloud joins the run (the live twin): its region starts with nothing in flight.
+    pub fn add_cloud(&mut self) {
+        self.inflight.push(0);
+        self.queues.push(VecDeque::new());
+    }
+
     pub fn queued(&self) -> usize {
         self.queued
     }

@@ -9,7 +9,7 @@
 use super::config::{
     ActionSpec, LifecycleSpec, McisSpec, OutageEffect, OutageScope, RetrySpec, StaggerSpec,
 };
-use super::profile::{Profile, ProviderTable};
+use super::profile::{Profile, ProfileSpec, ProviderTable};
 use super::status::Action;
 use crate::engine::{DurationDist, SimDuration, SimTime};
 use crate::model::{PlanError, Resolved};
@@ -32,6 +32,8 @@ pub struct Spec<'a> {
     pub actions: &'a [ActionSpec],
     /// `output.vm_events`: keep the per-VM transition log.
     pub log_vm_events: bool,
+    /// The live twin's MCIS for API-created VMs: its name and its slots (`[serve]`).
+    pub api_mcis: Option<(&'a str, u32)>,
 }
 
 /// One VM to create.
@@ -58,6 +60,9 @@ pub struct McisPlan {
     pub first: u32,
     pub count: u32,
     pub spare: u32,
+    /// The live twin's MCIS: its VMs are created through CB-Spider's API, which has no
+    /// pre-create jitter and no retries (those are CB-Tumblebug's).
+    pub api: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -128,6 +133,41 @@ pub struct Plan {
     /// Specs in use (VMs refer to them by index), plus the scenario clouds' catalogue entries
     /// for placement.
     pub specs: Vec<VmSpec>,
+    /// The scenario's provider layers, to resolve the profile of a provider whose first cloud
+    /// joins during the run (the live twin).
+    pub layers: ProfileLayers,
+}
+
+/// The scenario's provider behaviour keys: `[lifecycle]` and `[lifecycle.providers.<name>]`.
+#[derive(Clone, Debug, Default)]
+pub struct ProfileLayers {
+    pub global: ProfileSpec,
+    pub providers: std::collections::BTreeMap<String, ProfileSpec>,
+}
+
+impl ProfileLayers {
+    /// The profile of `provider`: `models/providers.toml` with the scenario's layers on top.
+    /// An error names the key to blame.
+    pub fn resolve(&self, table: &ProviderTable, provider: &str) -> Result<Profile, PlanError> {
+        let mut layers = vec![&self.global];
+        if let Some(p) = self.providers.get(provider) {
+            layers.push(p);
+        }
+        table.resolve(provider, &layers).map_err(|e| {
+            let base = if self.providers.contains_key(provider) {
+                format!("lifecycle.providers.{provider}")
+            } else {
+                "lifecycle".to_string()
+            };
+            // Messages name the key as `key`: point at it, so a --set of it is blamed.
+            let key = e
+                .split('`')
+                .nth(1)
+                .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+                .map_or(base.clone(), |k| format!("{base}.{k}"));
+            err(key, e)
+        })
+    }
 }
 
 impl Plan {
@@ -165,30 +205,19 @@ impl Plan {
         }
 
         // Profiles of the providers present, in the order of `Resolved::providers`.
-        let global = spec.profile();
+        let layers = ProfileLayers {
+            global: spec.profile(),
+            providers: spec.providers.clone(),
+        };
         let mut profiles = Vec::new();
         for n in &r.providers {
-            let mut layers = vec![&global];
-            if let Some(p) = spec.providers.get(n) {
-                layers.push(p);
+            profiles.push(layers.resolve(&table, n)?);
+        }
+        if s.api_mcis.is_some() {
+            // Any provider's first cloud may join later: check every profile now.
+            for n in table.known() {
+                layers.resolve(&table, n)?;
             }
-            let p = table.resolve(n, &layers).map_err(|e| {
-                let base = if spec.providers.contains_key(n) {
-                    format!("lifecycle.providers.{n}")
-                } else {
-                    "lifecycle".to_string()
-                };
-                // Messages name the key as `key`: point at it, so a --set of it is blamed.
-                let key = e
-                    .split('`')
-                    .nth(1)
-                    .filter(|k| {
-                        !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-                    })
-                    .map_or(base.clone(), |k| format!("{base}.{k}"));
-                err(key, e)
-            })?;
-            profiles.push(p);
         }
         let cloud_profile = r.cloud_provider.clone();
 
@@ -205,9 +234,12 @@ impl Plan {
                 })
         };
 
-        // MCIS requests; by default one MCIS over every cloud.
+        // MCIS requests; by default one MCIS over every cloud (none when a live twin starts
+        // without clouds).
         let default_mcis;
-        let requests: &[McisSpec] = if s.mcis.is_empty() {
+        let requests: &[McisSpec] = if s.mcis.is_empty() && clouds.is_empty() {
+            &[]
+        } else if s.mcis.is_empty() {
             default_mcis = [McisSpec {
                 name: "mcis".into(),
                 at: Default::default(),
@@ -331,6 +363,41 @@ impl Plan {
                 first,
                 count,
                 spare,
+                api: false,
+            });
+        }
+        // The live twin's MCIS: slots only, each given its cloud, spec and name by the API.
+        if let Some((name, slots)) = s.api_mcis {
+            if mcis.iter().any(|m| m.name == name) {
+                return Err(err(
+                    "serve.mcis",
+                    format!("\"{name}\" is also the name of a [[mcis]]: choose another"),
+                ));
+            }
+            if specs.is_empty() {
+                specs.push(VmSpec::generic("generic", "generic"));
+            }
+            let first = vms.len() as u32;
+            let total = first as u64 + slots as u64;
+            if total > u32::MAX as u64 / 2 {
+                return Err(err("serve.max_vms", "too many VM slots"));
+            }
+            vms.extend((0..slots).map(|_| VmPlan {
+                mcis: mcis.len() as u32,
+                cloud: 0,
+                zone: 0,
+                index_in_group: 0,
+                name: String::new(),
+                spec: 0,
+                spare: true,
+            }));
+            mcis.push(McisPlan {
+                name: name.to_string(),
+                at: SimTime::ZERO,
+                first,
+                count: 0,
+                spare: slots,
+                api: true,
             });
         }
 
@@ -463,6 +530,7 @@ impl Plan {
             outages,
             actions,
             specs,
+            layers,
         })
     }
 

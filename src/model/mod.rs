@@ -45,6 +45,13 @@ pub trait SubModel<E>: Results {
     /// t = 0 and the horizon included). Default: none.
     fn sample(&mut self, _now: SimTime, _peers: Self::Peers<'_>) {}
 
+    /// A cloud joined the world while it runs (the live twin adds one when a client registers
+    /// a connection to it): extend the per-cloud state. `world` is the world as it now is, the
+    /// new cloud last. Default: nothing per cloud.
+    fn cloud_added(&mut self, _world: &Resolved) -> Result<(), PlanError> {
+        Ok(())
+    }
+
     /// An event that will be handled a few events from now: a model whose state does not fit
     /// in the cache may start loading what it will touch (see `crate::engine::hint`).
     #[inline]
@@ -70,6 +77,8 @@ pub enum Notice {
     Running { vm: u32, cloud: u32 },
     /// The VM left Running.
     Stopped { vm: u32, cloud: u32 },
+    /// The VM became Failed (provider error, timeout, crash, outage).
+    Failed { vm: u32 },
     /// A create failed for good (no attempts left).
     CreateGaveUp { vm: u32 },
     /// A VM was deleted from its MCIS (refine, or scale-in).

@@ -31,12 +31,14 @@ pub struct Resolved {
 }
 
 impl Resolved {
-    /// Resolves `[simulation]`, `[topology]` and `[network]`.
+    /// Resolves `[simulation]`, `[topology]` and `[network]`. `allow_no_clouds`: a topology
+    /// that names no cloud is an empty world, not an error (a live twin's clouds join later).
     pub fn build(
         sim: &SimulationSpec,
         topology: &TopologySpec,
         network: &crate::network::config::NetworkSpec,
         base_dir: Option<&Path>,
+        allow_no_clouds: bool,
     ) -> Result<Resolved, PlanError> {
         let mut r = Resolved {
             seed: sim.seed,
@@ -55,7 +57,10 @@ impl Resolved {
                 PlanError::new("topology.catalogue", format!("\"{}\": {e}", p.display()))
             })?;
         }
-        r.clouds = topology.resolve(&r.catalogue)?;
+        let empty = topology.clouds.is_empty() && topology.mix.values().all(|n| *n == 0);
+        if !(allow_no_clouds && empty) {
+            r.clouds = topology.resolve(&r.catalogue)?;
+        }
         r.providers = r.clouds.iter().map(|c| c.provider().to_string()).collect();
         r.providers.sort();
         r.providers.dedup();

@@ -141,6 +141,18 @@ impl Agents {
     }
 
     /// Sets where a scale-out VM's agent reports from.
+    /// A cloud joined the run: its path to the site.
+    pub(super) fn add_path(&mut self, path: PathDelay) {
+        self.paths.push(path);
+    }
+
+    /// Whether the agent answers: installed on a Running VM.
+    pub(super) fn up(&self, agent: u32) -> bool {
+        self.all
+            .get(agent as usize)
+            .is_some_and(|a| a.installed && a.vm_running)
+    }
+
     pub(super) fn place(&mut self, agent: u32, cloud: u32, provider: u32) {
         self.all[agent as usize].cloud = cloud;
         self.providers[agent as usize] = provider;

@@ -23,12 +23,12 @@ use super::agents::{Agents, NO_COLLECTOR};
 use super::collectors::{Collectors, Msg};
 use super::config::{Mode, MonitoringSpec};
 use super::events::MonEvent;
-use super::plan::Plan;
+use super::plan::{PathDelay, Plan};
 pub use super::series::MonitoringCounts;
 use super::series::{Series, Snapshot, Totals};
 use super::storage::Storage;
 use crate::engine::{DurationDist, EntityId, RngFactory, Scheduler, SimDuration, SimRng, SimTime};
-use crate::model::{Notice, Results, SubModel};
+use crate::model::{Notice, PlanError, Resolved, Results, SubModel};
 use crate::output::{Summary, Table};
 
 /// The server's answers to on-demand calls: one at a time, first come first served.
@@ -53,6 +53,8 @@ pub struct Monitoring {
     dead_after_rounds: u32,
     on_demand: OnDemand,
     pub counts: MonitoringCounts,
+    /// Where CB-Dragonfly runs (a cloud joining the run gets its path to it).
+    site: crate::topology::Region,
 }
 
 impl Monitoring {
@@ -83,6 +85,7 @@ impl Monitoring {
                 rng: rngs.stream("monitoring.on_demand", 0),
             },
             counts: MonitoringCounts::default(),
+            site: plan.site.clone(),
         };
         sched.post_at(
             SimTime::ZERO + m.round_interval,
@@ -264,6 +267,12 @@ impl Monitoring {
     pub fn place_agent(&mut self, agent: u32, cloud: u32, provider: u32) {
         self.agents.place(agent, cloud, provider);
     }
+
+    /// Whether the VM's agent answers (installed, and its VM Running): CB-Dragonfly's
+    /// healthcheck of the agent.
+    pub fn agent_up(&self, agent: u32) -> bool {
+        self.agents.up(agent)
+    }
 }
 
 impl Results for Monitoring {
@@ -299,7 +308,7 @@ impl<E: From<MonEvent> + Copy> SubModel<E> for Monitoring {
         match n {
             Notice::Running { vm, .. } => self.vm_running(sched, vm),
             Notice::Stopped { vm, .. } => self.vm_stopped(sched, vm),
-            Notice::CreateGaveUp { .. } | Notice::Deleted { .. } => {}
+            Notice::Failed { .. } | Notice::CreateGaveUp { .. } | Notice::Deleted { .. } => {}
         }
     }
 
@@ -312,6 +321,14 @@ impl<E: From<MonEvent> + Copy> SubModel<E> for Monitoring {
             storage_backlog_points: self.storage.queued_points(),
         };
         self.series.sample(now, snapshot);
+    }
+
+    fn cloud_added(&mut self, world: &Resolved) -> Result<(), PlanError> {
+        if let Some(c) = world.clouds.last() {
+            self.agents
+                .add_path(PathDelay::between(&world.latency, &c.region, &self.site));
+        }
+        Ok(())
     }
 
     #[inline]

@@ -20,6 +20,18 @@ pub struct PathDelay {
     pub floor_s: f64,
 }
 
+impl PathDelay {
+    /// The path from a cloud in `from` to the monitoring site, from the latency model: half
+    /// its RTT, and a trip jitters like one of the model's probes.
+    pub fn between(latency: &crate::network::LatencyModel, from: &Region, site: &Region) -> Self {
+        PathDelay {
+            median_s: latency.median_rtt_ms(from, site) / 2e3,
+            jitter: latency.coefficients().jitter_scale(),
+            floor_s: latency.floor_ms(from, site) / 2e3,
+        }
+    }
+}
+
 /// One agent slot (one per VM of the lifecycle plan, spare scale-out slots included).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct AgentPlan {
@@ -92,16 +104,10 @@ impl Plan {
             })?
             .clone();
 
-        // A report's trip jitters like one of the latency model's probes.
-        let jitter = r.latency.coefficients().jitter_scale();
         let paths = r
             .clouds
             .iter()
-            .map(|c| PathDelay {
-                median_s: r.latency.median_rtt_ms(&c.region, &site) / 2e3,
-                jitter,
-                floor_s: r.latency.floor_ms(&c.region, &site) / 2e3,
-            })
+            .map(|c| PathDelay::between(&r.latency, &c.region, &site))
             .collect();
         let agents: Vec<AgentPlan> = if spec.enabled {
             agent_clouds

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug)]
 pub struct RttTable {
     region_of: Vec<u32>,
+    /// The distinct regions, in order of first appearance.
+    regions: Vec<crate::topology::Region>,
     n: usize,
     median: Vec<f64>,
     floor: Vec<f64>,
@@ -45,6 +47,7 @@ impl RttTable {
         let c = latency.coefficients();
         RttTable {
             region_of,
+            regions,
             n,
             median,
             floor,
@@ -52,6 +55,37 @@ impl RttTable {
             p95: c.stat_ratio(RttStat::P95),
             mean: c.stat_ratio(RttStat::Mean),
         }
+    }
+
+    /// A cloud joins the run (the live twin): a new region gets its row and column.
+    pub fn add_cloud(&mut self, latency: &LatencyModel, cloud: &Cloud) {
+        if let Some(i) = self
+            .regions
+            .iter()
+            .position(|r| r.key() == cloud.region.key())
+        {
+            self.region_of.push(i as u32);
+            return;
+        }
+        let n = self.n + 1;
+        self.regions.push(cloud.region.clone());
+        let mut median = Vec::with_capacity(n * n);
+        let mut floor = Vec::with_capacity(n * n);
+        for (i, a) in self.regions.iter().enumerate() {
+            for (j, b) in self.regions.iter().enumerate() {
+                if i < self.n && j < self.n {
+                    median.push(self.median[i * self.n + j]);
+                    floor.push(self.floor[i * self.n + j]);
+                } else {
+                    median.push(latency.median_rtt_ms(a, b));
+                    floor.push(latency.floor_ms(a, b));
+                }
+            }
+        }
+        self.median = median;
+        self.floor = floor;
+        self.n = n;
+        self.region_of.push((n - 1) as u32);
     }
 
     #[inline]

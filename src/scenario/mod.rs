@@ -116,14 +116,25 @@ pub fn from_str(
     let at = |e: PlanError| locate.plan(e);
     check_simulation(&mut scenario.simulation, default_name).map_err(at)?;
     let sc = &scenario;
-    let resolved =
-        Resolved::build(&sc.simulation, &sc.topology, &sc.network, base_dir).map_err(at)?;
+    // A live twin may start with no clouds: they join as clients register connections.
+    let resolved = Resolved::build(
+        &sc.simulation,
+        &sc.topology,
+        &sc.network,
+        base_dir,
+        sc.serve.enabled,
+    )
+    .map_err(at)?;
     let lifecycle = lifecycle::Plan::build(
         lifecycle::plan::Spec {
             lifecycle: &sc.lifecycle,
             mcis: &sc.mcis,
             actions: &sc.actions,
             log_vm_events: sc.output.vm_events,
+            api_mcis: sc
+                .serve
+                .enabled
+                .then_some((sc.serve.mcis.as_str(), sc.serve.max_vms)),
         },
         &resolved,
         &|mcis, requested| control::plan::spare_slots(&sc.control, mcis, requested),

@@ -11,6 +11,7 @@ use crate::lifecycle::config::{ActionSpec, McisSpec};
 use crate::monitoring::MonitoringSpec;
 use crate::network::config::NetworkSpec;
 use crate::topology::TopologySpec;
+use crate::twin::config::ServeSpec;
 use crate::workload::WorkloadSpec;
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +48,9 @@ pub struct Scenario {
     pub cladnet: CladnetSpec,
     #[serde(default)]
     pub output: OutputSpec,
+    /// `[serve]`: the live twin (`cloudtwin serve`); ignored unless `serve.enabled`.
+    #[serde(default, skip_serializing_if = "ServeSpec::is_default")]
+    pub serve: ServeSpec,
     /// `[sweep]`: the grid `cloudtwin sweep` runs; `cloudtwin run` ignores it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<SweepSpec>,

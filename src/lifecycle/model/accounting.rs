@@ -189,6 +189,32 @@ impl Accounting {
         self.log(plan, now, vm, "rejected", Some(st), None, why);
     }
 
+    /// A VM in status `st` was removed at once (a forced delete through the live twin's
+    /// API): it leaves the counts and stops billing.
+    pub(super) fn forced_out(&mut self, plan: &Plan, now: SimTime, vm: u32, st: VmStatus) {
+        self.remove(plan, vm, st);
+        if let Some(t) = self.bills[vm as usize].since.take() {
+            self.bills[vm as usize].ns += now.since(t).as_nanos();
+        }
+        self.log(plan, now, vm, "removed", Some(st), None, "force delete");
+    }
+
+    /// A cloud joined the run (the live twin).
+    pub(super) fn add_cloud(&mut self) {
+        self.cloud_counts.push(StatusCount::default());
+    }
+
+    /// A provider's profile joined the run (its first cloud did).
+    pub(super) fn add_profile(&mut self) {
+        self.interval_calls.push(0);
+        self.interval_regs.push(0);
+    }
+
+    /// An outage was added during the run (the live twin's admin API).
+    pub(super) fn add_outage(&mut self) {
+        self.outage_vms.push(0);
+    }
+
     /// A provider API call of profile `p` started.
     pub(super) fn api_call(&mut self, p: usize) {
         self.stats.api_calls += 1;

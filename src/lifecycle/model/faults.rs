@@ -157,8 +157,10 @@ impl Lifecycle {
             return;
         }
         let retry = &self.plan.retry;
+        let api = self.is_api(vm);
         let v = &mut self.vms[vm as usize];
-        if v.attempts < retry.attempts {
+        // Retries are CB-Tumblebug's: a create through Spider's API fails for good.
+        if v.attempts < retry.attempts && !api {
             self.acct.stats.create_retries += 1;
             let wait = retry.backoff_before(v.attempts + 1);
             v.pending =

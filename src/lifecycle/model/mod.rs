@@ -25,6 +25,7 @@ mod accounting;
 mod actions;
 mod calls;
 mod faults;
+mod live;
 mod provisioning;
 
 pub use accounting::LifecycleStats;
@@ -35,7 +36,7 @@ use super::status::{Action, VmStatus, is_legal_transition};
 use crate::engine::{
     EntityId, EntityRange, EventHandle, RngFactory, Scheduler, SimRng, SimTime, StreamFamily,
 };
-use crate::model::{Notice, Results, SubModel};
+use crate::model::{Notice, PlanError, Resolved, Results, SubModel};
 use crate::output::{Summary, Table};
 use accounting::Accounting;
 use faults::ActiveOutages;
@@ -185,6 +186,9 @@ pub struct Lifecycle {
     /// Per MCIS, the next spare (scale-out) slot not yet taken: slots are handed out in order
     /// and never reused, so one action adding several VMs gives each its own slot.
     next_spare: Vec<u32>,
+    /// The entity of outages added during a live twin session (none in batch runs, so their
+    /// entity ids stay as they were).
+    live_ctl: Option<EntityId>,
 }
 
 impl Lifecycle {
@@ -196,6 +200,11 @@ impl Lifecycle {
         let vm_ids = sched.alloc_entities(n_vms);
         let n_ctl = (plan.mcis.len() + plan.actions.len() + plan.outages.len()) as u32;
         let ctl_ids = sched.alloc_entities(n_ctl);
+        let live_ctl = plan
+            .mcis
+            .iter()
+            .any(|m| m.api)
+            .then(|| sched.alloc_entities(1).get(0));
         let n_clouds = plan.clouds.len();
         let m = Lifecycle {
             vms: vec![Vm::NEW; n_vms as usize],
@@ -217,6 +226,7 @@ impl Lifecycle {
             acct: Accounting::new(plan),
             notices: Vec::new(),
             next_spare: plan.mcis.iter().map(|m| m.first + m.count).collect(),
+            live_ctl,
             plan: plan.clone(),
         };
         for (i, mc) in plan.mcis.iter().enumerate() {
@@ -282,6 +292,11 @@ impl Lifecycle {
         rng
     }
 
+    /// Whether the VM belongs to the live twin's MCIS (created through Spider's API).
+    fn is_api(&self, vm: u32) -> bool {
+        self.plan.mcis[self.plan.vms[vm as usize].mcis as usize].api
+    }
+
     fn profile_idx(&self, vm: u32) -> usize {
         self.plan.cloud_profile[self.plan.vms[vm as usize].cloud as usize] as usize
     }
@@ -312,6 +327,9 @@ impl Lifecycle {
             self.notices.push(Notice::Running { vm, cloud });
         } else if from == VmStatus::Running {
             self.notices.push(Notice::Stopped { vm, cloud });
+        }
+        if to == VmStatus::Failed {
+            self.notices.push(Notice::Failed { vm });
         }
     }
 
@@ -411,5 +429,12 @@ impl<E: From<LcEvent> + Copy> SubModel<E> for Lifecycle {
 
     fn sample(&mut self, now: SimTime, _: ()) {
         self.acct.sample(&self.plan, &self.gates, now);
+    }
+
+    fn cloud_added(&mut self, world: &Resolved) -> Result<(), PlanError> {
+        match world.clouds.last() {
+            Some(c) => self.add_cloud(c.clone()),
+            None => Ok(()),
+        }
     }
 }

@@ -50,8 +50,13 @@ impl Lifecycle {
             }
             Presence::Removed => return,
         }
-        let mut rng = self.rng(vm, Purpose::Jitter);
-        let d = self.plan.pre_create_jitter.sample(&mut rng);
+        // CB-Tumblebug sleeps before calling Spider; a VM created through Spider's API does not.
+        let d = if self.is_api(vm) {
+            SimDuration::ZERO
+        } else {
+            let mut rng = self.rng(vm, Purpose::Jitter);
+            self.plan.pre_create_jitter.sample(&mut rng)
+        };
         let h = sched.schedule_in(d, self.vm_ids.get(vm), LcEvent::Submit { vm }.into());
         self.vms[vm as usize].pending = Some(h);
     }
