@@ -34,27 +34,38 @@ pub fn simulate(loaded: &Loaded, control: &mut RunControl<'_>) -> RunOutput {
 pub fn simulate_with(loaded: &Loaded, control: &mut RunControl<'_>, fel: FelKind) -> RunOutput {
     let mut sched = Scheduler::with_fel(fel);
     let mut world = World::new(loaded, &mut sched);
-    let horizon = loaded.resolved.horizon;
-    let outcome = sched.run_until(&mut world, horizon, control);
-    world.finish(outcome.end);
+    let outcome = sched.run_until(&mut world, loaded.resolved.horizon, control);
+    collect(loaded, sched, world, outcome.end, outcome.interrupted)
+}
 
+/// The results of a run that ended at `end`: every model settles, then the summary (the run's
+/// own rows around each model's) and the tables.
+pub(crate) fn collect(
+    loaded: &Loaded,
+    sched: Scheduler<crate::world::Event>,
+    mut world: World,
+    end: SimTime,
+    interrupted: bool,
+) -> RunOutput {
+    world.finish(end);
+    let clouds = world.lifecycle.plan().clouds.clone();
     let mut summary = Summary::new();
     summary
         .int(metric::EVENTS_PROCESSED, sched.stats().processed)
-        .float(metric::SIM_TIME_S, outcome.end.as_secs_f64())
-        .int(metric::CLOUDS, loaded.resolved.clouds.len() as u64)
+        .float(metric::SIM_TIME_S, end.as_secs_f64())
+        .int(metric::CLOUDS, clouds.len() as u64)
         .int(metric::VMS_CONFIGURED, loaded.total_vms());
-    world.summarize(&mut summary, outcome.end);
+    world.summarize(&mut summary, end);
     summary.int(metric::MAX_PENDING_EVENTS, sched.stats().max_pending as u64);
 
-    let mut tables = vec![clouds_table(&loaded.resolved.clouds)];
+    let mut tables = vec![clouds_table(&clouds)];
     tables.extend(world.into_tables());
     RunOutput {
         summary,
         tables,
         events: sched.stats().processed,
-        end: outcome.end,
-        interrupted: outcome.interrupted,
+        end,
+        interrupted,
     }
 }
 

@@ -17,6 +17,7 @@ use crate::monitoring::{MonEvent, Monitoring};
 use crate::output::names::file;
 use crate::output::{Summary, Table, table::fmt_secs};
 use crate::scenario::Loaded;
+use crate::twin::{ApiEvent, Peers, Twin};
 
 /// Every event of a run.
 #[derive(Copy, Clone, Debug)]
@@ -27,6 +28,8 @@ pub enum Event {
     Monitoring(MonEvent),
     Control(CtlEvent),
     Cladnet(CladEvent),
+    /// A request to the live twin arrives.
+    Api(ApiEvent),
 }
 
 impl From<LcEvent> for Event {
@@ -49,6 +52,11 @@ impl From<CladEvent> for Event {
         Event::Cladnet(e)
     }
 }
+impl From<ApiEvent> for Event {
+    fn from(e: ApiEvent) -> Self {
+        Event::Api(e)
+    }
+}
 
 /// The models of one run.
 pub struct World {
@@ -59,6 +67,8 @@ pub struct World {
     pub monitoring: Option<Monitoring>,
     pub control: Controller,
     pub cladnet: Cladnet,
+    /// The live twin (`cloudtwin serve`); `None` in batch runs.
+    pub twin: Option<Twin>,
     /// Engine load over time: `engine.csv`.
     engine_series: Table,
 }
@@ -76,6 +86,7 @@ impl World {
             .then(|| Monitoring::new(&loaded.monitoring, sched));
         let control = Controller::new(&loaded.control, sched);
         let cladnet = Cladnet::new(&loaded.cladnet, sched);
+        let twin = loaded.twin.as_ref().map(|p| Twin::new(p, sched));
         World {
             sampler,
             sample_interval: loaded.scenario.simulation.sample_interval,
@@ -83,6 +94,7 @@ impl World {
             monitoring,
             control,
             cladnet,
+            twin,
             engine_series: Table::new(
                 file::ENGINE,
                 &["time_s", "events_processed", "pending_events"],
@@ -98,6 +110,9 @@ impl World {
         }
         v.push(&mut self.control);
         v.push(&mut self.cladnet);
+        if let Some(t) = self.twin.as_mut() {
+            v.push(t);
+        }
         v
     }
 
@@ -122,6 +137,15 @@ impl World {
         }
         let ctx = Self::ctx(&mut self.lifecycle, &mut self.monitoring);
         SubModel::<Event>::sample(&mut self.control, now, ctx);
+        if let Some(t) = self.twin.as_mut() {
+            let peers = Peers {
+                lifecycle: &mut self.lifecycle,
+                monitoring: self.monitoring.as_mut(),
+                control: &mut self.control,
+                cladnet: &mut self.cladnet,
+            };
+            SubModel::<Event>::sample(t, now, peers);
+        }
         sched.post_in(self.sample_interval, self.sampler, Event::Sample);
     }
 
@@ -137,6 +161,15 @@ impl World {
             }
             let ctx = Self::ctx(&mut self.lifecycle, &mut self.monitoring);
             self.control.notice(sched, n, ctx);
+            if let Some(t) = self.twin.as_mut() {
+                let peers = Peers {
+                    lifecycle: &mut self.lifecycle,
+                    monitoring: self.monitoring.as_mut(),
+                    control: &mut self.control,
+                    cladnet: &mut self.cladnet,
+                };
+                t.notice(sched, n, peers);
+            }
         }
     }
 
@@ -186,6 +219,17 @@ impl Model for World {
                 self.control.handle(sched, e, ctx);
             }
             Event::Cladnet(e) => self.cladnet.handle(sched, e, &self.lifecycle),
+            Event::Api(e) => {
+                if let Some(t) = self.twin.as_mut() {
+                    let peers = Peers {
+                        lifecycle: &mut self.lifecycle,
+                        monitoring: self.monitoring.as_mut(),
+                        control: &mut self.control,
+                        cladnet: &mut self.cladnet,
+                    };
+                    t.handle(sched, e, peers);
+                }
+            }
         }
         self.route_notices(sched);
     }

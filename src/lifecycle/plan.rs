@@ -83,6 +83,31 @@ pub struct Outage {
 }
 
 impl Outage {
+    /// A scheduled outage of `target` (`provider`, `provider:region` or
+    /// `provider:region:zone`, as `scope` says) from `start`, resolved against the clouds; its
+    /// end is `start` until the caller sets it. The error says what is wrong with the target.
+    pub fn targeting(
+        scope: OutageScope,
+        target: &str,
+        clouds: &[Cloud],
+        start: SimTime,
+        effect: OutageEffect,
+    ) -> Result<Outage, String> {
+        let (provider, region, zone) = resolve_target(scope, target, clouds)?;
+        Ok(Outage {
+            scope,
+            target: target.to_string(),
+            clouds: clouds_in(clouds, &provider, region.as_deref()),
+            provider,
+            region,
+            zone,
+            start,
+            end: start,
+            effect,
+            random: false,
+        })
+    }
+
     /// Whether a VM on `cloud` (zone index `zone`) is inside this outage.
     pub fn covers(&self, cloud: u32, zone: u16) -> bool {
         self.clouds.binary_search(&cloud).is_ok()
@@ -405,8 +430,9 @@ impl Plan {
         let mut outages = Vec::new();
         for (i, o) in spec.outages.iter().enumerate() {
             let key = format!("lifecycle.outages[{i}].target");
-            let (provider, region, zone) =
-                resolve_target(o.scope, &o.target, clouds).map_err(|m| err(key.clone(), m))?;
+            let start = SimTime::ZERO + o.start;
+            let outage = Outage::targeting(o.scope, &o.target, clouds, start, o.effect)
+                .map_err(|m| err(key, m))?;
             if o.duration.is_zero() {
                 return Err(err(
                     format!("lifecycle.outages[{i}].duration"),
@@ -414,16 +440,8 @@ impl Plan {
                 ));
             }
             outages.push(Outage {
-                scope: o.scope,
-                target: o.target.clone(),
-                clouds: clouds_in(clouds, &provider, region.as_deref()),
-                provider,
-                region,
-                zone,
-                start: SimTime::ZERO + o.start,
-                end: SimTime::ZERO + o.start + o.duration,
-                effect: o.effect,
-                random: false,
+                end: start + o.duration,
+                ..outage
             });
         }
         if let Some(ro) = &spec.random_outages {

@@ -77,8 +77,9 @@ pub enum Notice {
     Running { vm: u32, cloud: u32 },
     /// The VM left Running.
     Stopped { vm: u32, cloud: u32 },
-    /// The VM became Failed (provider error, timeout, crash, outage).
-    Failed { vm: u32 },
+    /// The VM became Failed; `cause` says why (`provider error`, `timeout`, `crash`,
+    /// `outage`).
+    Failed { vm: u32, cause: &'static str },
     /// A create failed for good (no attempts left).
     CreateGaveUp { vm: u32 },
     /// A VM was deleted from its MCIS (refine, or scale-in).

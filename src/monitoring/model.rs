@@ -268,6 +268,12 @@ impl Monitoring {
         self.agents.place(agent, cloud, provider);
     }
 
+    /// Reports that reached the site so far, and the messages collectors hold (queued, in
+    /// service or in the current round): for watching a live twin.
+    pub fn load_gauges(&self) -> (u64, u64) {
+        (self.counts.sent, self.collectors.held())
+    }
+
     /// Whether the VM's agent answers (installed, and its VM Running): CB-Dragonfly's
     /// healthcheck of the agent.
     pub fn agent_up(&self, agent: u32) -> bool {

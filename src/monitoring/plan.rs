@@ -113,7 +113,9 @@ impl Plan {
             agent_clouds
                 .map(|cloud| AgentPlan {
                     cloud,
-                    provider: r.cloud_provider[cloud as usize],
+                    // A live twin's unplaced slots may name a cloud that does not exist yet:
+                    // `Monitoring::place_agent` sets both when the VM is created.
+                    provider: r.cloud_provider.get(cloud as usize).copied().unwrap_or(0),
                 })
                 .collect()
         } else {

@@ -51,6 +51,12 @@ pub mod file {
     /// CLADNet control-plane placements side by side (`cladnet.placement.enabled`).
     pub const PLACEMENT: &str = "placement.csv";
 
+    // The live twin (`cloudtwin serve`, `cloudtwin replay`).
+    /// Answers of the twin's API per sample interval, by route and status.
+    pub const API: &str = "api.csv";
+    /// Every request of a served session and its answer's status: `cloudtwin replay` re-runs it.
+    pub const API_JOURNAL: &str = "api_journal.jsonl";
+
     // Reports (`cloudtwin report`).
     /// The report page.
     pub const REPORT: &str = "report.html";
@@ -159,4 +165,18 @@ pub mod metric {
     pub const STATUS_TESTS: &str = "status_tests";
     pub const STATUS_TEST_PROBES: &str = "status_test_probes";
     pub const STATUS_TEST_BYTES: &str = "status_test_bytes";
+
+    // The live twin.
+    /// Requests that reached the twin (journaled, replayed).
+    pub const API_REQUESTS: &str = "api_requests";
+    pub const API_ANSWERS: &str = "api_answers";
+    /// Answers with a status of 400 or more.
+    pub const API_ERRORS: &str = "api_errors";
+    /// `POST /vm` answered 200 with a Running VM.
+    pub const API_VMS_CREATED: &str = "api_vms_created";
+    pub const API_VM_CREATE_FAILURES: &str = "api_vm_create_failures";
+    pub const API_VMS_DELETED: &str = "api_vms_deleted";
+    /// Clouds that joined through connections registered during the session.
+    pub const API_CLOUDS_JOINED: &str = "api_clouds_joined";
+    pub const API_OUTAGES_INJECTED: &str = "api_outages_injected";
 }

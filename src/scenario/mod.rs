@@ -19,7 +19,7 @@ pub use schema::{OutputSpec, Scenario, SimulationSpec};
 use crate::engine::dist::with_base_dir;
 use crate::model::{PlanError, Resolved};
 use crate::topology::Cloud;
-use crate::{cladnet, control, lifecycle, monitoring};
+use crate::{cladnet, control, lifecycle, monitoring, twin};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -38,6 +38,8 @@ pub struct Loaded {
     pub control: control::Plan,
     /// The CLADNet plan (status tests, RTT table, control-plane layouts).
     pub cladnet: cladnet::Plan,
+    /// The live twin's plan, when `serve.enabled`.
+    pub twin: Option<twin::Plan>,
     /// The file as given (or `<inline>`).
     pub source: String,
     /// SHA-256 of the file's bytes (before overrides), hex.
@@ -157,6 +159,7 @@ pub fn from_str(
     .map_err(at)?;
     let cladnet = cladnet::Plan::build(&sc.cladnet, &sc.network, &resolved, &lifecycle.outages)
         .map_err(at)?;
+    let twin = twin::Plan::build(&sc.serve, &resolved, &lifecycle).map_err(at)?;
     Ok(Loaded {
         scenario,
         resolved,
@@ -164,6 +167,7 @@ pub fn from_str(
         monitoring,
         control,
         cladnet,
+        twin,
         source: origin.to_string(),
         source_sha256: sha256_hex(text.as_bytes()),
         overrides: overrides.iter().map(|o| o.arg.clone()).collect(),

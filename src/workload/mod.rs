@@ -345,6 +345,27 @@ impl McisLoad {
     }
 }
 
+/// One reading of every metric of a VM.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Measures {
+    pub cpu_pct: f64,
+    pub memory_pct: f64,
+    pub disk_pct: f64,
+    /// Network bytes out per second.
+    pub net_bytes_per_s: f64,
+}
+
+impl Measures {
+    pub fn get(&self, metric: Metric) -> f64 {
+        match metric {
+            Metric::Cpu => self.cpu_pct,
+            Metric::Memory => self.memory_pct,
+            Metric::Disk => self.disk_pct,
+            Metric::Network => self.net_bytes_per_s,
+        }
+    }
+}
+
 /// The loads of every MCIS with a workload, and the noise streams.
 #[derive(Clone, Debug)]
 pub struct Workloads {
@@ -386,22 +407,36 @@ impl Workloads {
         started: SimTime,
         metric: Metric,
     ) -> f64 {
+        self.measure_all(t, vm, mcis, vcpu, started)
+            .map_or(0.0, |m| m.get(metric))
+    }
+
+    /// Every metric of a Running VM from one noisy CPU reading (one noise draw), or `None` for
+    /// an MCIS without a workload (its VMs idle).
+    pub fn measure_all(
+        &mut self,
+        t: SimTime,
+        vm: u32,
+        mcis: u32,
+        vcpu: u32,
+        started: SimTime,
+    ) -> Option<Measures> {
         let Some(Some(l)) = self.loads.get(mcis as usize) else {
-            return 0.0;
+            return None;
         };
         let k = &mut self.draws[vm as usize];
         let z: f64 = StandardNormal.sample(&mut self.noise.draw(vm as u64, *k as u64));
         *k += 1;
         let cpu = (l.cpu_pct(t, vcpu) + l.spec.noise_sd * z).clamp(0.0, 100.0);
         let s = &l.spec;
-        match metric {
-            Metric::Cpu => cpu,
-            Metric::Memory => (s.memory_base_pct + s.memory_per_cpu * cpu).clamp(0.0, 100.0),
-            Metric::Disk => (s.disk_base_pct
+        Some(Measures {
+            cpu_pct: cpu,
+            memory_pct: (s.memory_base_pct + s.memory_per_cpu * cpu).clamp(0.0, 100.0),
+            disk_pct: (s.disk_base_pct
                 + s.disk_growth_pct_per_hour * t.since(started).as_secs_f64() / 3600.0)
                 .clamp(0.0, 100.0),
-            Metric::Network => s.net_bytes_per_cpu_pct * cpu,
-        }
+            net_bytes_per_s: s.net_bytes_per_cpu_pct * cpu,
+        })
     }
 
     /// Mean CPU % (noise-free) over an MCIS's Running VMs, NaN if none run.

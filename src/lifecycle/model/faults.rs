@@ -143,7 +143,7 @@ impl Lifecycle {
         &mut self,
         sched: &mut Scheduler<E>,
         vm: u32,
-        cause: &str,
+        cause: &'static str,
     ) {
         let now = sched.now();
         let v = &mut self.vms[vm as usize];

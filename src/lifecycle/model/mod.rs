@@ -303,7 +303,7 @@ impl Lifecycle {
 
     /// Changes a present VM's status: accounting follows, and the models that follow VMs are
     /// told when it enters or leaves Running or is deleted.
-    fn set_status(&mut self, now: SimTime, vm: u32, to: VmStatus, detail: &str) {
+    fn set_status(&mut self, now: SimTime, vm: u32, to: VmStatus, detail: &'static str) {
         let v = &mut self.vms[vm as usize];
         let from = v.status;
         debug_assert!(
@@ -329,7 +329,7 @@ impl Lifecycle {
             self.notices.push(Notice::Stopped { vm, cloud });
         }
         if to == VmStatus::Failed {
-            self.notices.push(Notice::Failed { vm });
+            self.notices.push(Notice::Failed { vm, cause: detail });
         }
     }
 
