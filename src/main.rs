@@ -5,3 +5,4 @@ fn main() {
 
 #[path = "cli/mod.rs"]
 mod cloudtwin_cli;
+mod serve;

@@ -109,6 +109,17 @@ pub fn write_results(
     dir: ResultsDir,
     wall_time_s: f64,
 ) -> Result<std::path::PathBuf, ResultsError> {
+    write_results_with(loaded, out, dir, wall_time_s, None)
+}
+
+/// [`write_results`], with a served session's wall-clock figures for the manifest.
+pub fn write_results_with(
+    loaded: &Loaded,
+    out: &RunOutput,
+    dir: ResultsDir,
+    wall_time_s: f64,
+    serve: Option<serde_json::Value>,
+) -> Result<std::path::PathBuf, ResultsError> {
     let m = Manifest {
         tool: "cloudtwin".into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -121,6 +132,7 @@ pub fn write_results(
         sim_time_s: out.end.as_secs_f64(),
         wall_time_s,
         scenario: serde_json::to_value(&loaded.scenario).expect("scenario serializes"),
+        serve,
     };
     dir.write(file::MANIFEST, &m.to_json())?;
     dir.write(file::SCENARIO, loaded.resolved_toml().as_bytes())?;

@@ -4,8 +4,10 @@
 mod bench;
 mod latency;
 mod merge;
+mod replay;
 mod report;
 mod run;
+mod serve;
 mod sweep;
 mod validate;
 
@@ -42,6 +44,10 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Rebuild plots/ and report.html of a results or sweep folder from its CSV files.
     Report(report::ReportArgs),
+    /// Serve the live twin: CB-Spider's REST API over the simulation, paced to the wall clock.
+    Serve(serve::ServeArgs),
+    /// Re-run a served session from its journal (byte-identical tables).
+    Replay(replay::ReplayArgs),
 }
 
 /// An error to report and the exit code it maps to.
@@ -88,6 +94,8 @@ pub fn main() -> i32 {
         Command::Sweep(a) => sweep::sweep(a),
         Command::Merge(a) => merge::merge(a),
         Command::Report(a) => report::report(a),
+        Command::Serve(a) => serve::serve(a),
+        Command::Replay(a) => replay::replay(a),
     };
     match result {
         Ok(()) => 0,

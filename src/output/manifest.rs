@@ -19,6 +19,10 @@ pub struct Manifest {
     pub wall_time_s: f64,
     /// The resolved scenario, every default filled in.
     pub scenario: serde_json::Value,
+    /// A served session's wall-clock figures (listen address, speed, requests, lag behind
+    /// the paced clock): kept out of the tables, which a replay reproduces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serve: Option<serde_json::Value>,
 }
 
 /// The revision recorded at build time by build.rs.

@@ -16,7 +16,7 @@ use crate::monitoring::agents::Agent;
 pub(super) type Requeue<'r> = dyn FnMut(&mut Pool, &[Agent], u32) + 'r;
 
 /// One collector policy.
-pub(super) trait CollectorPolicy {
+pub(super) trait CollectorPolicy: Send {
     /// The active collector that takes the topic of a newly registering agent of `provider`
     /// (the caller counts the topic); the policy may start one (`Pool::add`).
     fn assign(&mut self, pool: &mut Pool, provider: u32) -> u32;

@@ -1,0 +1,114 @@
+//! `cloudtwin serve [SCENARIO]`: the live twin (CB-Spider's REST API over the simulation) until
+//! SIGINT/SIGTERM, then its results folder. See `crate::serve` (the server) and
+//! `cloudtwin::twin` (the library side).
+
+use super::{CliError, parse_overrides};
+use clap::Args;
+use cloudtwin::output::ResultsDir;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The world of a twin started without a scenario: no clouds until clients register them.
+const EMPTY_WORLD: &str = "\
+[simulation]
+name = \"serve\"
+duration = \"24h\"
+";
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Scenario file (TOML); without one the world starts empty and clouds join as clients
+    /// register connections.
+    pub scenario: Option<PathBuf>,
+    /// Address to listen on (127.0.0.1:0 picks a free port; it is printed).
+    #[arg(long, default_value = "127.0.0.1:1024", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Simulated seconds per wall second (60: a simulated minute per second).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Results folder written when the twin stops (default: results/<name>-seed<seed>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Seed of the session (overrides simulation.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override a key, e.g. --set lifecycle.providers.aws.create_failure_p=0.2 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// HTTP Basic credentials `USER:PASSWORD` every route but the health checks requires
+    /// (default: SPIDER_USERNAME and SPIDER_PASSWORD if both are set, else none).
+    #[arg(long, value_name = "USER:PASSWORD")]
+    pub auth: Option<String>,
+    /// Replace the results folder if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print nothing but the address and errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn serve(a: ServeArgs) -> Result<(), CliError> {
+    if !(a.speed.is_finite() && a.speed > 0.0 && a.speed <= 1e6) {
+        return Err(CliError::bad_input(format!(
+            "--speed {}: expected a number of simulated seconds per wall second, > 0 and <= 1e6",
+            a.speed
+        )));
+    }
+    let auth = match &a.auth {
+        Some(s) => Some(
+            s.split_once(':')
+                .map(|(u, p)| (u.to_string(), p.to_string()))
+                .ok_or_else(|| CliError::bad_input("--auth: expected USER:PASSWORD"))?,
+        ),
+        None => match (
+            std::env::var("SPIDER_USERNAME"),
+            std::env::var("SPIDER_PASSWORD"),
+        ) {
+            (Ok(u), Ok(p)) if !u.is_empty() => Some((u, p)),
+            _ => None,
+        },
+    };
+    // The clock is read here, in the CLI: the library gets simulated time 0's epoch.
+    let epoch_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut sets = vec![
+        "serve.enabled=true".to_string(),
+        format!("serve.epoch_s={epoch_s}"),
+    ];
+    sets.extend(a.sets.iter().cloned());
+    if let Some(seed) = a.seed {
+        sets.push(format!("simulation.seed={seed}"));
+    }
+    let overrides = parse_overrides(&sets)?;
+    let loaded = match &a.scenario {
+        Some(path) => cloudtwin::scenario::load(path, &overrides)?,
+        None => {
+            cloudtwin::scenario::from_str(EMPTY_WORLD, "<empty world>", "serve", None, &overrides)?
+        }
+    };
+    let target = a
+        .out
+        .clone()
+        .unwrap_or_else(|| cloudtwin::run::default_out_dir(&loaded));
+    let dir = ResultsDir::create(&target, a.force).map_err(|e| match e {
+        cloudtwin::output::results_dir::ResultsError::Exists(_)
+        | cloudtwin::output::results_dir::ResultsError::NotResults(_) => CliError::bad_input(e),
+        _ => CliError::failure(e),
+    })?;
+    let opts = crate::serve::Options {
+        listen: a.listen,
+        speed: a.speed,
+        auth,
+    };
+    let served = crate::serve::serve(loaded, opts, dir).map_err(CliError::failure)?;
+    if !a.quiet {
+        println!(
+            "stopped: {} requests, {:.1} s simulated in {:.1} s wall",
+            served.requests, served.sim_time_s, served.wall_s
+        );
+        println!("results: {}", served.folder.display());
+    }
+    Ok(())
+}
