@@ -13,8 +13,9 @@
 //! - Basic auth (flag and Spider's environment variables), body limit, Spider's errors, odd
 //!   names; a blocking create (Creating, forced away) and Spider v0.5's immediate answer;
 //! - 2,000 random and malformed requests from a fixed seed, then the twin's consistency and
-//!   replay; `/metrics`; the CLI's refusals;
-//! - `#[ignore]`d tests that show bugs (the reason names the bug and where it is).
+//!   replay; `/metrics` (behind the credentials too); the CLI's refusals;
+//! - a stop while a create blocks (503, then the results), and `api.csv` counting every
+//!   answer, those after the last sample included.
 //!
 //! Every wait is bounded by a generous wall-clock timeout and nothing asserts on wall-clock
 //! speed: a loaded 2-core CI machine only makes these tests slower.
@@ -1498,9 +1499,6 @@ fn sigint_writes_results_that_replay_to_the_same_bytes() {
 /// A `POST /vm` still waiting for its VM when SIGINT comes is answered 503, and the server
 /// exits (it must not wait for the VM).
 #[test]
-#[ignore = "bug: SIGINT while a POST /vm blocks hangs the server until the VM settles \
-            (src/serve/mod.rs: graceful shutdown waits for the request, but the simulation \
-            that would answer it 503 is only stopped after the server returns)"]
 fn sigint_answers_a_blocked_create_with_503() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Serve::new(10.0)
@@ -1536,9 +1534,6 @@ fn sigint_answers_a_blocked_create_with_503() {
 
 /// `api.csv` counts every answer of the session, the ones after its last sample too.
 #[test]
-#[ignore = "bug: api.csv loses the answers given after the last sample interval \
-            (src/twin/stats.rs take_table / src/twin/model.rs take_tables do not flush the \
-            last partial interval), so it disagrees with summary.csv's api_answers"]
 fn api_csv_counts_every_answer() {
     let tmp = tempfile::tempdir().unwrap();
     // A sample every simulated hour: the whole session (seconds of wall time) is one
@@ -2580,8 +2575,6 @@ fn metrics_are_prometheus_text() {
 /// `--auth` guards every route but the health checks (`cloudtwin serve --help`): `/metrics`
 /// too, whose figures (routes, VM counts by provider) are the session's.
 #[test]
-#[ignore = "bug: GET /metrics answers without credentials under --auth (src/serve/http.rs \
-            handle: the /metrics branch comes before the auth check)"]
 fn metrics_need_the_credentials_under_auth() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Serve::new(100.0).auth("u", "p").start(tmp.path());

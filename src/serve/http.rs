@@ -10,9 +10,8 @@
 use super::metrics::HttpMetrics;
 use super::pacing::{Reply, SimHandle, ToSim};
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State as Axum};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::extract::{Request, State as Axum};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use cloudtwin::twin::ApiRequest;
@@ -62,14 +61,13 @@ impl State {
 
 /// Every route: a fallback that passes requests on.
 pub fn router(state: State) -> Router {
-    Router::new()
-        .fallback(handle)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state)
+    Router::new().fallback(handle).with_state(state)
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn stop_signal(_state: State) {
+/// Resolves on SIGINT or SIGTERM, after telling the simulation to stop: it then answers the
+/// requests still waiting for a VM (503), so the server's graceful shutdown, which waits for
+/// every request in flight, can end.
+pub async fn stop_signal(state: State) {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -88,6 +86,7 @@ pub async fn stop_signal(_state: State) {
         _ = ctrl_c => {},
         _ = term => {},
     }
+    state.0.sim.send(ToSim::Stop);
 }
 
 fn json(status: u16, body: String) -> Response {
@@ -117,24 +116,18 @@ const HEALTH: [&str; 4] = [
     "/spider/ping",
 ];
 
-async fn handle(
-    Axum(st): Axum<State>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(Axum(st): Axum<State>, request: Request) -> Response {
     let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let path = uri.path();
     if method == Method::GET && HEALTH.contains(&path) {
         return message(200, "CB-Spider is ready");
     }
-    if method == Method::GET && path == "/metrics" {
-        return metrics(&st).await;
-    }
     let label = routes::route(method.as_str(), path)
         .map(|m| m.label)
         .unwrap_or(routes::OTHER);
+    // Credentials first: nothing else is read (not even the body) without them.
     if let Some(want) = &st.0.auth {
         let given = headers
             .get(header::AUTHORIZATION)
@@ -149,9 +142,16 @@ async fn handle(
             return r;
         }
     }
+    if method == Method::GET && path == "/metrics" {
+        return metrics(&st).await;
+    }
     if !(path.starts_with("/spider/") || path.starts_with("/cloudtwin/")) {
         return message(404, "Not Found");
     }
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        st.metrics().record(label, 413, started.elapsed());
+        return message(413, "the request body is larger than 1 MiB");
+    };
     let req = ApiRequest::new(
         method.as_str(),
         path,

@@ -347,6 +347,11 @@ impl<E: TwinEvent> SubModel<E> for Twin {
 }
 
 impl Results for Twin {
+    /// The answers given after the last sample (those of the end included) get their rows.
+    fn finish(&mut self, end: SimTime) {
+        self.stats.sample(end);
+    }
+
     fn summarize(&self, summary: &mut Summary, _end: SimTime) {
         self.stats.summarize(
             summary,
