@@ -124,6 +124,18 @@ impl World {
         }
     }
 
+    /// The twin and the models it drives (a split borrow of the world's fields).
+    fn twin_and_peers(&mut self) -> Option<(&mut Twin, Peers<'_>)> {
+        let twin = self.twin.as_mut()?;
+        let peers = Peers {
+            lifecycle: &mut self.lifecycle,
+            monitoring: self.monitoring.as_mut(),
+            control: &mut self.control,
+            cladnet: &mut self.cladnet,
+        };
+        Some((twin, peers))
+    }
+
     fn sample(&mut self, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         self.engine_series.push(vec![
@@ -137,13 +149,7 @@ impl World {
         }
         let ctx = Self::ctx(&mut self.lifecycle, &mut self.monitoring);
         SubModel::<Event>::sample(&mut self.control, now, ctx);
-        if let Some(t) = self.twin.as_mut() {
-            let peers = Peers {
-                lifecycle: &mut self.lifecycle,
-                monitoring: self.monitoring.as_mut(),
-                control: &mut self.control,
-                cladnet: &mut self.cladnet,
-            };
+        if let Some((t, peers)) = self.twin_and_peers() {
             SubModel::<Event>::sample(t, now, peers);
         }
         sched.post_in(self.sample_interval, self.sampler, Event::Sample);
@@ -161,13 +167,7 @@ impl World {
             }
             let ctx = Self::ctx(&mut self.lifecycle, &mut self.monitoring);
             self.control.notice(sched, n, ctx);
-            if let Some(t) = self.twin.as_mut() {
-                let peers = Peers {
-                    lifecycle: &mut self.lifecycle,
-                    monitoring: self.monitoring.as_mut(),
-                    control: &mut self.control,
-                    cladnet: &mut self.cladnet,
-                };
+            if let Some((t, peers)) = self.twin_and_peers() {
                 t.notice(sched, n, peers);
             }
         }
@@ -220,13 +220,7 @@ impl Model for World {
             }
             Event::Cladnet(e) => self.cladnet.handle(sched, e, &self.lifecycle),
             Event::Api(e) => {
-                if let Some(t) = self.twin.as_mut() {
-                    let peers = Peers {
-                        lifecycle: &mut self.lifecycle,
-                        monitoring: self.monitoring.as_mut(),
-                        control: &mut self.control,
-                        cladnet: &mut self.cladnet,
-                    };
+                if let Some((t, peers)) = self.twin_and_peers() {
                     t.handle(sched, e, peers);
                 }
             }

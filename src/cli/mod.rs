@@ -106,6 +106,19 @@ pub fn main() -> i32 {
     }
 }
 
+/// Starts writing a results folder: an existing folder without `--force` (or one that is not
+/// a results folder) is bad input.
+pub fn results_dir(
+    target: &std::path::Path,
+    force: bool,
+) -> Result<cloudtwin::output::ResultsDir, CliError> {
+    use cloudtwin::output::results_dir::ResultsError;
+    cloudtwin::output::ResultsDir::create(target, force).map_err(|e| match e {
+        ResultsError::Exists(_) | ResultsError::NotResults(_) => CliError::bad_input(e),
+        _ => CliError::failure(e),
+    })
+}
+
 /// Parses `--set` arguments (plus extra ones such as `--seed`).
 pub fn parse_overrides(sets: &[String]) -> Result<Vec<cloudtwin::scenario::Override>, CliError> {
     sets.iter()

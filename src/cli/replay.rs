@@ -3,7 +3,6 @@
 
 use super::CliError;
 use clap::Args;
-use cloudtwin::output::ResultsDir;
 use cloudtwin::output::names::file;
 use cloudtwin::twin::Session;
 use cloudtwin::twin::journal::Journal;
@@ -66,11 +65,7 @@ pub fn replay(a: ReplayArgs) -> Result<(), CliError> {
         s.push("-replay");
         PathBuf::from(s)
     });
-    let dir = ResultsDir::create(&target, a.force).map_err(|e| match e {
-        cloudtwin::output::results_dir::ResultsError::Exists(_)
-        | cloudtwin::output::results_dir::ResultsError::NotResults(_) => CliError::bad_input(e),
-        _ => CliError::failure(e),
-    })?;
+    let dir = super::results_dir(&target, a.force)?;
     let started = Instant::now();
     let mut session = Session::new(loaded.clone()).map_err(CliError::bad_input)?;
     let mut lines = vec![

@@ -3,7 +3,6 @@
 use super::{CliError, parse_overrides};
 use clap::Args;
 use cloudtwin::engine::{Progress, RunControl};
-use cloudtwin::output::ResultsDir;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,11 +42,7 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| cloudtwin::run::default_out_dir(&loaded));
     // Refuse an existing folder before spending time on the run.
-    let dir = ResultsDir::create(&target, a.force).map_err(|e| match e {
-        cloudtwin::output::results_dir::ResultsError::Exists(_)
-        | cloudtwin::output::results_dir::ResultsError::NotResults(_) => CliError::bad_input(e),
-        _ => CliError::failure(e),
-    })?;
+    let dir = super::results_dir(&target, a.force)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     {

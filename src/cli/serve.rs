@@ -4,7 +4,6 @@
 
 use super::{CliError, parse_overrides};
 use clap::Args;
-use cloudtwin::output::ResultsDir;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -92,11 +91,7 @@ pub fn serve(a: ServeArgs) -> Result<(), CliError> {
         .out
         .clone()
         .unwrap_or_else(|| cloudtwin::run::default_out_dir(&loaded));
-    let dir = ResultsDir::create(&target, a.force).map_err(|e| match e {
-        cloudtwin::output::results_dir::ResultsError::Exists(_)
-        | cloudtwin::output::results_dir::ResultsError::NotResults(_) => CliError::bad_input(e),
-        _ => CliError::failure(e),
-    })?;
+    let dir = super::results_dir(&target, a.force)?;
     let opts = crate::serve::Options {
         listen: a.listen,
         speed: a.speed,
