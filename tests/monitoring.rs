@@ -916,6 +916,70 @@ dead_after_rounds = 1
     assert!(net > 0 && col > 0 && sto > 0, "every drop cause occurs");
     assert!(int(&out, metric::AGENTS_DECLARED_DEAD) > 0);
     assert!(int(&out, metric::VM_CRASHES) > 0);
+    // Dragonfly's default policy: agentCount collectors (4 topics each, 13 of them) on 2
+    // cores, so CPU contention couples them; crashes, suspend/resume and a terminate get agents
+    // declared dead and collectors retired with their queued messages moved. The collectors
+    // keep their own completions (`collectors::deferred`).
+    let out = assert_inline_service_is_exact(
+        "agentCount",
+        &scenario(
+            "905s",
+            "5s",
+            r#"crash = { dist = "exponential", mean = "1500s" }"#,
+            &format!(
+                r#"{TWO_CLOUDS}
+[monitoring]
+interval = "2s"
+arrivals = "poisson"
+agent_start_delay = "5s"
+loss_p = 0.02
+inline_service = INLINE
+
+[monitoring.collectors]
+policy = "agentCount"
+max_host_count = 4
+server_cores = 2
+service_time = {{ dist = "exponential", mean = "150ms" }}
+buffer = 4
+dead_after_rounds = 1
+
+{STORAGE_AND_ACTIONS}"#
+            ),
+        ),
+    );
+    let (net, col, sto) = assert_conserved("deferred completions", &out);
+    assert!(net > 0 && col > 0 && sto > 0, "every drop cause occurs");
+    assert!(int(&out, metric::AGENTS_DECLARED_DEAD) > 0);
+    assert!(
+        int(&out, metric::COLLECTOR_COUNT_MAX) > 2,
+        "more collectors than cores"
+    );
+    // Pull mode: the server polls, each answer costs `pull_calls` services.
+    assert_inline_service_is_exact(
+        "pull",
+        &scenario(
+            "305s",
+            "5s",
+            "",
+            &format!(
+                r#"{TWO_CLOUDS}
+[monitoring]
+mode = "pull"
+pull_interval = "3s"
+pull_calls = 2
+agent_start_delay = "0s"
+inline_service = INLINE
+
+[monitoring.collectors]
+policy = "agentCount"
+max_host_count = 10
+server_cores = 1
+service_time = "10ms"
+buffer = 5
+"#
+            ),
+        ),
+    );
     // One collector per provider; periodic reports and a constant service time, so
     // arrivals and completions fall on the same instants (ties between events).
     assert_inline_service_is_exact(

@@ -52,6 +52,12 @@ pub(super) const NO_COLLECTOR: u32 = u32::MAX;
 const NO_ROUND: u32 = u32::MAX;
 
 impl Agent {
+    /// Starts loading what a service completion touches (a cache hint).
+    #[inline]
+    pub(super) fn prefetch_points(&self) {
+        prefetch(&self.last_round_points);
+    }
+
     /// One point per (agent, measurement) per round: true the first time the agent's report
     /// is processed in `round` (its points count then).
     #[inline]
@@ -405,7 +411,7 @@ impl Agents {
     #[inline]
     pub(super) fn prefetch_points(&self, agent: u32) {
         if let Some(a) = self.all.get(agent as usize) {
-            prefetch(&a.last_round_points);
+            a.prefetch_points();
         }
     }
 }

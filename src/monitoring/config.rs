@@ -54,8 +54,10 @@ pub struct MonitoringSpec {
     pub on_demand_service: DurationDist,
     /// Compute collector service completions on arrival (Lindley's recursion) where that is
     /// exact: push mode, per-collector queues, fixed or csp policy, no more collectors than
-    /// server cores. The results are the same, with half the events; `false` simulates each
-    /// completion as an event (to check the shortcut, or to count engine events as before).
+    /// server cores; elsewhere with per-collector queues, the collectors keep their own
+    /// completions instead of the engine (`collectors::deferred`). The results are the same,
+    /// with half the events; `false` simulates each completion as an event (to check the
+    /// shortcuts, or to count engine events as before).
     #[serde(default = "yes")]
     pub inline_service: bool,
 }

@@ -185,6 +185,8 @@ impl Monitoring {
             c => c,
         };
         self.agents.heard(agent, self.round);
+        self.collectors
+            .before_arrival(now, &mut self.agents.all, self.round, &mut self.series);
         let msg = Msg {
             agent,
             sent_at,

@@ -64,6 +64,10 @@ pub struct Plan {
     /// csp policy) no larger than the server's cores, so CPU contention never stretches a
     /// service.
     pub inline_service: bool,
+    /// Otherwise, with per-collector queues and `inline_service` asked for, the collectors
+    /// keep their own completions instead of the engine (see `collectors::deferred`): exact
+    /// under CPU contention and agentCount scale-in too.
+    pub deferred_completions: bool,
     pub seed: u64,
     pub horizon: SimTime,
 }
@@ -133,6 +137,8 @@ impl Plan {
             && c.queue == QueueDiscipline::PerCollector
             && c.policy != Policy::AgentCount
             && max_collectors <= c.server_cores;
+        let deferred_completions =
+            spec.inline_service && !inline_service && c.queue == QueueDiscipline::PerCollector;
         Ok(Plan {
             enabled: spec.enabled,
             spec: spec.clone(),
@@ -143,6 +149,7 @@ impl Plan {
             max_collectors,
             initial_collectors,
             inline_service,
+            deferred_completions,
             seed: r.seed,
             horizon: r.horizon,
         })

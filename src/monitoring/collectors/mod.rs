@@ -8,16 +8,21 @@
 //! pull mode a message is a poll answer of `pull_calls` metric calls. Each processed report
 //! joins its collector's round: its send time, and its agent's points once per round.
 //!
-//! Where exact, services are computed on arrival instead of simulated as events ([`inline`]).
+//! Where exact, services are computed on arrival instead of simulated as events ([`inline`]);
+//! elsewhere the collectors keep their own completions and apply them in the engine's order
+//! ([`deferred`]). Either way a report costs one engine event instead of two.
 //!
 //! Sources: `../shared/domain/cloud-barista.md` section 2.4 (collectors, topics, policies,
 //! scale-in of the highest index) and 2.5 (pull calls).
 
 mod agent_count;
 mod csp;
+mod deferred;
 mod fixed;
 mod inline;
 mod policy;
+#[cfg(test)]
+mod ties;
 
 use super::agents::{Agent, NO_COLLECTOR};
 use super::config::{Mode, Policy, QueueDiscipline};
@@ -28,6 +33,7 @@ use crate::engine::{
     DurationDist, EntityId, EntityRange, Scheduler, SimDuration, SimTime, StreamCursor,
     StreamFamily,
 };
+use deferred::Deferred;
 use inline::Pending;
 use policy::CollectorPolicy;
 use std::collections::VecDeque;
@@ -134,6 +140,9 @@ impl Pool {
 enum Discipline {
     /// Per-collector FIFOs, services computed on arrival (see `Plan::inline_service`).
     Inline,
+    /// Per-collector FIFOs, completions applied in time order by the collectors themselves
+    /// (see [`deferred`]).
+    Deferred,
     /// Per-collector FIFOs, each service an event.
     PerCollector,
     /// One FIFO for all collectors.
@@ -152,6 +161,8 @@ struct Service {
     cores: u32,
     /// Collectors serving a message.
     busy: u32,
+    /// Completions kept by the collectors instead of the engine (see [`deferred`]).
+    deferred: Option<Deferred>,
 }
 
 impl Service {
@@ -161,17 +172,19 @@ impl Service {
         self.time.sample(&mut self.fam.at(c as u64, rng))
     }
 
-    /// Collector `c` starts serving `msg` now.
+    /// Collector `c` starts serving `msg` at `now`: accounts the wait and the CPU time, and
+    /// returns when the service ends. CPU contention: with more collectors busy than cores,
+    /// the service stretches by busy / cores.
     #[inline]
-    fn start<E: From<MonEvent> + Copy>(
+    fn begin(
         &mut self,
-        sched: &mut Scheduler<E>,
+        now: SimTime,
         c: u32,
         col: &mut Collector,
         msg: Msg,
         s: &mut Series,
-    ) {
-        s.waits.record(sched.now(), msg.arrived);
+    ) -> SimTime {
+        s.waits.record(now, msg.arrived);
         self.busy += 1;
         let mut d = self.draw(c, &mut col.rng);
         if let Some(calls) = self.pull_calls {
@@ -182,11 +195,29 @@ impl Service {
         }
         col.in_service = Some(msg);
         s.iv_busy_ns += d.as_nanos();
-        sched.post_in(
-            d,
-            self.ids.get(c),
-            MonEvent::ServiceDone { collector: c }.into(),
-        );
+        now + d
+    }
+
+    /// Collector `c` starts serving `msg` now; its completion is an engine event, or (deferred
+    /// completions) an entry of `deferred`.
+    #[inline]
+    fn start<E: From<MonEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        c: u32,
+        col: &mut Collector,
+        msg: Msg,
+        s: &mut Series,
+    ) {
+        let done = self.begin(sched.now(), c, col, msg, s);
+        match &mut self.deferred {
+            Some(d) => d.push(done, c),
+            None => sched.post_at(
+                done,
+                self.ids.get(c),
+                MonEvent::ServiceDone { collector: c }.into(),
+            ),
+        }
     }
 }
 
@@ -211,6 +242,12 @@ impl Collectors {
         let c = &spec.collectors;
         // At least one collector, whatever the plan says (it says so too).
         let initial = NonZeroU32::new(plan.initial_collectors).unwrap_or(NonZeroU32::MIN);
+        let discipline = match c.queue {
+            QueueDiscipline::PerCollector if plan.inline_service => Discipline::Inline,
+            QueueDiscipline::PerCollector if plan.deferred_completions => Discipline::Deferred,
+            QueueDiscipline::PerCollector => Discipline::PerCollector,
+            QueueDiscipline::Shared => Discipline::Shared,
+        };
         Collectors {
             pool: Pool::new(initial),
             policy: policy_of(plan, initial),
@@ -221,12 +258,9 @@ impl Collectors {
                 pull_calls: (spec.mode == Mode::Pull).then_some(spec.pull_calls.max(1) as u64),
                 cores: c.server_cores.max(1),
                 busy: 0,
+                deferred: (discipline == Discipline::Deferred).then(Deferred::default),
             },
-            discipline: match c.queue {
-                QueueDiscipline::PerCollector if plan.inline_service => Discipline::Inline,
-                QueueDiscipline::PerCollector => Discipline::PerCollector,
-                QueueDiscipline::Shared => Discipline::Shared,
-            },
+            discipline,
             shared: VecDeque::new(),
             buffer: c.buffer as usize,
             points_per_agent: spec.measurements as u64,
@@ -280,7 +314,7 @@ impl Collectors {
     ) -> bool {
         match self.discipline {
             Discipline::Inline => return self.arrive_inline(c, msg, s),
-            Discipline::PerCollector => {
+            Discipline::PerCollector | Discipline::Deferred => {
                 let col = &mut self.pool.all[c as usize];
                 if col.in_service.is_none() {
                     self.service.start(sched, c, col, msg, s);
@@ -326,12 +360,47 @@ impl Collectors {
             self.points_per_agent,
         );
         let next = match self.discipline {
-            Discipline::Inline | Discipline::PerCollector => col.queue.pop_front(),
+            Discipline::Inline | Discipline::PerCollector | Discipline::Deferred => {
+                col.queue.pop_front()
+            }
             Discipline::Shared if c < self.pool.active => self.shared.pop_front(),
             Discipline::Shared => None,
         };
         if let Some(m) = next {
             self.service.start(sched, c, col, m, s);
+        }
+    }
+
+    /// Applies the services computed ahead ([`inline`]) or the completions kept
+    /// ([`deferred`]) up to `t` (inclusive or not: the sampler runs before every other event
+    /// of its instant, the round after them), in aggregation round `round`.
+    pub(in crate::monitoring) fn catch_up(
+        &mut self,
+        t: SimTime,
+        inclusive: bool,
+        agents: &mut [Agent],
+        round: u32,
+        s: &mut Series,
+    ) {
+        match self.discipline {
+            Discipline::Inline => self.catch_up_inline(t, inclusive, agents, round, s),
+            Discipline::Deferred => self.settle_deferred(t, inclusive, agents, round, s),
+            Discipline::PerCollector | Discipline::Shared => {}
+        }
+    }
+
+    /// A report arrives at `now`: the completions kept before it are applied first (those at
+    /// `now` come after it, as collectors' events come after agents').
+    #[inline]
+    pub(in crate::monitoring) fn before_arrival(
+        &mut self,
+        now: SimTime,
+        agents: &mut [Agent],
+        round: u32,
+        s: &mut Series,
+    ) {
+        if self.discipline == Discipline::Deferred {
+            self.settle_deferred(now, false, agents, round, s);
         }
     }
 
@@ -378,7 +447,9 @@ impl Collectors {
         let active = &self.pool.all[..self.pool.active as usize];
         match self.discipline {
             Discipline::Inline => active.iter().map(|c| inline::backlog(c, now)).collect(),
-            Discipline::PerCollector => active.iter().map(|c| c.queue.len()).collect(),
+            Discipline::PerCollector | Discipline::Deferred => {
+                active.iter().map(|c| c.queue.len()).collect()
+            }
             Discipline::Shared => vec![self.shared.len()],
         }
     }
