@@ -1,6 +1,6 @@
 //! `cloudtwin bench`: speed benchmarks. Engine micro-benchmarks (`periodic`, `churn`: the
 //! workloads are in `cloudtwin::bench`) and whole-simulator scenarios (`monitoring-only`,
-//! `cloud-twin-100x100`, `scale-1m`: the files in `scenarios/`, built in). Timing and memory
+//! `cloud-twin-100x100`, `scale-1m`, `scale-10m`: the files in `scenarios/`, built in). Timing and memory
 //! are measured here because the library never reads a clock.
 
 use super::CliError;
@@ -47,6 +47,9 @@ pub enum WorkloadArg {
     /// 1,000 clouds x 1,000 VMs, monitoring every 5 s, 1 simulated hour.
     #[value(name = "scale-1m")]
     Scale1m,
+    /// 10,000 clouds x 1,000 VMs, monitoring every 5 s, 1 simulated hour (~10 GB).
+    #[value(name = "scale-10m")]
+    Scale10m,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq)]
@@ -119,6 +122,12 @@ pub fn bench(a: BenchArgs) -> Result<(), CliError> {
             &a,
             "scale-1m",
             include_str!("../../scenarios/bench/scale-1m.toml"),
+            None,
+        ),
+        WorkloadArg::Scale10m => scenario_bench(
+            &a,
+            "scale-10m",
+            include_str!("../../scenarios/bench/scale-10m.toml"),
             None,
         ),
     }
