@@ -42,13 +42,27 @@ pub(super) struct Waits {
     batch_len_ns: u64,
     sum: Vec<u128>,
     n: Vec<u64>,
+    /// The batch of the last start and its bounds [from, to) in ns.
+    last_batch: usize,
+    last_from: u64,
+    last_to: u64,
 }
 
 impl Waits {
     /// A message that arrived at `arrived` starts its service at `start`.
     #[inline]
     pub(super) fn record(&mut self, start: SimTime, arrived: SimTime) {
-        let b = (start.as_nanos() / self.batch_len_ns) as usize;
+        let t = start.as_nanos();
+        // Starts come nearly in time order: the last batch's bounds save a division.
+        let b = if (self.last_from..self.last_to).contains(&t) {
+            self.last_batch
+        } else {
+            let b = t / self.batch_len_ns;
+            self.last_batch = b as usize;
+            self.last_from = b * self.batch_len_ns;
+            self.last_to = self.last_from.saturating_add(self.batch_len_ns);
+            b as usize
+        };
         if b < BATCHES {
             self.sum[b] += start.since(arrived).as_nanos() as u128;
             self.n[b] += 1;
@@ -125,6 +139,9 @@ impl Series {
                 batch_len_ns: (horizon.as_nanos() / BATCHES as u64).max(1),
                 sum: vec![0; BATCHES],
                 n: vec![0; BATCHES],
+                last_batch: 0,
+                last_from: 0,
+                last_to: 0,
             },
             iv_arrivals: 0,
             iv_dropped: 0,

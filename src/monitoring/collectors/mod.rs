@@ -191,7 +191,7 @@ impl Service {
             d = SimDuration(d.as_nanos().saturating_mul(calls));
         }
         if self.busy > self.cores {
-            d = SimDuration((d.as_nanos() as u128 * self.busy as u128 / self.cores as u128) as u64);
+            d = SimDuration(stretch(d.as_nanos(), self.busy, self.cores));
         }
         col.in_service = Some(msg);
         s.iv_busy_ns += d.as_nanos();
@@ -218,6 +218,16 @@ impl Service {
                 MonEvent::ServiceDone { collector: c }.into(),
             ),
         }
+    }
+}
+
+/// `ns * busy / cores`, rounded down: in 64 bits when the product fits (a 128-bit division
+/// is a slow library call, and this runs for every service under contention), else in 128.
+#[inline]
+fn stretch(ns: u64, busy: u32, cores: u32) -> u64 {
+    match ns.checked_mul(busy as u64) {
+        Some(p) => p / cores as u64,
+        None => (ns as u128 * busy as u128 / cores as u128) as u64,
     }
 }
 
