@@ -220,7 +220,8 @@ fn scenario_bench(
         _ => 0.0,
     };
     println!(
-        "{name}: {vms} VMs, {} simulated, median of {}, event list {}",
+        "{name}: {vms} VMs in {} clouds, {} simulated, median of {}, event list {}",
+        loaded.clouds().len(),
         loaded.scenario.simulation.duration,
         a.repeat,
         fel.name()

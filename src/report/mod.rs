@@ -15,6 +15,9 @@
 //! | `control_<mcis>`: mean CPU, thresholds, VM count, actions | `control.csv`, `control_samples.csv`, `control_actions.csv`, `scenario.toml` |
 //! | `sweep_<metric>`: a metric against the varied key, 95% CI bars | `sweep_summary.csv` |
 //!
+//! Outside any folder's report, [`scaling`] draws the repository's `plots/scaling.svg` (wall time
+//! and peak memory against VMs) from `benches/scaling/scaling.csv`.
+//!
 //! Output is deterministic: the same CSVs give byte-identical SVG, PNG and HTML files (no clock,
 //! no hash-ordered iteration, fixed number formatting, one embedded font, fixed PNG encoder
 //! settings). Large files (`vm_states.csv`, `vm_events.csv`) are streamed, not held.
@@ -34,6 +37,7 @@ pub mod html;
 pub mod monitoring;
 pub mod provisioning;
 pub mod rtt;
+pub mod scaling;
 pub mod sweep;
 pub mod vm_states;
 

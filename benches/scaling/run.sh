@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Scaling benchmark: `cloudtwin bench` at 10k, 100k, 1M and 10M VMs, one row per size in
+# benches/scaling/scaling.csv (vms,clouds,events,wall_s,peak_mb,bytes_per_vm,command).
+#
+#   benches/scaling/run.sh                      # all four sizes (10M needs ~10 GB and ~15 min)
+#   benches/scaling/run.sh --sizes 10k,100k     # a subset; rows of other sizes are kept
+#   benches/scaling/run.sh --bin PATH           # another binary (default target/release/cloudtwin)
+#
+# Each size is one process, so peak memory is that size's alone. The CSV is rewritten after
+# every size (sorted by VMs), so a failure at 10M keeps the rows measured before it.
+set -euo pipefail
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+csv="$here/scaling.csv"
+bin="$root/target/release/cloudtwin"
+sizes="10k,100k,1m,10m"
+header="vms,clouds,events,wall_s,peak_mb,bytes_per_vm,command"
+
+usage() {
+    echo "usage: $0 [--sizes 10k,100k,1m,10m] [--bin PATH]" >&2
+    exit 2
+}
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --sizes) [ $# -ge 2 ] || usage; sizes=$2; shift 2 ;;
+        --bin) [ $# -ge 2 ] || usage; bin=$2; shift 2 ;;
+        -h|--help) usage ;;
+        *) echo "unknown argument: $1" >&2; usage ;;
+    esac
+done
+
+if [ ! -x "$bin" ]; then
+    echo "no binary at $bin (cargo build --release, or --bin PATH)" >&2
+    exit 2
+fi
+
+# The bench arguments of a size.
+args_of() {
+    case "$1" in
+        10k) echo "scale-1m --set topology.vms_per_cloud=10" ;;
+        100k) echo "scale-1m --set topology.vms_per_cloud=100" ;;
+        1m|1M) echo "scale-1m" ;;
+        10m|10M) echo "scale-10m" ;;
+        *) return 1 ;;
+    esac
+}
+
+# Check every size before running any.
+IFS=',' read -r -a list <<< "$sizes"
+[ ${#list[@]} -gt 0 ] || usage
+for s in "${list[@]}"; do
+    args_of "$s" > /dev/null || { echo "unknown size: $s (10k, 100k, 1m, 10m)" >&2; exit 2; }
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for s in "${list[@]}"; do
+    args=$(args_of "$s")
+    echo "== $s: cloudtwin bench $args" >&2
+    # shellcheck disable=SC2086 # the arguments are meant to split
+    "$bin" bench $args | tee "$tmp/out" >&2
+    # One CSV row from the bench's output (src/cli/bench.rs): the first line names the VMs and
+    # clouds ("scale-1m: 10000 VMs in 1000 clouds, ..."; clouds empty from older binaries).
+    awk -v cmd="cloudtwin bench $args" '
+        NR == 1 {
+            for (i = 2; i <= NF; i++) {
+                if ($i == "VMs" || $i == "VMs,") vms = $(i - 1)
+                if ($i == "clouds,") clouds = $(i - 1)
+            }
+        }
+        $1 == "events" { events = $2 }
+        $1 == "wall" { wall = $2 }
+        $1 == "peak" && $2 == "memory" { peak = $3 }
+        $1 == "memory" && $2 == "per" { per = $4 }
+        END {
+            if (vms == "" || events == "" || wall == "" || peak == "" || per == "") {
+                print "cannot read the bench output" > "/dev/stderr"
+                exit 1
+            }
+            print vms "," clouds "," events "," wall "," peak "," per "," cmd
+        }' "$tmp/out" > "$tmp/row"
+    # Merge: the old rows of other VM counts, the new row, sorted by VMs.
+    {
+        echo "$header"
+        if [ -f "$csv" ]; then
+            awk -F, -v new="$(cut -d, -f1 "$tmp/row")" 'NR > 1 && NF > 0 && $1 != new' "$csv"
+        fi
+        cat "$tmp/row"
+    } | { read -r h; echo "$h"; sort -t, -k1,1n; } > "$csv.tmp"
+    mv "$csv.tmp" "$csv"
+    echo "   -> $(cat "$tmp/row")" >&2
+done
+echo "wrote $csv" >&2
