@@ -176,6 +176,7 @@ pub mod output;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod size;
 pub mod stats;
 pub mod topology;
 pub mod twin;

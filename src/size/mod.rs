@@ -1,0 +1,116 @@
+//! Know before you run: the size of a run estimated from its scenario alone, before any plan is
+//! built, so a run too big for the machine is refused in milliseconds instead of aborting on a
+//! failed allocation or running for ever.
+//!
+//! [`estimate`] reads a [`Scenario`](crate::scenario::Scenario) (a [`crate::scenario::Draft`]'s,
+//! or a loaded one's) and gives, by part and each with the key that drives it:
+//!
+//! - **Counts** ([`Counts`]): clouds, VMs and spare slots, agents, collectors, MCIS, outages, and
+//!   the agent-seconds of reporting (each VM's time from its launch, after the group's stagger,
+//!   jitter, API delay, boot and agent start, to the horizon).
+//! - **Rows per table**: time series get one row per sample (`duration / sample_interval + 1`)
+//!   and key: `engine.csv` and `monitoring.csv` one, `vm_states.csv` ~2 per cloud with VMs,
+//!   `mcis_status.csv` one per MCIS, `provider_api.csv` one per provider, `control.csv` one per
+//!   watched MCIS; `control_samples.csv` one per control tick and policy; `cloud_rtt.csv`
+//!   clouds squared (unless over `network.cloud_rtt_max_clouds`); `latency_matrix.csv` per
+//!   status test and MCIS N x N VM pairs up to `cladnet.max_vm_matrix` VMs, else its clouds'
+//!   pairs; `vm_events.csv` ~3 transitions per VM and create attempt; `outages.csv` one per
+//!   outage (random ones: their expected number). Bytes per row are the committed scenarios'
+//!   averages.
+//! - **Engine events**: samples; ~6 per VM creation attempt (attempts 1 + p + p^2 + ... with
+//!   the failure probability and retries) and 3 per VM an action touches; monitoring reports
+//!   (agent-seconds / `monitoring.interval`), two events each where the collectors' services
+//!   are simulated, one where they are computed on arrival (see the monitoring README
+//!   section); collector rounds (`duration / collectors.interval`, times the storage writes
+//!   of each); pull polls; control ticks; status-test probes (a tenth of an event each: they
+//!   are drawn in a loop, not scheduled).
+//! - **Peak memory**: a base (program and catalogues, 10 MB) + 650 B per VM slot (plan, state,
+//!   bill, workload stream, pending events) + 130 B per agent + 160 B per collector + 2 kB per
+//!   cloud + 300 B per outage + the **monitoring queues** + the **tables**. Queues: when the
+//!   reports offered (agents / interval) exceed what the collectors serve (busy collectors,
+//!   at most `server_cores`, each a report per mean `service_time`), the excess piles up for
+//!   the agents' mean reporting time, up to `buffer` reports per collector, 48 B each. Tables
+//!   are CSV bytes held until the run ends, and the largest is copied once as it is written:
+//!   their bytes count in full, the largest twice. Storage backlog (bounded by `queue_limit`
+//!   points, 8 B per held report) and the report's reading of CSVs are left out: they stayed
+//!   below the table copy in every measurement.
+//!
+//! **Calibration** (BENCHMARKS.md, "Know before you run"): peak resident memory (VmHWM via
+//! `/usr/bin/time -v`) of runs on the 2-core, 24 GiB development machine: 20 clouds with 500,
+//! 5,000 and 50,000 VMs each, monitoring off, fixed, agentCount with 5 and 1 agents per
+//! collector (per-slot, per-agent and per-collector costs are the slopes); 100 clouds at a
+//! 1 s sample interval over 24 h (310 MB of tables: peak = base + 1.9 x tables); 200,000 VMs
+//! whose collectors fall behind (queues); and every committed scenario, whose estimate is
+//! within a factor of 2 of the measured peak (`tests/size.rs` checks it).
+//!
+//! What it does not know: the live twin's clients (its API requests and their `api.csv`
+//! rows), monitoring queues that build up only in bursts, and the event list's slack under
+//! unusual event-time patterns. The estimate is a guide, not a bound; [`check`] holds it
+//! against [`Limits`] (available memory, [`MAX_ROWS`] rows per table, [`MAX_EVENTS`] events)
+//! and explains a refusal. Reading the machine's memory is the caller's business (the CLI
+//! reads `/proc/meminfo`); this module reads no clock and no system state.
+
+mod check;
+mod counts;
+mod driver;
+mod model;
+
+pub use check::{Limits, MAX_EVENTS, MAX_ROWS, NOMINAL_EVENTS_PER_S, Refusal, check};
+pub use counts::Counts;
+pub use driver::{Driver, Shrinks, Value, fmt_bytes, fmt_count, fmt_wall, search};
+pub use model::{BASE_BYTES, Estimate, Part, TableEstimate, estimate};
+
+/// The estimate for people, one line per item: counts, memory, events, rows of each table
+/// the run writes (most first).
+pub fn describe(e: &Estimate) -> Vec<String> {
+    let c = &e.counts;
+    let mut lines = vec![
+        format!(
+            "{} clouds, {} VM slots ({} requested), {} agents, {} collectors",
+            fmt_count(c.clouds as f64),
+            fmt_count(c.slots as f64),
+            fmt_count(c.vms as f64),
+            fmt_count(c.agents as f64),
+            fmt_count(c.collectors as f64)
+        ),
+        format!("peak memory ~{}", fmt_bytes(e.peak_bytes())),
+        format!(
+            "engine events ~{} (~{} at {} events/s)",
+            fmt_count(e.event_count()),
+            fmt_wall(e.event_count() / NOMINAL_EVENTS_PER_S),
+            fmt_count(NOMINAL_EVENTS_PER_S)
+        ),
+    ];
+    let mut tables: Vec<&TableEstimate> = e.tables.iter().filter(|t| t.rows > 0.0).collect();
+    tables.sort_by(|a, b| b.rows.total_cmp(&a.rows).then(a.name.cmp(b.name)));
+    for t in tables {
+        lines.push(format!(
+            "{:<20} ~{} rows, ~{}",
+            t.name,
+            fmt_count(t.rows),
+            fmt_bytes(t.bytes)
+        ));
+    }
+    lines
+}
+
+/// The estimate in one line (`run` prints it before a run).
+pub fn one_line(e: &Estimate) -> String {
+    let rows = e
+        .largest_table()
+        .filter(|t| t.rows > 0.0)
+        .map_or(String::new(), |t| {
+            format!(", largest table {} ~{} rows", t.name, fmt_count(t.rows))
+        });
+    format!(
+        "estimate: {} VMs, peak memory ~{}, ~{} events (~{} at {} events/s){rows}",
+        fmt_count(e.counts.slots as f64),
+        fmt_bytes(e.peak_bytes()),
+        fmt_count(e.event_count()),
+        fmt_wall(e.event_count() / NOMINAL_EVENTS_PER_S),
+        fmt_count(NOMINAL_EVENTS_PER_S)
+    )
+}
+
+#[cfg(test)]
+mod tests;
