@@ -28,6 +28,10 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run even when the size estimate says the run does not fit this machine (memory, rows
+    /// per table, events).
+    #[arg(long)]
+    pub no_size_check: bool,
 }
 
 pub fn run(a: RunArgs) -> Result<(), CliError> {
@@ -36,7 +40,10 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         sets.push(format!("simulation.seed={seed}"));
     }
     let overrides = parse_overrides(&sets)?;
-    let loaded = cloudtwin::scenario::load(&a.scenario, &overrides)?;
+    // Estimate before building anything: a run too big for the machine stops here.
+    let draft = cloudtwin::scenario::read(&a.scenario, &overrides)?;
+    let estimate = super::size::gate(&draft, a.no_size_check)?;
+    let loaded = draft.build()?;
     let target = a
         .out
         .clone()
@@ -50,9 +57,14 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         // Ctrl-C stops the run at the next check; the temporary folder is then removed.
         let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
     }
-    let horizon_s = loaded.scenario.simulation.duration.as_secs_f64();
+    if !a.quiet {
+        eprintln!("{}", cloudtwin::size::one_line(&estimate));
+    }
+    // Progress in simulated milliseconds: the ETA is the simulated time left over the recent
+    // rate of simulated time (indicatif's moving estimate), with events against the estimate.
+    let horizon = loaded.scenario.simulation.duration;
     let bar = ProgressBar::with_draw_target(
-        Some(horizon_s.ceil() as u64),
+        Some(horizon.as_nanos().div_ceil(1_000_000).max(1)),
         if a.quiet {
             ProgressDrawTarget::hidden()
         } else {
@@ -61,14 +73,22 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
     );
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} sim-s  {msg}  ETA {eta}",
+            "{spinner} [{elapsed_precise}] {bar:40} {percent:>3}% of {msg}  ETA {eta}",
         )
         .expect("valid template"),
     );
+    if !a.quiet {
+        // Redraws (elapsed time, spinner) even while one long event runs.
+        bar.enable_steady_tick(std::time::Duration::from_millis(250));
+    }
+    let expected = cloudtwin::size::fmt_count(estimate.event_count());
     let started = Instant::now();
     let mut observer = |p: Progress| {
-        bar.set_position(p.now.as_secs_f64() as u64);
-        bar.set_message(format!("{} events", p.events));
+        bar.set_position(p.now.as_nanos() / 1_000_000);
+        bar.set_message(format!(
+            "{horizon} simulated ({} of ~{expected} events)",
+            cloudtwin::size::fmt_count(p.events as f64)
+        ));
         !stop.load(Ordering::Relaxed)
     };
     let out = cloudtwin::run::simulate(&loaded, &mut RunControl::every(1 << 14, &mut observer));
