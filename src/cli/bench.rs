@@ -81,14 +81,7 @@ impl FelArg {
 
 /// Peak resident memory of this process so far, in bytes (Linux; 0 elsewhere).
 fn peak_rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
+    super::size::peak_rss().map_or(0, |b| b as u64)
 }
 
 fn current_rss() -> u64 {

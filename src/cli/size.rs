@@ -29,6 +29,15 @@ fn parse_mem_available(meminfo: &str) -> Option<f64> {
     Some(n * unit)
 }
 
+/// Peak resident memory of this process so far (`VmHWM` of `/proc/self/status`), in bytes;
+/// `None` when it cannot be read.
+pub fn peak_rss() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024.0)
+}
+
 /// The limits of this machine.
 pub fn limits() -> Limits {
     Limits::new(available_memory())

@@ -57,7 +57,7 @@ mod model;
 
 pub use check::{Limits, MAX_EVENTS, MAX_ROWS, NOMINAL_EVENTS_PER_S, Refusal, check};
 pub use counts::Counts;
-pub use driver::{Driver, Shrinks, Value, fmt_bytes, fmt_count, fmt_wall, search};
+pub use driver::{Driver, Shrinks, Value, fmt_bytes, fmt_count, fmt_wall, search, short_duration};
 pub use model::{BASE_BYTES, Estimate, Part, TableEstimate, estimate};
 
 /// The estimate for people, one line per item: counts, memory, events, rows of each table
@@ -75,8 +75,16 @@ pub fn describe(e: &Estimate) -> Vec<String> {
         ),
         format!("peak memory ~{}", fmt_bytes(e.peak_bytes())),
         format!(
-            "engine events ~{} (~{} at {} events/s)",
-            fmt_count(e.event_count()),
+            "engine events ~{}{} (~{} at {} events/s)",
+            fmt_count(e.engine_events()),
+            if e.work_outside_events >= 1.0 {
+                format!(
+                    " + work outside events worth ~{}",
+                    fmt_count(e.work_outside_events)
+                )
+            } else {
+                String::new()
+            },
             fmt_wall(e.event_count() / NOMINAL_EVENTS_PER_S),
             fmt_count(NOMINAL_EVENTS_PER_S)
         ),
@@ -106,7 +114,7 @@ pub fn one_line(e: &Estimate) -> String {
         "estimate: {} VMs, peak memory ~{}, ~{} events (~{} at {} events/s){rows}",
         fmt_count(e.counts.slots as f64),
         fmt_bytes(e.peak_bytes()),
-        fmt_count(e.event_count()),
+        fmt_count(e.engine_events()),
         fmt_wall(e.event_count() / NOMINAL_EVENTS_PER_S),
         fmt_count(NOMINAL_EVENTS_PER_S)
     )

@@ -9,8 +9,12 @@ use crate::output::names::file;
 use crate::scenario::Scenario;
 
 /// Resident memory of the program with an empty world: code, the region and spec catalogues,
-/// the latency model, the provider profiles.
-pub const BASE_BYTES: f64 = 10e6;
+/// the latency model, the provider profiles (the unoptimised debug build, which tests run, is
+/// twice the size).
+pub const BASE_BYTES: f64 = if cfg!(debug_assertions) { 22e6 } else { 10e6 };
+/// Per ordered pair of clouds: the median RTTs gathered for the summary's percentiles, and
+/// their sorted copy.
+pub const BYTES_PER_CLOUD_PAIR: f64 = 20.0;
 /// Drawing the report (`output.report`): the plots' rasters and fonts.
 pub const REPORT_BYTES: f64 = 6e6;
 /// The event list's ring of buckets once it adapts to a few thousand pending events (2^18
@@ -108,8 +112,11 @@ pub struct Estimate {
     pub probes: f64,
     /// Peak memory, by part (they add up to [`Estimate::peak_bytes`]).
     pub memory: Vec<Part>,
-    /// Engine events, by part (probes count as a tenth of an event each).
+    /// Engine events, by part, with the work done outside events in event equivalents
+    /// (status-test probes, passes over the collectors, the RTT percentiles).
     pub events: Vec<Part>,
+    /// Of those, the work done outside events (the rest is what the engine counts).
+    pub work_outside_events: f64,
     /// Every table the run writes, with its rows.
     pub tables: Vec<TableEstimate>,
 }
@@ -120,9 +127,14 @@ impl Estimate {
         self.memory.iter().map(|p| p.amount).sum()
     }
 
-    /// Estimated engine events (plus probe work in event equivalents).
+    /// Estimated engine events, plus the work done outside events in event equivalents.
     pub fn event_count(&self) -> f64 {
         self.events.iter().map(|p| p.amount).sum()
+    }
+
+    /// Estimated events the engine will count (`events_processed`).
+    pub fn engine_events(&self) -> f64 {
+        (self.event_count() - self.work_outside_events).max(0.0)
     }
 
     /// The table with the most rows.
@@ -378,6 +390,7 @@ pub fn estimate(s: &Scenario) -> Estimate {
 
     // ---- events ----
     let mut events = Vec::new();
+    let mut outside = 0.0;
     events.push(Part {
         what: format!("{n_samples} samples"),
         amount: samples,
@@ -405,6 +418,22 @@ pub fn estimate(s: &Scenario) -> Estimate {
             + crash_events(s, &c),
         driver: retry_driver,
         shrinks: retry_shrinks,
+    });
+    events.push(Part {
+        what: format!(
+            "the RTT percentiles of {} cloud pairs",
+            super::fmt_count(clouds * clouds)
+        ),
+        // Gathered and sorted once at the end: a fifth of an event per pair.
+        amount: {
+            outside += clouds * clouds / 5.0;
+            clouds * clouds / 5.0
+        },
+        driver: Some(count(
+            "topology.accounts_per_region",
+            s.topology.accounts_per_region as u64,
+        )),
+        shrinks: Shrinks::WhenLower,
     });
     events.push(Part {
         what: format!("{} outages", super::fmt_count(c.outages)),
@@ -470,7 +499,11 @@ pub fn estimate(s: &Scenario) -> Estimate {
             ),
             // A round event, its storage writes, and a pass over the collectors (a tenth of
             // an event each).
-            amount: rounds * (1.0 + batches + c.collectors_started as f64 / 10.0),
+            amount: {
+                let pass = rounds * c.collectors_started as f64 / 10.0;
+                outside += pass;
+                rounds * (1.0 + batches) + pass
+            },
             driver: Some(dur("monitoring.collectors.interval", m.collectors.interval)),
             shrinks: Shrinks::WhenHigher,
         });
@@ -502,7 +535,10 @@ pub fn estimate(s: &Scenario) -> Estimate {
     if probes > 0.0 {
         events.push(Part {
             what: format!("{} status-test probes", super::fmt_count(probes)),
-            amount: probes / PROBES_PER_EVENT,
+            amount: {
+                outside += probes / PROBES_PER_EVENT;
+                probes / PROBES_PER_EVENT
+            },
             driver: Some(count("cladnet.trial_count", cl.trial_count as u64)),
             shrinks: Shrinks::WhenLower,
         });
@@ -534,8 +570,11 @@ pub fn estimate(s: &Scenario) -> Estimate {
         shrinks: Shrinks::WhenLower,
     });
     memory.push(Part {
-        what: format!("{} clouds", super::fmt_count(clouds)),
-        amount: clouds * BYTES_PER_CLOUD,
+        what: format!(
+            "{} clouds (and the RTT of each pair, for the summary)",
+            super::fmt_count(clouds)
+        ),
+        amount: clouds * BYTES_PER_CLOUD + clouds * clouds * BYTES_PER_CLOUD_PAIR,
         driver: Some(count(
             "topology.accounts_per_region",
             s.topology.accounts_per_region as u64,
@@ -613,6 +652,7 @@ pub fn estimate(s: &Scenario) -> Estimate {
         probes,
         memory,
         events,
+        work_outside_events: outside,
         tables,
     }
 }
