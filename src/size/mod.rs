@@ -53,7 +53,9 @@
 mod check;
 mod counts;
 mod driver;
+mod events;
 mod model;
+mod rows;
 
 pub use check::{Limits, MAX_EVENTS, MAX_ROWS, NOMINAL_EVENTS_PER_S, Refusal, check};
 pub use counts::Counts;
