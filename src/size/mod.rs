@@ -9,39 +9,46 @@
 //!   the agent-seconds of reporting (each VM's time from its launch, after the group's stagger,
 //!   jitter, API delay, boot and agent start, to the horizon).
 //! - **Rows per table**: time series get one row per sample (`duration / sample_interval + 1`)
-//!   and key: `engine.csv` and `monitoring.csv` one, `vm_states.csv` ~2 per cloud with VMs,
-//!   `mcis_status.csv` one per MCIS, `provider_api.csv` one per provider, `control.csv` one per
-//!   watched MCIS; `control_samples.csv` one per control tick and policy; `cloud_rtt.csv`
-//!   clouds squared (unless over `network.cloud_rtt_max_clouds`); `latency_matrix.csv` per
-//!   status test and MCIS N x N VM pairs up to `cladnet.max_vm_matrix` VMs, else its clouds'
-//!   pairs; `vm_events.csv` ~3 transitions per VM and create attempt; `outages.csv` one per
-//!   outage (random ones: their expected number). Bytes per row are the committed scenarios'
+//!   and key: `engine.csv` and `monitoring.csv` one, `vm_states.csv` 1-2 per cloud with VMs
+//!   (Running, and Failed where VMs fail for good), `mcis_status.csv` one per MCIS,
+//!   `provider_api.csv` one per provider, `control.csv` one per watched MCIS;
+//!   `control_samples.csv` one per control tick and policy; `cloud_rtt.csv` clouds squared
+//!   (unless over `network.cloud_rtt_max_clouds`); `latency_matrix.csv` per status test and
+//!   MCIS N x N VM pairs up to `cladnet.max_vm_matrix` VMs, else its clouds' pairs;
+//!   `vm_events.csv` ~3 transitions per VM and create attempt; `outages.csv` one per outage
+//!   (random ones: their expected number). Bytes per row are the committed scenarios'
 //!   averages.
 //! - **Engine events**: samples; ~6 per VM creation attempt (attempts 1 + p + p^2 + ... with
 //!   the failure probability and retries) and 3 per VM an action touches; monitoring reports
 //!   (agent-seconds / `monitoring.interval`), two events each where the collectors' services
 //!   are simulated, one where they are computed on arrival (see the monitoring README
 //!   section); collector rounds (`duration / collectors.interval`, times the storage writes
-//!   of each); pull polls; control ticks; status-test probes (a tenth of an event each: they
-//!   are drawn in a loop, not scheduled).
-//! - **Peak memory**: a base (program and catalogues, 10 MB) + 650 B per VM slot (plan, state,
-//!   bill, workload stream, pending events) + 130 B per agent + 160 B per collector + 2 kB per
-//!   cloud + 300 B per outage + the **monitoring queues** + the **tables**. Queues: when the
-//!   reports offered (agents / interval) exceed what the collectors serve (busy collectors,
-//!   at most `server_cores`, each a report per mean `service_time`), the excess piles up for
-//!   the agents' mean reporting time, up to `buffer` reports per collector, 48 B each. Tables
-//!   are CSV bytes held until the run ends, and the largest is copied once as it is written:
-//!   their bytes count in full, the largest twice. Storage backlog (bounded by `queue_limit`
-//!   points, 8 B per held report) and the report's reading of CSVs are left out: they stayed
+//!   of each); pull polls; control ticks. Work done outside events counts in event
+//!   equivalents: status-test probes and peer scans (a tenth of an event each: they are drawn
+//!   in a loop, not scheduled), a tenth per collector per round, a fifth per cloud pair.
+//! - **Peak memory**: a base (program and catalogues: 10 MB, 22 MB for the debug build tests
+//!   run; 6.3 MB more for the event list's ring once a few thousand events are pending) +
+//!   500 B per VM slot (plan, lifecycle state, bill, workload stream, launch event) + 150 B
+//!   per VM launched before the horizon + 130 B per agent + 160 B per collector in use + 2 kB
+//!   per cloud + 20 B per ordered pair of clouds (the RTTs sorted for the summary) + 300 B per
+//!   outage + the **monitoring queues** + the **tables**. Queues: when the reports offered
+//!   (agents / interval) exceed what the collectors serve (busy collectors, at most
+//!   `server_cores`, each a report per mean `service_time`), the excess piles up for the
+//!   agents' mean reporting time, up to `buffer` reports per collector, 48 B each. Tables are
+//!   CSV bytes held until the run ends; then the largest is copied once as it is written, or
+//!   the report is drawn (6 MB), whichever is more. Left out: the storage backlog (bounded by
+//!   `queue_limit` points, 8 B per held report) and the report's reading of CSVs, which stayed
 //!   below the table copy in every measurement.
 //!
-//! **Calibration** (BENCHMARKS.md, "Know before you run"): peak resident memory (VmHWM via
-//! `/usr/bin/time -v`) of runs on the 2-core, 24 GiB development machine: 20 clouds with 500,
-//! 5,000 and 50,000 VMs each, monitoring off, fixed, agentCount with 5 and 1 agents per
-//! collector (per-slot, per-agent and per-collector costs are the slopes); 100 clouds at a
-//! 1 s sample interval over 24 h (310 MB of tables: peak = base + 1.9 x tables); 200,000 VMs
-//! whose collectors fall behind (queues); and every committed scenario, whose estimate is
-//! within a factor of 2 of the measured peak (`tests/size.rs` checks it).
+//! **Calibration** (BENCHMARKS.md, "Know before you run (issue 15)"): peak resident memory
+//! (maxRSS of `/usr/bin/time`) of release runs on the 2-core, 24 GiB development machine: 20
+//! clouds with 500, 5,000 and 50,000 VMs each, monitoring off, fixed, agentCount with 5 and
+//! 1 agents per collector (per-slot, per-agent and per-collector costs are the slopes); the
+//! default scenario at 1,000 and 10,000 VMs per cloud (most not launched in 10 minutes);
+//! 250 to 2,000 clouds (the cloud pairs); 100 clouds at a 1 s sample interval over 24 h
+//! (310 MB of tables: peak = base + 1.9 x tables); 200,000 VMs whose collectors fall behind
+//! (queues); and every committed scenario, whose estimate is within a factor of 2 of the
+//! measured peak (`tests/size.rs` checks it on shortened runs of the debug build).
 //!
 //! What it does not know: the live twin's clients (its API requests and their `api.csv`
 //! rows), monitoring queues that build up only in bursts, and the event list's slack under
