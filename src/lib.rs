@@ -72,6 +72,8 @@
 //!   [`model::Notice`]) and what plans are built from.
 //! - [`world`]: wires the models together for the engine; [`run`]: one run, start to finish.
 //! - [`network`] (the calibrated latency model), [`topology`] (regions, clouds, VM specs).
+//! - [`size`]: know before you run. Peak memory, events and rows per table estimated from a
+//!   scenario before any plan is built, and the limits a run is checked against.
 //! - [`output`] (tables, summary, manifest, results folders, [`output::names`]), [`report`]
 //!   (plots and `report.html` from a results folder), [`batch`] (sweeps), [`bench`](mod@bench).
 //!
@@ -176,6 +178,7 @@ pub mod output;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod size;
 pub mod stats;
 pub mod topology;
 pub mod twin;

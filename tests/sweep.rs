@@ -558,7 +558,7 @@ fn library_plan_seeds_and_statistics() {
         Axis::parse("lifecycle.create_failure_p=0.1,0.3").unwrap(),
         Axis::parse("topology.vms_per_cloud=1,2").unwrap(),
     ];
-    let sweep = Sweep::prepare(&s, &[], &axes, Some(2)).unwrap();
+    let sweep = Sweep::prepare(&s, &[], &axes, Some(2), None).unwrap();
     let plan = &sweep.plan;
     assert_eq!(plan.grid.len(), 4);
     assert_eq!(plan.runs.len(), 8);

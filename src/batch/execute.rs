@@ -285,6 +285,30 @@ impl<'s> SweepSession<'s> {
     }
 }
 
+/// Share of the available memory a sweep fills with runs at once: the estimate is a guide
+/// (within a factor of 2 on the committed scenarios), and the machine does other work.
+pub const MEMORY_SHARE: f64 = 0.8;
+
+/// How many runs of a sweep to keep in flight: `threads`, fewer when `threads` runs of
+/// `peak_bytes` each (the largest point's estimate) would not fit in [`MEMORY_SHARE`] of
+/// `available_bytes`, and at least one. `Err` (with the largest number of bytes that fits)
+/// when even one run does not fit the available memory. Unknown memory: `threads`.
+pub fn runs_in_flight(
+    threads: usize,
+    available_bytes: Option<f64>,
+    peak_bytes: f64,
+) -> Result<usize, f64> {
+    let threads = threads.max(1);
+    let Some(avail) = available_bytes else {
+        return Ok(threads);
+    };
+    if peak_bytes > avail {
+        return Err(avail);
+    }
+    let fit = (avail * MEMORY_SHARE / peak_bytes.max(1.0)).floor();
+    Ok((fit.min(threads as f64) as usize).max(1))
+}
+
 /// Removes what a killed process left of the runs about to execute (`.<run-id>.tmp-<pid>`
 /// folders of `ResultsDir`); other runs' temporaries may belong to a live shard and stay.
 fn remove_stale_temporaries(runs: &Path, sweep: &Sweep, todo: &[usize]) {
@@ -323,4 +347,28 @@ fn clear_sweep(dir: &Path) -> Result<(), BatchError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_in_flight_fit_the_memory() {
+        let gb = 1e9;
+        // Plenty of memory: every thread runs.
+        assert_eq!(runs_in_flight(8, Some(23.0 * gb), 0.1 * gb), Ok(8));
+        // 23 GB x 0.8 / 5 GB = 3.68: three at once.
+        assert_eq!(runs_in_flight(8, Some(23.0 * gb), 5.0 * gb), Ok(3));
+        // One fits but not with the margin: still one.
+        assert_eq!(runs_in_flight(8, Some(23.0 * gb), 20.0 * gb), Ok(1));
+        // Not even one.
+        assert_eq!(
+            runs_in_flight(8, Some(23.0 * gb), 30.0 * gb),
+            Err(23.0 * gb)
+        );
+        // Unknown memory, or zero threads asked: the threads, at least one.
+        assert_eq!(runs_in_flight(4, None, 1e15), Ok(4));
+        assert_eq!(runs_in_flight(0, Some(gb), 1.0), Ok(1));
+    }
 }

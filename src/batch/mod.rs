@@ -26,13 +26,14 @@ pub mod merge;
 pub mod plan;
 pub mod summary;
 
-pub use execute::{Hooks, RunStatus, SweepReport, SweepSession};
+pub use execute::{Hooks, RunStatus, SweepReport, SweepSession, runs_in_flight};
 pub use grid::{Axis, Grid};
 pub use manifest::SweepManifest;
 pub use plan::{Plan, RunSpec, Shard};
 
 use crate::output::names::file;
-use crate::scenario::{self, Loaded, Origin, Override, ScenarioError};
+use crate::scenario::{self, Draft, Loaded, Origin, Override, ScenarioError};
+use crate::size::{self, Estimate, Limits};
 use std::path::{Path, PathBuf};
 
 /// Largest sweep accepted (points x replications).
@@ -63,20 +64,28 @@ pub struct Sweep {
     base_dir: Option<PathBuf>,
     /// `--set` overrides shared by every run, as written.
     pub sets: Vec<String>,
-    /// The scenario with `sets` applied (seed, name, `[sweep]` table).
-    pub base: Loaded,
+    /// The scenario with `sets` applied (seed, name, `[sweep]` table), read but not planned
+    /// (the points are: the base itself may be too big to plan where every point is not).
+    pub base: Draft,
     pub plan: Plan,
+    /// The largest point's size estimate (by peak memory) and its index: how many runs fit
+    /// in memory at once ([`runs_in_flight`]).
+    pub largest: (usize, Estimate),
+    sha256: String,
 }
 
 impl Sweep {
     /// Reads the scenario, builds the grid from its `[sweep]` table and `cli_axes` (which replace
     /// the file's axis for the same key, or are appended), and validates every point like `--set`.
-    /// `replications` overrides `[sweep].replications` (default 1).
+    /// `replications` overrides `[sweep].replications` (default 1). With `limits`, a point
+    /// whose size estimate does not fit them is refused (naming the point) before any point's
+    /// plans are built.
     pub fn prepare(
         path: &Path,
         sets: &[String],
         cli_axes: &[Axis],
         replications: Option<u32>,
+        limits: Option<&Limits>,
     ) -> Result<Sweep, BatchError> {
         let origin = path.display().to_string();
         let bytes = std::fs::read(path)
@@ -88,10 +97,20 @@ impl Sweep {
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
         let base_dir = path.parent().map(Path::to_path_buf);
-        Sweep::from_text(text, origin, stem, base_dir, sets, cli_axes, replications)
+        Sweep::from_text(
+            text,
+            origin,
+            stem,
+            base_dir,
+            sets,
+            cli_axes,
+            replications,
+            limits,
+        )
     }
 
     /// [`Sweep::prepare`] on scenario text (`origin` names it in errors).
+    #[allow(clippy::too_many_arguments)]
     pub fn from_text(
         text: String,
         origin: String,
@@ -100,6 +119,7 @@ impl Sweep {
         sets: &[String],
         cli_axes: &[Axis],
         replications: Option<u32>,
+        limits: Option<&Limits>,
     ) -> Result<Sweep, BatchError> {
         let bad = |e: ScenarioError| BatchError::BadInput(e.to_string());
         let set_overrides: Vec<Override> = sets
@@ -107,7 +127,7 @@ impl Sweep {
             .map(|s| Override::parse(s))
             .collect::<Result<_, _>>()
             .map_err(bad)?;
-        let base = scenario::from_str(&text, &origin, &stem, base_dir.as_deref(), &set_overrides)
+        let base = scenario::draft(&text, &origin, &stem, base_dir.as_deref(), &set_overrides)
             .map_err(bad)?;
         let spec = base.scenario.sweep.clone().unwrap_or_default();
         let mut grid = Grid::from_spec(&spec).map_err(BatchError::BadInput)?;
@@ -142,7 +162,8 @@ impl Sweep {
             )));
         }
         let plan = Plan::new(grid, replications, base.scenario.simulation.seed);
-        let sweep = Sweep {
+        let largest = (0, size::estimate(&base.scenario));
+        let mut sweep = Sweep {
             origin,
             text,
             stem,
@@ -150,18 +171,46 @@ impl Sweep {
             sets: sets.to_vec(),
             base,
             plan,
+            largest,
+            sha256: String::new(),
         };
-        // Every point must load before anything runs (with its first replication's seed).
+        sweep.sha256 = sweep.base.source_sha256();
+        // Every point must load before anything runs (with its first replication's seed),
+        // and fit the limits before its plans are built.
+        let mut largest: Option<(usize, Estimate)> = None;
         for p in 0..sweep.plan.grid.len() {
             let run = &sweep.plan.runs[p * sweep.plan.replications as usize];
-            sweep.load_run(run).map_err(|e| {
+            let point = |m: String| {
                 BatchError::BadInput(format!(
-                    "sweep point {} ({}): {}",
+                    "sweep point {} ({}): {m}",
                     sweep.plan.grid.point_id(p),
                     sweep.plan.grid.describe(p),
-                    describe_error(&e, &sweep.plan.grid.overrides(p))
                 ))
-            })?;
+            };
+            let draft = sweep
+                .draft_run(run)
+                .map_err(|e| point(describe_error(&e, &sweep.plan.grid.overrides(p))))?;
+            let estimate = match limits {
+                Some(l) => size::check(&draft.scenario, l).map_err(|r| {
+                    point(format!(
+                        "{}: {r} (use --no-size-check to run anyway)",
+                        sweep.origin
+                    ))
+                })?,
+                None => size::estimate(&draft.scenario),
+            };
+            draft
+                .build()
+                .map_err(|e| point(describe_error(&e, &sweep.plan.grid.overrides(p))))?;
+            if largest
+                .as_ref()
+                .is_none_or(|(_, e)| estimate.peak_bytes() > e.peak_bytes())
+            {
+                largest = Some((p, estimate));
+            }
+        }
+        if let Some(l) = largest {
+            sweep.largest = l;
         }
         Ok(sweep)
     }
@@ -178,7 +227,7 @@ impl Sweep {
 
     /// SHA-256 of the scenario file's bytes.
     pub fn scenario_sha256(&self) -> &str {
-        &self.base.source_sha256
+        &self.sha256
     }
 
     /// The overrides of one run: the shared `--set`s, the point's values, then its seed.
@@ -201,15 +250,20 @@ impl Sweep {
 
     /// The scenario of one run, without the `[sweep]` table (each run is a plain scenario).
     pub fn load_run(&self, run: &RunSpec) -> Result<Loaded, ScenarioError> {
-        let mut l = scenario::from_str(
+        let mut l = self.draft_run(run)?.build()?;
+        l.scenario.sweep = None;
+        Ok(l)
+    }
+
+    /// The scenario of one run, read but not planned.
+    pub fn draft_run(&self, run: &RunSpec) -> Result<Draft, ScenarioError> {
+        scenario::draft(
             &self.text,
             &self.origin,
             &self.stem,
             self.base_dir.as_deref(),
             &self.run_overrides(run),
-        )?;
-        l.scenario.sweep = None;
-        Ok(l)
+        )
     }
 }
 

@@ -31,6 +31,9 @@ pub struct BenchArgs {
     /// e.g. `--set simulation.duration=10m`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Run even when the size estimate says the workload does not fit this machine.
+    #[arg(long)]
+    pub no_size_check: bool,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -81,14 +84,7 @@ impl FelArg {
 
 /// Peak resident memory of this process so far, in bytes (Linux; 0 elsewhere).
 fn peak_rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
+    super::size::peak_rss().map_or(0, |b| b as u64)
 }
 
 fn current_rss() -> u64 {
@@ -133,7 +129,54 @@ pub fn bench(a: BenchArgs) -> Result<(), CliError> {
     }
 }
 
+/// Bytes per timer of the engine workloads (event-list entries, sequence numbers, the
+/// watchdog slot), measured like `cloudtwin::size`'s constants.
+const BYTES_PER_TIMER: f64 = 150.0;
+
+/// Refuses an engine workload that would not fit: its timers' memory, and its events
+/// (every timer fires every 5 simulated s; churn re-arms a watchdog each time).
+fn check_engine_size(a: &BenchArgs, sim_seconds: u64) -> Result<(), CliError> {
+    if a.no_size_check {
+        return Ok(());
+    }
+    use cloudtwin::size::{MAX_EVENTS, NOMINAL_EVENTS_PER_S, fmt_bytes, fmt_count, fmt_wall};
+    let timers = a.entities as f64;
+    let churn = if matches!(a.workload, WorkloadArg::Churn) {
+        2.0
+    } else {
+        1.0
+    };
+    let events = timers * sim_seconds as f64 / 5.0 * churn * a.repeat as f64;
+    if events > MAX_EVENTS {
+        return Err(CliError::bad_input(format!(
+            "--entities {} --sim-seconds {sim_seconds} --repeat {}: about {} events, more than \
+             the {} a run may take (~{} at {} events/s) ({})",
+            a.entities,
+            a.repeat,
+            fmt_count(events),
+            fmt_count(MAX_EVENTS),
+            fmt_wall(events / NOMINAL_EVENTS_PER_S),
+            fmt_count(NOMINAL_EVENTS_PER_S),
+            super::size::OVERRIDE_HINT
+        )));
+    }
+    let bytes = cloudtwin::size::BASE_BYTES + timers * BYTES_PER_TIMER;
+    if let Some(avail) = super::size::available_memory()
+        && bytes > avail
+    {
+        return Err(CliError::bad_input(format!(
+            "--entities {}: about {} of memory; this machine has {} available ({})",
+            a.entities,
+            fmt_bytes(bytes),
+            fmt_bytes(avail),
+            super::size::OVERRIDE_HINT
+        )));
+    }
+    Ok(())
+}
+
 fn engine_bench(a: &BenchArgs) -> Result<(), CliError> {
+    check_engine_size(a, a.sim_seconds.unwrap_or(5_000))?;
     let w = Workload {
         entities: a.entities,
         sim_seconds: a.sim_seconds.unwrap_or(5_000),
@@ -198,8 +241,9 @@ fn scenario_bench(
     }
     let fel = a.fel.kind().unwrap_or_default();
     let base_rss = current_rss();
-    let loaded =
-        cloudtwin::scenario::from_str(text, &format!("<bench {name}>"), name, None, &sets)?;
+    let draft = cloudtwin::scenario::draft(text, &format!("<bench {name}>"), name, None, &sets)?;
+    super::size::gate(&draft, a.no_size_check)?;
+    let loaded = draft.build()?;
     let vms = loaded.total_vms();
     let mut times = Vec::new();
     let mut out = None;

@@ -8,6 +8,7 @@ mod replay;
 mod report;
 mod run;
 mod serve;
+mod size;
 mod sweep;
 mod validate;
 

@@ -22,6 +22,9 @@ pub struct ReplayArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Replay even when the size estimate says the run does not fit this machine.
+    #[arg(long)]
+    pub no_size_check: bool,
 }
 
 fn read(dir: &Path, name: &str) -> Result<String, CliError> {
@@ -59,7 +62,9 @@ pub fn replay(a: ReplayArgs) -> Result<(), CliError> {
         .filter(|p| p.is_dir())
         .map(Path::to_path_buf);
     let origin = a.dir.join(file::SCENARIO).display().to_string();
-    let loaded = cloudtwin::scenario::from_str(&scenario, &origin, "replay", base.as_deref(), &[])?;
+    let draft = cloudtwin::scenario::draft(&scenario, &origin, "replay", base.as_deref(), &[])?;
+    super::size::gate(&draft, a.no_size_check)?;
+    let loaded = draft.build()?;
     let target = a.out.clone().unwrap_or_else(|| {
         let mut s = a.dir.as_os_str().to_owned();
         s.push("-replay");

@@ -28,6 +28,10 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run even when the size estimate says the run does not fit this machine (memory, rows
+    /// per table, events).
+    #[arg(long)]
+    pub no_size_check: bool,
 }
 
 pub fn run(a: RunArgs) -> Result<(), CliError> {
@@ -36,7 +40,10 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         sets.push(format!("simulation.seed={seed}"));
     }
     let overrides = parse_overrides(&sets)?;
-    let loaded = cloudtwin::scenario::load(&a.scenario, &overrides)?;
+    // Estimate before building anything: a run too big for the machine stops here.
+    let draft = cloudtwin::scenario::read(&a.scenario, &overrides)?;
+    let estimate = super::size::gate(&draft, a.no_size_check)?;
+    let loaded = draft.build()?;
     let target = a
         .out
         .clone()
@@ -50,9 +57,11 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         // Ctrl-C stops the run at the next check; the temporary folder is then removed.
         let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
     }
-    let horizon_s = loaded.scenario.simulation.duration.as_secs_f64();
+    if !a.quiet {
+        eprintln!("{}", cloudtwin::size::one_line(&estimate));
+    }
     let bar = ProgressBar::with_draw_target(
-        Some(horizon_s.ceil() as u64),
+        Some(1000),
         if a.quiet {
             ProgressDrawTarget::hidden()
         } else {
@@ -60,15 +69,22 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         },
     );
     bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} sim-s  {msg}  ETA {eta}",
-        )
-        .expect("valid template"),
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {msg}")
+            .expect("valid template"),
+    );
+    if !a.quiet {
+        // Redraws (elapsed time, spinner) even while one long event runs.
+        bar.enable_steady_tick(std::time::Duration::from_millis(250));
+    }
+    let mut eta = Eta::new(
+        estimate.engine_events(),
+        loaded.scenario.simulation.duration,
     );
     let started = Instant::now();
     let mut observer = |p: Progress| {
-        bar.set_position(p.now.as_secs_f64() as u64);
-        bar.set_message(format!("{} events", p.events));
+        let (fraction, msg) = eta.update(started.elapsed().as_secs_f64(), p.now, p.events);
+        bar.set_position((fraction * 1000.0) as u64);
+        bar.set_message(msg);
         !stop.load(Ordering::Relaxed)
     };
     let out = cloudtwin::run::simulate(&loaded, &mut RunControl::every(1 << 14, &mut observer));
@@ -98,7 +114,88 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         for (metric, value) in out.summary.rows() {
             println!("  {metric:<28} {value}");
         }
+        // The estimate against what the run took (the write phase included).
+        if let Some(peak) = super::size::peak_rss() {
+            println!(
+                "peak memory: {} measured, {} estimated",
+                cloudtwin::size::fmt_bytes(peak),
+                cloudtwin::size::fmt_bytes(estimate.peak_bytes())
+            );
+        }
         println!("results: {}", path.display());
     }
     Ok(())
+}
+
+/// The progress of a run and an honest time left: the events still to come over the recent
+/// event rate. The events to come are the size estimate's, or, once the run has passed the
+/// estimate, the events so far extrapolated over the simulated time left (simulated time alone
+/// would lie where the load ramps up: the default scenario's first simulated minutes have few
+/// agents and go by fast).
+struct Eta {
+    expected: f64,
+    horizon: cloudtwin::engine::SimDuration,
+    /// (wall seconds, events) over the last few seconds.
+    recent: std::collections::VecDeque<(f64, u64)>,
+}
+
+impl Eta {
+    /// Seconds of wall time the rate is measured over.
+    const WINDOW_S: f64 = 10.0;
+
+    fn new(expected: f64, horizon: cloudtwin::engine::SimDuration) -> Self {
+        Eta {
+            expected,
+            horizon,
+            recent: Default::default(),
+        }
+    }
+
+    /// The fraction done and the bar's message, at `wall` seconds, simulated time `now` and
+    /// `events` so far.
+    fn update(&mut self, wall: f64, now: cloudtwin::engine::SimTime, events: u64) -> (f64, String) {
+        use cloudtwin::size::{fmt_count, fmt_wall, short_duration};
+        self.recent.push_back((wall, events));
+        while self
+            .recent
+            .front()
+            .is_some_and(|(t, _)| wall - t > Self::WINDOW_S && self.recent.len() > 2)
+        {
+            self.recent.pop_front();
+        }
+        let sim = now.as_nanos() as f64 / self.horizon.as_nanos().max(1) as f64;
+        let done = events as f64;
+        let total = if done < self.expected {
+            self.expected
+        } else {
+            done / sim.clamp(1e-9, 1.0)
+        };
+        let fraction = (done / total).clamp(0.0, 1.0);
+        let (t0, e0) = self.recent.front().copied().unwrap_or((wall, events));
+        let rate = if wall - t0 >= 0.5 {
+            (done - e0 as f64) / (wall - t0)
+        } else {
+            0.0
+        };
+        let left = if rate > 0.0 {
+            fmt_wall((total - done).max(0.0) / rate)
+        } else {
+            "?".into()
+        };
+        // Simulated time to the second (to the millisecond in runs shorter than a minute).
+        let unit: u64 = if self.horizon.as_nanos() < 60_000_000_000 {
+            1_000_000
+        } else {
+            1_000_000_000
+        };
+        let at = cloudtwin::engine::SimDuration(now.as_nanos() / unit * unit);
+        let msg = format!(
+            "{:>3.0}%  {at} of {} simulated, {} of ~{} events  ETA {left}",
+            fraction * 100.0,
+            short_duration(self.horizon),
+            fmt_count(done),
+            fmt_count(total)
+        );
+        (fraction, msg)
+    }
 }

@@ -44,6 +44,9 @@ pub struct ServeArgs {
     /// Print nothing but the address and errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Serve even when the size estimate says the world does not fit this machine.
+    #[arg(long)]
+    pub no_size_check: bool,
 }
 
 pub fn serve(a: ServeArgs) -> Result<(), CliError> {
@@ -81,12 +84,16 @@ pub fn serve(a: ServeArgs) -> Result<(), CliError> {
         sets.push(format!("simulation.seed={seed}"));
     }
     let overrides = parse_overrides(&sets)?;
-    let loaded = match &a.scenario {
-        Some(path) => cloudtwin::scenario::load(path, &overrides)?,
+    let draft = match &a.scenario {
+        Some(path) => cloudtwin::scenario::read(path, &overrides)?,
         None => {
-            cloudtwin::scenario::from_str(EMPTY_WORLD, "<empty world>", "serve", None, &overrides)?
+            cloudtwin::scenario::draft(EMPTY_WORLD, "<empty world>", "serve", None, &overrides)?
         }
     };
+    // The world over `simulation.duration` with `serve.max_vms` API slots (the clients' own
+    // requests are not known in advance).
+    super::size::gate(&draft, a.no_size_check)?;
+    let loaded = draft.build()?;
     let target = a
         .out
         .clone()

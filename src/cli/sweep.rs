@@ -47,6 +47,10 @@ pub struct SweepArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run even when the size estimate says a point does not fit this machine, and run
+    /// `--threads` runs at once whatever their estimated memory.
+    #[arg(long)]
+    pub no_size_check: bool,
 }
 
 fn batch_err(e: BatchError) -> CliError {
@@ -89,7 +93,11 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
         .map(|v| Axis::parse(v).map_err(CliError::bad_input))
         .collect::<Result<_, _>>()?;
     let shard = shard_of(&a)?;
-    let sweep = Sweep::prepare(&a.scenario, &a.sets, &axes, a.replications).map_err(batch_err)?;
+    let limits = super::size::limits();
+    let checked = (!a.no_size_check).then_some(&limits);
+    let sweep =
+        Sweep::prepare(&a.scenario, &a.sets, &axes, a.replications, checked).map_err(batch_err)?;
+    let threads = in_flight(&a, &sweep, &limits)?;
     let out = a.out.clone().unwrap_or_else(|| sweep.default_out_dir());
     let session = SweepSession::open(&sweep, &out, shard, a.force).map_err(batch_err)?;
 
@@ -141,7 +149,9 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
         stop: &stop,
         on_done: &on_done,
     };
-    let results = session.execute(a.threads, &hooks).map_err(batch_err)?;
+    // (No --threads and no memory limit: rayon's own default, as before.)
+    let pool = (a.threads.is_some() || Some(threads) != default_threads()).then_some(threads);
+    let results = session.execute(pool, &hooks).map_err(batch_err)?;
     bar.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
     let report = session.finish(&results).map_err(batch_err)?;
@@ -149,6 +159,57 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
         print_report(&sweep, &report, wall);
     }
     exit_status(&sweep, &report)
+}
+
+/// Runs to keep in flight: the threads asked for (default one per core), fewer when that many
+/// of the largest point's runs would not fit in memory (said on stderr). Refused when not even
+/// one fits (exit 2), unless `--no-size-check`.
+fn in_flight(
+    a: &SweepArgs,
+    sweep: &Sweep,
+    limits: &cloudtwin::size::Limits,
+) -> Result<usize, CliError> {
+    use cloudtwin::size::fmt_bytes;
+    let threads = a.threads.or_else(default_threads).unwrap_or(1);
+    if a.no_size_check {
+        return Ok(threads);
+    }
+    let (point, estimate) = &sweep.largest;
+    let peak = estimate.peak_bytes();
+    let describe = || {
+        format!(
+            "sweep point {} ({})",
+            sweep.plan.grid.point_id(*point),
+            sweep.plan.grid.describe(*point)
+        )
+    };
+    match cloudtwin::batch::runs_in_flight(threads, limits.memory_bytes, peak) {
+        Ok(n) => {
+            if n < threads && !a.quiet {
+                eprintln!(
+                    "running {n} runs at a time, not {threads}: a run of {} may take ~{} of the \
+                     {} available",
+                    describe(),
+                    fmt_bytes(peak),
+                    fmt_bytes(limits.memory_bytes.unwrap_or(0.0))
+                );
+            }
+            Ok(n)
+        }
+        Err(avail) => Err(CliError::bad_input(format!(
+            "{}: a run of {} needs about {} of memory; this machine has {} available ({})",
+            sweep.origin,
+            describe(),
+            fmt_bytes(peak),
+            fmt_bytes(avail),
+            super::size::OVERRIDE_HINT
+        ))),
+    }
+}
+
+/// One run per core.
+fn default_threads() -> Option<usize> {
+    std::thread::available_parallelism().ok().map(|n| n.get())
 }
 
 fn print_report(sweep: &Sweep, r: &SweepReport, wall: f64) {

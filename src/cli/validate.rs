@@ -15,11 +15,18 @@ pub struct ValidateArgs {
     /// Also list every resolved cloud.
     #[arg(long)]
     pub clouds: bool,
+    /// Build the plans even when the size estimate says a run does not fit this machine.
+    #[arg(long)]
+    pub no_size_check: bool,
 }
 
 pub fn validate(a: ValidateArgs) -> Result<(), CliError> {
     let overrides = parse_overrides(&a.sets)?;
-    let loaded = cloudtwin::scenario::load(&a.scenario, &overrides)?;
+    // A run too big for the machine is refused as `run` would refuse it (its plans alone may
+    // not fit).
+    let draft = cloudtwin::scenario::read(&a.scenario, &overrides)?;
+    let estimate = super::size::gate(&draft, a.no_size_check)?;
+    let loaded = draft.build()?;
     print!("{}", loaded.resolved_toml());
     let mut per_provider: BTreeMap<&str, usize> = BTreeMap::new();
     for c in loaded.clouds() {
@@ -47,6 +54,11 @@ pub fn validate(a: ValidateArgs) -> Result<(), CliError> {
                 c.vms
             );
         }
+    }
+    // The estimate, as TOML comments (the output stays a loadable scenario).
+    println!("# estimate of a run (see `cloudtwin::size`):");
+    for line in cloudtwin::size::describe(&estimate) {
+        println!("#   {line}");
     }
     println!("# {}: ok", a.scenario.display());
     Ok(())

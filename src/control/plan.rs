@@ -54,7 +54,7 @@ pub fn spare_slots(spec: &ControlSpec, mcis: &str, requested: u32) -> u32 {
         .filter(|p| p.mcis == mcis && p.action.is_scale_out())
         .map(|p| {
             p.max_vms
-                .unwrap_or(requested + spec.max_scale_out)
+                .unwrap_or(requested.saturating_add(spec.max_scale_out))
                 .saturating_sub(requested)
         })
         .max()

@@ -322,6 +322,9 @@ impl Plan {
                 }
             }
             let first = vms.len() as u32;
+            // Counted before anything is allocated: a huge count is an error, not an abort.
+            let requested: u64 = groups.iter().map(|g| g.1 as u64).sum();
+            reserve_slots(&mut vms, requested, &key)?;
             for (gi, (cloud, count, spec_name, gkey)) in groups.iter().enumerate() {
                 let r = &clouds[*cloud as usize].region;
                 let spec = match spec_name {
@@ -367,6 +370,7 @@ impl Plan {
             }
             let count = vms.len() as u32 - first;
             let spare = spare_slots(&m.name, count);
+            reserve_slots(&mut vms, spare as u64, "control.policies")?;
             let spare_spec = vms.last().map_or(0, |v: &VmPlan| v.spec);
             for i in 0..spare {
                 vms.push(VmPlan {
@@ -378,9 +382,6 @@ impl Plan {
                     spec: spare_spec,
                     spare: true,
                 });
-            }
-            if vms.len() > u32::MAX as usize / 2 {
-                return Err(err(key, "too many VMs"));
             }
             mcis.push(McisPlan {
                 name: m.name.clone(),
@@ -403,10 +404,7 @@ impl Plan {
                 specs.push(VmSpec::generic("generic", "generic"));
             }
             let first = vms.len() as u32;
-            let total = first as u64 + slots as u64;
-            if total > u32::MAX as u64 / 2 {
-                return Err(err("serve.max_vms", "too many VM slots"));
-            }
+            reserve_slots(&mut vms, slots as u64, "serve.max_vms")?;
             vms.extend((0..slots).map(|_| VmPlan {
                 mcis: mcis.len() as u32,
                 cloud: 0,
@@ -452,6 +450,16 @@ impl Plan {
                 ));
             }
             let horizon = r.horizon.as_secs_f64();
+            let expected = ro.rate_per_day * horizon / 86_400.0;
+            if expected > MAX_RANDOM_OUTAGES as f64 {
+                return Err(err(
+                    "lifecycle.random_outages.rate_per_day",
+                    format!(
+                        "would draw about {expected:.3e} outages over simulation.duration: at \
+                         most {MAX_RANDOM_OUTAGES} are supported"
+                    ),
+                ));
+            }
             let mut rng = r.rngs().stream("lifecycle.random_outages", 0);
             let mean_gap = 86_400.0 / ro.rate_per_day;
             let mut t = 0.0;
@@ -460,6 +468,12 @@ impl Plan {
                 t += -(1.0 - u).ln() * mean_gap;
                 if t >= horizon {
                     continue;
+                }
+                if outages.len() >= MAX_RANDOM_OUTAGES {
+                    return Err(err(
+                        "lifecycle.random_outages.rate_per_day",
+                        format!("draws more than {MAX_RANDOM_OUTAGES} outages"),
+                    ));
                 }
                 let c = &clouds[rng.random_range(0..clouds.len())];
                 let nz = c.region.zones.len();
@@ -560,6 +574,33 @@ impl Plan {
     pub fn profile_of_cloud(&self, cloud: u32) -> &Profile {
         &self.profiles[self.cloud_profile[cloud as usize] as usize]
     }
+}
+
+/// Most VM slots a run may have (VM ids are 32-bit, and a VM's agent and entity share them).
+pub const MAX_VM_SLOTS: u64 = u32::MAX as u64 / 2;
+
+/// Most random outages a run may draw (each is an entity and a row of `outages.csv`).
+pub const MAX_RANDOM_OUTAGES: usize = 10_000_000;
+
+/// Makes room for `more` VM slots: more than [`MAX_VM_SLOTS`] in all, or more than the memory
+/// can hold at once, is an error at `key` rather than an allocation failure.
+fn reserve_slots(vms: &mut Vec<VmPlan>, more: u64, key: &str) -> Result<(), PlanError> {
+    let total = vms.len() as u64 + more;
+    if total > MAX_VM_SLOTS {
+        return Err(err(
+            key,
+            format!(
+                "the run would have {total} VM slots: at most {MAX_VM_SLOTS} are supported \
+                 (VM ids are 32-bit)"
+            ),
+        ));
+    }
+    vms.try_reserve(more as usize).map_err(|_| {
+        err(
+            key,
+            format!("cannot allocate the memory to plan {total} VMs on this machine"),
+        )
+    })
 }
 
 /// Resolves an outage target against the scenario's clouds.

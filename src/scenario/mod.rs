@@ -21,7 +21,7 @@ use crate::model::{PlanError, Resolved};
 use crate::topology::Cloud;
 use crate::{cladnet, control, lifecycle, monitoring, twin};
 use sha2::{Digest, Sha256};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A scenario ready to run: the validated schema, the resolved topology, one checked plan per
 /// model, and where it came from.
@@ -66,17 +66,7 @@ impl Loaded {
 
 /// Reads and validates a scenario file with overrides applied.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<Loaded, ScenarioError> {
-    let shown = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| ScenarioError::file(&shown, "", format!("cannot read the file: {e}")))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| ScenarioError::file(&shown, "", "the file is not valid UTF-8"))?;
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let base = path.parent().map(Path::to_path_buf);
-    from_str(&text, &shown, &stem, base.as_deref(), overrides)
+    read(path, overrides)?.build()
 }
 
 /// Validates scenario text. `origin` names it in errors, `default_name` is used when
@@ -88,6 +78,46 @@ pub fn from_str(
     base_dir: Option<&Path>,
     overrides: &[Override],
 ) -> Result<Loaded, ScenarioError> {
+    draft(text, origin, default_name, base_dir, overrides)?.build()
+}
+
+/// A scenario read into the schema (overrides applied, `[simulation]` checked) whose plans are
+/// not built yet: the first half of [`load`]. Its counts (clouds, VMs, intervals) are known
+/// before anything large is allocated, so the size estimate ([`crate::size`]) can refuse a run
+/// too big for the machine here, before building the plans would exhaust the memory.
+#[derive(Clone, Debug)]
+pub struct Draft {
+    /// The scenario as read, every default filled in.
+    pub scenario: Scenario,
+    text: String,
+    origin: String,
+    base_dir: Option<PathBuf>,
+    overrides: Vec<Override>,
+}
+
+/// Reads a scenario file into a [`Draft`] with overrides applied.
+pub fn read(path: &Path, overrides: &[Override]) -> Result<Draft, ScenarioError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| ScenarioError::file(&shown, "", format!("cannot read the file: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ScenarioError::file(&shown, "", "the file is not valid UTF-8"))?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let base = path.parent().map(Path::to_path_buf);
+    draft(&text, &shown, &stem, base.as_deref(), overrides)
+}
+
+/// Reads scenario text into a [`Draft`] (arguments as [`from_str`]).
+pub fn draft(
+    text: &str,
+    origin: &str,
+    default_name: &str,
+    base_dir: Option<&Path>,
+    overrides: &[Override],
+) -> Result<Draft, ScenarioError> {
     let locate = Locator {
         origin,
         text,
@@ -113,65 +143,147 @@ pub fn from_str(
         let span = if overrides.is_empty() { e.span() } else { None };
         locate.at_span(&key, e.message().trim_end().to_string(), span)
     })?;
-
-    // Each domain's plan from its own section, in the order of dependence.
-    let at = |e: PlanError| locate.plan(e);
-    check_simulation(&mut scenario.simulation, default_name).map_err(at)?;
-    let sc = &scenario;
-    // A live twin may start with no clouds: they join as clients register connections.
-    let resolved = Resolved::build(
-        &sc.simulation,
-        &sc.topology,
-        &sc.network,
-        base_dir,
-        sc.serve.enabled,
-    )
-    .map_err(at)?;
-    let lifecycle = lifecycle::Plan::build(
-        lifecycle::plan::Spec {
-            lifecycle: &sc.lifecycle,
-            mcis: &sc.mcis,
-            actions: &sc.actions,
-            log_vm_events: sc.output.vm_events,
-            api_mcis: sc
-                .serve
-                .enabled
-                .then_some((sc.serve.mcis.as_str(), sc.serve.max_vms)),
-        },
-        &resolved,
-        &|mcis, requested| control::plan::spare_slots(&sc.control, mcis, requested),
-    )
-    .map_err(at)?;
-    let monitoring = monitoring::Plan::build(
-        &sc.monitoring,
-        &resolved,
-        lifecycle.vms.iter().map(|v| v.cloud),
-    )
-    .map_err(at)?;
-    let mcis_names: Vec<String> = lifecycle.mcis.iter().map(|m| m.name.clone()).collect();
-    let control = control::Plan::build(
-        &sc.control,
-        &sc.workload,
-        &resolved,
-        &mcis_names,
-        lifecycle.vms.len(),
-    )
-    .map_err(at)?;
-    let cladnet = cladnet::Plan::build(&sc.cladnet, &sc.network, &resolved, &lifecycle.outages)
-        .map_err(at)?;
-    let twin = twin::Plan::build(&sc.serve, &resolved, &lifecycle).map_err(at)?;
-    Ok(Loaded {
+    check_simulation(&mut scenario.simulation, default_name).map_err(|e| locate.plan(e))?;
+    Ok(Draft {
         scenario,
-        resolved,
-        lifecycle,
-        monitoring,
-        control,
-        cladnet,
-        twin,
-        source: origin.to_string(),
-        source_sha256: sha256_hex(text.as_bytes()),
-        overrides: overrides.iter().map(|o| o.arg.clone()).collect(),
+        text: text.to_string(),
+        origin: origin.to_string(),
+        base_dir: base_dir.map(Path::to_path_buf),
+        overrides: overrides.to_vec(),
     })
+}
+
+impl Draft {
+    /// SHA-256 of the scenario text (before overrides), hex.
+    pub fn source_sha256(&self) -> String {
+        sha256_hex(self.text.as_bytes())
+    }
+
+    /// Where the scenario came from (the file as given, or `<inline>`), as errors name it.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The `--set` argument that set `key` (or one of its parents), if any: a size refusal
+    /// names it as a plan error would.
+    pub fn override_of(&self, key: &str) -> Option<&str> {
+        let path = split_path(key);
+        self.overrides
+            .iter()
+            .rev()
+            .find(|o| !path.is_empty() && path.starts_with(&o.path))
+            .map(|o| o.arg.as_str())
+    }
+
+    /// Builds every model's checked plan: the second half of [`load`].
+    pub fn build(self) -> Result<Loaded, ScenarioError> {
+        let locate = Locator {
+            origin: &self.origin,
+            text: &self.text,
+            overrides: &self.overrides,
+        };
+        let scenario = self.scenario.clone();
+        let base_dir = self.base_dir.as_deref();
+        // Each domain's plan from its own section, in the order of dependence.
+        let at = |e: PlanError| locate.plan(e);
+        let sc = &scenario;
+        // A live twin may start with no clouds: they join as clients register connections.
+        let resolved = Resolved::build(
+            &sc.simulation,
+            &sc.topology,
+            &sc.network,
+            base_dir,
+            sc.serve.enabled,
+        )
+        .map_err(at)?;
+        let lifecycle = lifecycle::Plan::build(
+            lifecycle::plan::Spec {
+                lifecycle: &sc.lifecycle,
+                mcis: &sc.mcis,
+                actions: &sc.actions,
+                log_vm_events: sc.output.vm_events,
+                api_mcis: sc
+                    .serve
+                    .enabled
+                    .then_some((sc.serve.mcis.as_str(), sc.serve.max_vms)),
+            },
+            &resolved,
+            &|mcis, requested| control::plan::spare_slots(&sc.control, mcis, requested),
+        )
+        .map_err(at)?;
+        let monitoring = monitoring::Plan::build(
+            &sc.monitoring,
+            &resolved,
+            lifecycle.vms.iter().map(|v| v.cloud),
+        )
+        .map_err(at)?;
+        check_entities(&lifecycle, &monitoring).map_err(at)?;
+        let mcis_names: Vec<String> = lifecycle.mcis.iter().map(|m| m.name.clone()).collect();
+        let control = control::Plan::build(
+            &sc.control,
+            &sc.workload,
+            &resolved,
+            &mcis_names,
+            lifecycle.vms.len(),
+        )
+        .map_err(at)?;
+        let cladnet = cladnet::Plan::build(&sc.cladnet, &sc.network, &resolved, &lifecycle.outages)
+            .map_err(at)?;
+        let twin = twin::Plan::build(&sc.serve, &resolved, &lifecycle).map_err(at)?;
+        Ok(Loaded {
+            scenario,
+            resolved,
+            lifecycle,
+            monitoring,
+            control,
+            cladnet,
+            twin,
+            source: self.origin.clone(),
+            source_sha256: self.source_sha256(),
+            overrides: self.overrides.iter().map(|o| o.arg.clone()).collect(),
+        })
+    }
+}
+
+/// Most collectors a scenario may run (a Dragonfly deployment runs a handful; more than this
+/// is a typo, and each costs memory before the run starts).
+pub const MAX_COLLECTORS: u32 = 1 << 24;
+
+/// Every VM, agent, collector and control entity of the run has a 32-bit entity id: refuses a
+/// scenario whose entities would not fit (before the models allocate them).
+fn check_entities(lc: &lifecycle::Plan, mon: &monitoring::Plan) -> Result<(), PlanError> {
+    if mon.max_collectors > MAX_COLLECTORS {
+        let key = match mon.spec.collectors.policy {
+            crate::monitoring::config::Policy::Fixed => "monitoring.collectors.count",
+            _ => "monitoring.collectors.max_host_count",
+        };
+        return Err(PlanError::new(
+            key,
+            format!(
+                "{} collectors: at most {MAX_COLLECTORS} are supported",
+                mon.max_collectors
+            ),
+        ));
+    }
+    // The sampler, the models' own entities and the CLADNet, control and twin entities: a few.
+    let entities = 16
+        + lc.vms.len() as u64
+        + lc.mcis.len() as u64
+        + lc.actions.len() as u64
+        + lc.outages.len() as u64
+        + mon.agents.len() as u64
+        + mon.max_collectors as u64;
+    if entities > u32::MAX as u64 {
+        return Err(PlanError::new(
+            "topology.vms_per_cloud",
+            format!(
+                "the run would have {entities} simulation entities (VMs, agents, collectors, \
+                 outages): at most {} fit in 32-bit ids",
+                u32::MAX
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `[simulation]`: a usable name (the file's by default), a horizon, a sample step.

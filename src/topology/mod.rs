@@ -17,6 +17,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// Most clouds a scenario may have (regions x `accounts_per_region`): cloud ids are 32-bit, and
+/// a few tables of the run grow with the square of the clouds.
+pub const MAX_CLOUDS: u64 = 1 << 24;
+
 /// One cloud of the scenario: a provider's region hosting `vms` VMs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cloud {
@@ -154,7 +158,31 @@ impl TopologySpec {
         }
         let providers = catalogue.providers();
         let known = || providers.keys().copied().collect::<Vec<_>>().join(", ");
+        // Counted before anything is allocated: a huge count is an error, not an abort.
+        // (A count beyond the catalogue's regions is reported below, provider by provider.)
+        let in_catalogue: u64 = providers.values().map(|&n| n as u64).sum();
+        let regions = (self.clouds.len() as u64)
+            .saturating_add(self.mix.values().map(|&n| n as u64).sum::<u64>())
+            .min(in_catalogue);
+        let total = regions.saturating_mul(self.accounts_per_region as u64);
+        let key = "topology.accounts_per_region";
+        if total > MAX_CLOUDS {
+            return Err(err(
+                key.into(),
+                format!(
+                    "{regions} regions x {} accounts = {total} clouds: at most {MAX_CLOUDS} are \
+                     supported",
+                    self.accounts_per_region
+                ),
+            ));
+        }
         let mut clouds: Vec<Cloud> = Vec::new();
+        clouds.try_reserve(total as usize).map_err(|_| {
+            err(
+                key.into(),
+                format!("cannot allocate the memory for {total} clouds on this machine"),
+            )
+        })?;
         let mut used: Vec<String> = Vec::new();
         for (i, c) in self.clouds.iter().enumerate() {
             let key = format!("topology.clouds[{i}]");

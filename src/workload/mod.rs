@@ -196,6 +196,9 @@ impl WorkloadSpec {
     }
 }
 
+/// Most demand spikes a workload may draw (each is evaluated while the curve is read).
+pub const MAX_SPIKES: usize = 1_000_000;
+
 /// A demand curve ready to evaluate (spikes drawn, traces read).
 #[derive(Clone, Debug)]
 pub struct Curve {
@@ -220,10 +223,20 @@ impl Curve {
                 duration,
                 ..
             } if *rate_per_hour > 0.0 => {
+                let expected = rate_per_hour * horizon.as_secs_f64() / 3600.0;
+                if expected > MAX_SPIKES as f64 {
+                    return Err(format!(
+                        "rate_per_hour would draw about {expected:.3e} spikes over \
+                         simulation.duration: at most {MAX_SPIKES} are supported"
+                    ));
+                }
                 let mut rng = rngs.stream("workload.spikes", index);
                 let mut t = 0.0;
                 let mean_gap = 3600.0 / rate_per_hour;
                 loop {
+                    if points.len() >= MAX_SPIKES {
+                        return Err(format!("draws more than {MAX_SPIKES} spikes"));
+                    }
                     t += -(1.0 - rng.random::<f64>()).ln() * mean_gap;
                     let start = SimTime::ZERO + SimDuration::from_secs_f64(t);
                     if start > horizon {

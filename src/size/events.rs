@@ -1,0 +1,223 @@
+//! Engine events by part: samples, VM creations and actions, outages, monitoring reports or
+//! polls and collector rounds, control ticks, and the work done outside events in event
+//! equivalents (status-test probes and peer scans, passes over the collectors, the RTT
+//! percentiles). Also the monitoring queues: reports offered beyond what the collectors serve.
+
+use super::counts::Counts;
+use super::driver::Shrinks;
+use super::model::{
+    BYTES_PER_QUEUED_REPORT, EVENTS_PER_CREATE, PROBES_PER_EVENT, Part, Shape, count, dur,
+    outage_driver,
+};
+use crate::monitoring::config::{Mode, Policy, QueueDiscipline};
+use crate::scenario::Scenario;
+
+/// The load of a run.
+pub(super) struct Load {
+    pub parts: Vec<Part>,
+    /// Of the parts' amounts, the work done outside events.
+    pub outside: f64,
+    /// The memory of the monitoring queues, when the collectors fall behind.
+    pub queue: Option<Part>,
+}
+
+/// The events of a run of `s` that takes `probes` status-test probes and peer scans.
+pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load {
+    let m = &s.monitoring;
+    let clouds = c.clouds as f64;
+    let vm_driver = c.vm_drivers.first().map(|(d, _)| d.clone());
+    let mut parts = Vec::new();
+    let mut outside = 0.0;
+    let mut queue = None;
+    parts.push(Part {
+        what: format!("{} samples", sh.n_samples),
+        amount: sh.samples,
+        driver: sh.sample_driver(),
+        shrinks: Shrinks::WhenHigher,
+    });
+    let retry_driver = if sh.tries > 2.0 {
+        Some(count(
+            "lifecycle.retry.attempts",
+            s.lifecycle.retry.attempts as u64,
+        ))
+    } else {
+        vm_driver
+    };
+    parts.push(Part {
+        what: format!(
+            "{} VM creations (~{:.1} attempts each) and actions",
+            super::fmt_count(c.vms_launched as f64),
+            sh.tries
+        ),
+        amount: c.vms_launched as f64 * EVENTS_PER_CREATE * sh.tries
+            + sh.action_vms * 3.0
+            + crash_events(s, c),
+        driver: retry_driver,
+        shrinks: Shrinks::WhenLower,
+    });
+    // Gathered and sorted once at the end: a fifth of an event per pair.
+    let pairs = clouds * clouds / 5.0;
+    outside += pairs;
+    parts.push(Part {
+        what: format!(
+            "the RTT percentiles of {} cloud pairs",
+            super::fmt_count(clouds * clouds)
+        ),
+        amount: pairs,
+        driver: Some(count(
+            "topology.accounts_per_region",
+            s.topology.accounts_per_region as u64,
+        )),
+        shrinks: Shrinks::WhenLower,
+    });
+    parts.push(Part {
+        what: format!("{} outages", super::fmt_count(c.outages)),
+        amount: c.outages * 2.0,
+        driver: outage_driver(s),
+        shrinks: Shrinks::WhenLower,
+    });
+    if m.enabled {
+        let inline = m.inline_service
+            && m.mode == Mode::Push
+            && m.collectors.queue == QueueDiscipline::PerCollector
+            && m.collectors.policy != Policy::AgentCount
+            && c.collectors <= m.collectors.server_cores as u64;
+        let period = match m.mode {
+            Mode::Push => m.interval,
+            Mode::Pull => m.pull_interval,
+        };
+        match m.mode {
+            Mode::Push => {
+                let reports = c.agent_seconds / m.interval.as_secs_f64().max(1e-9);
+                parts.push(Part {
+                    what: format!(
+                        "{} monitoring reports ({} agents every {})",
+                        super::fmt_count(reports),
+                        super::fmt_count(c.agents as f64),
+                        m.interval
+                    ),
+                    amount: reports * if inline { 1.0 } else { 2.0 },
+                    driver: Some(dur("monitoring.interval", m.interval)),
+                    shrinks: Shrinks::WhenHigher,
+                });
+            }
+            Mode::Pull => {
+                let polls = sh.per(m.pull_interval);
+                let answers = c.agent_seconds / m.pull_interval.as_secs_f64().max(1e-9);
+                parts.push(Part {
+                    what: format!(
+                        "{} polls of {} agents",
+                        super::fmt_count(polls),
+                        super::fmt_count(c.agents as f64)
+                    ),
+                    amount: polls + 2.0 * answers,
+                    driver: Some(dur("monitoring.pull_interval", m.pull_interval)),
+                    shrinks: Shrinks::WhenHigher,
+                });
+            }
+        }
+        // Per round: the round event, a storage write per collector with reports in the
+        // round (more for rounds of more than `batch_points` points), and a pass over the
+        // collectors (a tenth of an event each).
+        let rounds = sh.per(m.collectors.interval);
+        let per_round = m.collectors.interval.as_secs_f64() / period.as_secs_f64().max(1e-9);
+        let reports_per_round = c.agents_started as f64 * per_round.min(1e18);
+        let batches = (c.agents_started as f64 * m.measurements as f64
+            / m.storage.batch_points.max(1) as f64)
+            .max((c.collectors_started as f64).min(reports_per_round));
+        let pass = rounds * c.collectors_started as f64 / 10.0;
+        outside += pass;
+        parts.push(Part {
+            what: format!(
+                "{} collector rounds x {} collectors",
+                super::fmt_count(rounds),
+                super::fmt_count(c.collectors_started as f64)
+            ),
+            amount: rounds * (1.0 + batches) + pass,
+            driver: Some(dur("monitoring.collectors.interval", m.collectors.interval)),
+            shrinks: Shrinks::WhenHigher,
+        });
+        // Queues: reports offered beyond what the collectors can serve pile up for the
+        // agents' mean reporting time, up to each collector's buffer.
+        let (offered, served) = monitoring_rates(s, c);
+        if offered > served && c.agents_started > 0 {
+            let active = c.agent_seconds / c.agents_started as f64;
+            let cap = m.collectors.buffer as f64 * c.collectors_started as f64;
+            let backlog = ((offered - served) * active).min(cap);
+            queue = Some(Part {
+                what: format!(
+                    "monitoring queues: the collectors serve about {} of {} reports/s, so about \
+                     {} reports wait",
+                    super::fmt_count(served),
+                    super::fmt_count(offered),
+                    super::fmt_count(backlog)
+                ),
+                amount: backlog * BYTES_PER_QUEUED_REPORT,
+                driver: Some(dur("monitoring.interval", m.interval)),
+                shrinks: Shrinks::WhenHigher,
+            });
+        }
+    }
+    if sh.ticks > 0.0 {
+        parts.push(Part {
+            what: format!("{} control ticks", super::fmt_count(sh.ticks)),
+            amount: sh.ticks * (1.0 + c.policies as f64),
+            driver: sh.tick_driver(),
+            shrinks: Shrinks::WhenHigher,
+        });
+    }
+    if probes > 0.0 {
+        outside += probes / PROBES_PER_EVENT;
+        parts.push(Part {
+            what: format!(
+                "{} status-test probes and peer scans",
+                super::fmt_count(probes)
+            ),
+            amount: probes / PROBES_PER_EVENT,
+            driver: Some(count("cladnet.trial_count", s.cladnet.trial_count as u64)),
+            shrinks: Shrinks::WhenLower,
+        });
+    }
+    Load {
+        parts,
+        outside,
+        queue,
+    }
+}
+
+/// Reports offered to the collectors per second once every agent runs, and what they can
+/// serve: each collector is a single server, and the busy ones share `server_cores`.
+pub fn monitoring_rates(s: &Scenario, c: &Counts) -> (f64, f64) {
+    let m = &s.monitoring;
+    let service = m
+        .collectors
+        .service_time
+        .mean_secs()
+        .unwrap_or(0.0)
+        .max(0.0);
+    let per_message = match m.mode {
+        Mode::Push => service,
+        Mode::Pull => service * m.pull_calls.max(1) as f64,
+    };
+    let period = match m.mode {
+        Mode::Push => m.interval.as_secs_f64(),
+        Mode::Pull => m.pull_interval.as_secs_f64(),
+    };
+    let offered = c.agents_started as f64 / period.max(1e-9);
+    let servers = (c.collectors_started.max(1)).min(m.collectors.server_cores.max(1) as u64) as f64;
+    let served = if per_message > 0.0 {
+        servers / per_message
+    } else {
+        f64::INFINITY
+    };
+    (offered, served)
+}
+
+/// Crashes of Running VMs (each a failure and the notices it sends).
+fn crash_events(s: &Scenario, c: &Counts) -> f64 {
+    let Some(mean) = s.lifecycle.crash.as_ref().and_then(|d| d.mean_secs()) else {
+        return 0.0;
+    };
+    let per_vm = (s.simulation.duration.as_secs_f64() / mean.max(1e-9)).min(1.0);
+    c.slots as f64 * per_vm * 2.0
+}

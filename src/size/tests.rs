@@ -1,0 +1,141 @@
+//! The estimate's counts agree with the built plans; refusals name their key and a value that
+//! fits; hostile numbers are counted without overflow.
+
+use super::*;
+use crate::scenario::{self, Override};
+use std::path::Path;
+
+fn draft(path: &str, sets: &[&str]) -> scenario::Draft {
+    let o: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    scenario::read(&p, &o).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+const COMMITTED: [&str; 8] = [
+    "scenarios/autoscale-demo.toml",
+    "scenarios/cladnet-placement.toml",
+    "scenarios/cloud-twin-100x100.toml",
+    "scenarios/dragonfly-limits.toml",
+    "scenarios/poc-timeline.toml",
+    "scenarios/serve-100-clouds.toml",
+    "scenarios/bench/monitoring-only.toml",
+    "scenarios/bench/scale-1m.toml",
+];
+
+#[test]
+fn counts_agree_with_the_plans() {
+    for path in COMMITTED {
+        for sets in [&[][..], &["serve.enabled=true"][..]] {
+            let d = draft(path, sets);
+            let c = Counts::of(&d.scenario);
+            let l = d.build().unwrap();
+            let what = format!("{path} {sets:?}");
+            assert_eq!(c.clouds, l.clouds().len() as u64, "{what}");
+            assert_eq!(c.providers, l.resolved.providers.len() as u64, "{what}");
+            assert_eq!(c.vms, l.total_vms(), "{what}");
+            assert_eq!(c.slots, l.lifecycle.vms.len() as u64, "{what}");
+            assert_eq!(c.mcis, l.lifecycle.mcis.len() as u64, "{what}");
+            assert_eq!(c.agents, l.monitoring.agents.len() as u64, "{what}");
+            if l.monitoring.enabled {
+                assert_eq!(c.collectors, l.monitoring.max_collectors as u64, "{what}");
+            }
+            assert_eq!(c.outages, l.lifecycle.outages.len() as f64, "{what}");
+        }
+    }
+}
+
+#[test]
+fn the_estimate_of_a_loaded_scenario_is_its_drafts() {
+    let d = draft("scenarios/cloud-twin-100x100.toml", &[]);
+    let before = estimate(&d.scenario);
+    let l = d.build().unwrap();
+    assert_eq!(estimate(&l.scenario), before);
+}
+
+fn refusal(sets: &[&str]) -> String {
+    let s = draft("scenarios/cloud-twin-100x100.toml", sets).scenario;
+    check(&s, &Limits::new(Some(23e9)))
+        .expect_err("refused")
+        .to_string()
+}
+
+#[test]
+fn huge_fleets_are_refused_by_memory() {
+    let m = refusal(&["topology.vms_per_cloud=100000000"]);
+    assert!(
+        m.starts_with("topology.vms_per_cloud = 100000000: about "),
+        "{m}"
+    );
+    assert!(
+        m.contains(
+            "of memory for 10,000,000,000 VMs (100 clouds); this machine has 23 GB available"
+        ),
+        "{m}"
+    );
+    assert!(m.contains("topology.vms_per_cloud of at most "), "{m}");
+    // The suggested value passes.
+    let v: String = m
+        .split("topology.vms_per_cloud of at most ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let set = format!("topology.vms_per_cloud={v}");
+    let s = draft("scenarios/cloud-twin-100x100.toml", &[&set]).scenario;
+    assert!(check(&s, &Limits::new(Some(23e9))).is_ok(), "{set}");
+}
+
+#[test]
+fn tiny_intervals_are_refused_by_events_or_rows() {
+    let m = refusal(&["monitoring.interval=1ns"]);
+    assert!(m.starts_with("monitoring.interval = 1ns: about "), "{m}");
+    assert!(m.contains("monitoring.interval of at least "), "{m}");
+    let m = refusal(&["simulation.sample_interval=1ns"]);
+    assert!(m.contains("simulation.sample_interval = 1ns"), "{m}");
+    assert!(m.contains("vm_states.csv would get about"), "{m}");
+    let m = refusal(&["monitoring.collectors.interval=1ns"]);
+    assert!(m.starts_with("monitoring.collectors.interval = 1ns"), "{m}");
+    let m = refusal(&["cladnet.trial_count=4294967295"]);
+    assert!(m.starts_with("cladnet.trial_count = 4294967295"), "{m}");
+}
+
+#[test]
+fn the_committed_scenarios_pass() {
+    for path in COMMITTED {
+        check(&draft(path, &[]).scenario, &Limits::new(Some(4e9)))
+            .unwrap_or_else(|r| panic!("{path}: {r}"));
+    }
+}
+
+#[test]
+fn hostile_numbers_do_not_overflow() {
+    for sets in [
+        &[
+            "topology.vms_per_cloud=4294967295",
+            "topology.accounts_per_region=4294967295",
+        ][..],
+        &[
+            "simulation.duration=29000w",
+            "simulation.sample_interval=1ns",
+        ],
+        &["control.max_scale_out=4294967295"],
+        &[
+            "monitoring.collectors.policy=\"fixed\"",
+            "monitoring.collectors.count=4294967295",
+        ],
+        &["serve.enabled=true", "serve.max_vms=4294967295"],
+    ] {
+        let e = estimate(&draft("scenarios/autoscale-demo.toml", sets).scenario);
+        assert!(
+            e.peak_bytes().is_finite() && e.peak_bytes() > 0.0,
+            "{sets:?}"
+        );
+        assert!(e.event_count().is_finite(), "{sets:?}");
+        let _ = describe(&e);
+        let _ = check(
+            &draft("scenarios/autoscale-demo.toml", sets).scenario,
+            &Limits::new(Some(1e9)),
+        );
+    }
+}
