@@ -9,7 +9,7 @@ use super::model::{
     BYTES_PER_QUEUED_REPORT, EVENTS_PER_CREATE, PROBES_PER_EVENT, Part, Shape, count, dur,
     outage_driver,
 };
-use crate::monitoring::config::{Mode, Policy, QueueDiscipline};
+use crate::monitoring::config::{Mode, QueueDiscipline};
 use crate::scenario::Scenario;
 
 /// The load of a run.
@@ -77,11 +77,10 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
         shrinks: Shrinks::WhenLower,
     });
     if m.enabled {
-        let inline = m.inline_service
-            && m.mode == Mode::Push
-            && m.collectors.queue == QueueDiscipline::PerCollector
-            && m.collectors.policy != Policy::AgentCount
-            && c.collectors <= m.collectors.server_cores as u64;
+        // Per-collector queues with the shortcut asked for: service completions are computed
+        // on arrival or kept by the collectors (`monitoring::collectors::{inline, deferred}`),
+        // so a report is one engine event; otherwise two.
+        let inline = m.inline_service && m.collectors.queue == QueueDiscipline::PerCollector;
         let period = match m.mode {
             Mode::Push => m.interval,
             Mode::Pull => m.pull_interval,
@@ -110,7 +109,7 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
                         super::fmt_count(polls),
                         super::fmt_count(c.agents as f64)
                     ),
-                    amount: polls + 2.0 * answers,
+                    amount: polls + answers * if inline { 1.0 } else { 2.0 },
                     driver: Some(dur("monitoring.pull_interval", m.pull_interval)),
                     shrinks: Shrinks::WhenHigher,
                 });
