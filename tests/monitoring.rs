@@ -885,9 +885,8 @@ fn inline_service_equals_simulated_completions() {
     // Overloaded fixed collectors (a buffer of 3: drops), network loss, storage drops,
     // crashes, suspend/resume and a terminate (agents stop and restart, some are declared
     // dead and re-register), Poisson reports: every corner the shortcut must get right.
-    let out = assert_inline_service_is_exact(
-        "fixed",
-        &scenario(
+    let stressed = |collectors: &str| {
+        scenario(
             "905s",
             "5s",
             r#"crash = { dist = "exponential", mean = "1500s" }"#,
@@ -901,15 +900,21 @@ loss_p = 0.02
 inline_service = INLINE
 
 [monitoring.collectors]
-policy = "fixed"
-count = 3
-server_cores = 4
-service_time = {{ dist = "exponential", mean = "100ms" }}
-buffer = 3
+{collectors}
 dead_after_rounds = 1
 
 {STORAGE_AND_ACTIONS}"#
             ),
+        )
+    };
+    let out = assert_inline_service_is_exact(
+        "fixed",
+        &stressed(
+            r#"policy = "fixed"
+count = 3
+server_cores = 4
+service_time = { dist = "exponential", mean = "100ms" }
+buffer = 3"#,
         ),
     );
     let (net, col, sto) = assert_conserved("inline service", &out);
@@ -922,29 +927,12 @@ dead_after_rounds = 1
     // keep their own completions (`collectors::deferred`).
     let out = assert_inline_service_is_exact(
         "agentCount",
-        &scenario(
-            "905s",
-            "5s",
-            r#"crash = { dist = "exponential", mean = "1500s" }"#,
-            &format!(
-                r#"{TWO_CLOUDS}
-[monitoring]
-interval = "2s"
-arrivals = "poisson"
-agent_start_delay = "5s"
-loss_p = 0.02
-inline_service = INLINE
-
-[monitoring.collectors]
-policy = "agentCount"
+        &stressed(
+            r#"policy = "agentCount"
 max_host_count = 4
 server_cores = 2
-service_time = {{ dist = "exponential", mean = "150ms" }}
-buffer = 4
-dead_after_rounds = 1
-
-{STORAGE_AND_ACTIONS}"#
-            ),
+service_time = { dist = "exponential", mean = "150ms" }
+buffer = 4"#,
         ),
     );
     let (net, col, sto) = assert_conserved("deferred completions", &out);
