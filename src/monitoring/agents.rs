@@ -39,8 +39,6 @@ pub(super) struct Agent {
     pub(super) collector: u32,
     /// Last round in which a report of this agent arrived (dead-agent detection).
     last_round_seen: u32,
-    /// Last round in which this agent's points were counted for aggregation.
-    last_round_points: u32,
     pub(super) silent_rounds: u16,
     vm_running: bool,
     installed: bool,
@@ -50,25 +48,6 @@ pub(super) struct Agent {
 
 pub(super) const NO_COLLECTOR: u32 = u32::MAX;
 const NO_ROUND: u32 = u32::MAX;
-
-impl Agent {
-    /// Starts loading what a service completion touches (a cache hint).
-    #[inline]
-    pub(super) fn prefetch_points(&self) {
-        prefetch(&self.last_round_points);
-    }
-
-    /// One point per (agent, measurement) per round: true the first time the agent's report
-    /// is processed in `round` (its points count then).
-    #[inline]
-    pub(super) fn first_points_in(&mut self, round: u32) -> bool {
-        let first = self.last_round_points != round;
-        if first {
-            self.last_round_points = round;
-        }
-        first
-    }
-}
 
 /// The agents and what they report through.
 pub(super) struct Agents {
@@ -105,7 +84,6 @@ impl Agents {
                     cloud: a.cloud,
                     collector: NO_COLLECTOR,
                     last_round_seen: NO_ROUND,
-                    last_round_points: NO_ROUND,
                     silent_rounds: 0,
                     vm_running: false,
                     installed: false,
@@ -404,14 +382,6 @@ impl Agents {
         if let Some(a) = self.all.get(agent as usize) {
             prefetch(&a.rng); // first line
             prefetch(&a.sent_at); // second line
-        }
-    }
-
-    /// Starts loading what a service completion touches: the agent's round of points.
-    #[inline]
-    pub(super) fn prefetch_points(&self, agent: u32) {
-        if let Some(a) = self.all.get(agent as usize) {
-            a.prefetch_points();
         }
     }
 }

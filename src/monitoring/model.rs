@@ -119,15 +119,8 @@ impl Monitoring {
     /// Starts loading the state the event will touch (a cache hint, see `engine::hint`).
     #[inline]
     fn prefetch_state(&self, ev: &MonEvent) {
-        match *ev {
-            MonEvent::Report { agent } => self.agents.prefetch_report(agent),
-            // The completion counts its agent's points for the round.
-            MonEvent::ServiceDone { collector } => {
-                if let Some(agent) = self.collectors.in_service_agent(collector) {
-                    self.agents.prefetch_points(agent);
-                }
-            }
-            _ => {}
+        if let MonEvent::Report { agent } = *ev {
+            self.agents.prefetch_report(agent);
         }
     }
 
@@ -144,13 +137,10 @@ impl Monitoring {
                 self.counts.sent += 1;
                 self.arrive(sched, agent, sent_at, now);
             }
-            MonEvent::ServiceDone { collector } => self.collectors.service_done(
-                sched,
-                collector,
-                &mut self.agents.all,
-                self.round,
-                &mut self.series,
-            ),
+            MonEvent::ServiceDone { collector } => {
+                self.collectors
+                    .service_done(sched, collector, self.round, &mut self.series)
+            }
             MonEvent::Round => self.round(sched),
             MonEvent::StorageDone => self.storage.done(sched, &mut self.series, &mut self.counts),
             MonEvent::Poll => {
@@ -186,7 +176,7 @@ impl Monitoring {
         };
         self.agents.heard(agent, self.round);
         self.collectors
-            .before_arrival(now, &mut self.agents.all, self.round, &mut self.series);
+            .before_arrival(now, self.round, &mut self.series);
         let msg = Msg {
             agent,
             sent_at,
@@ -225,13 +215,8 @@ impl Monitoring {
 
     /// Applies the collector services computed ahead up to `t` (see `collectors::inline`).
     fn catch_up(&mut self, t: SimTime, inclusive: bool) {
-        self.collectors.catch_up(
-            t,
-            inclusive,
-            &mut self.agents.all,
-            self.round,
-            &mut self.series,
-        );
+        self.collectors
+            .catch_up(t, inclusive, self.round, &mut self.series);
     }
 
     /// An on-demand monitoring call (CB-Tumblebug's auto-control): when the answer is back at

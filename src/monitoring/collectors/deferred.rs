@@ -23,7 +23,7 @@
 
 use super::{Collectors, Discipline};
 use crate::engine::SimTime;
-use crate::monitoring::agents::Agent;
+use crate::engine::hint::prefetch;
 use crate::monitoring::series::Series;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -69,32 +69,34 @@ impl Collectors {
         &mut self,
         t: SimTime,
         inclusive: bool,
-        agents: &mut [Agent],
         round: u32,
         s: &mut Series,
     ) {
         debug_assert_eq!(self.discipline, Discipline::Deferred);
-        let points = self.points_per_agent;
+        let mut counted = super::Counted {
+            marks: &mut self.round_points,
+            round,
+            points: self.points_per_agent,
+        };
         let service = &mut self.service;
         loop {
             let Some(d) = service.deferred.as_mut() else {
                 return;
             };
             let Some((at, c)) = d.pop_due(t, inclusive) else {
-                // The next completion will touch its agent: start loading it now, an event
-                // or more ahead (at a million agents it is not in cache).
-                let next = d
-                    .next_collector()
-                    .and_then(|n| self.pool.all[n as usize].in_service);
-                if let Some(m) = next {
-                    agents[m.agent as usize].prefetch_points();
+                // Start loading the next completion's collector, an event or more ahead (at
+                // tens of thousands of collectors it is not in cache).
+                if let Some(n) = d.next_collector()
+                    && let Some(col) = self.pool.all.get(n as usize)
+                {
+                    prefetch(col);
                 }
                 return;
             };
             service.busy -= 1;
             let col = &mut self.pool.all[c as usize];
             if let Some(msg) = col.in_service.take() {
-                col.finish(msg.sent_at, &mut agents[msg.agent as usize], round, points);
+                col.finish(msg.sent_at, msg.agent, &mut counted);
             }
             if let Some(next) = col.queue.pop_front() {
                 let done = service.begin(at, c, col, next, s);

@@ -13,7 +13,6 @@
 
 use super::{Collector, Collectors, Msg};
 use crate::engine::SimTime;
-use crate::monitoring::agents::Agent;
 use crate::monitoring::series::Series;
 
 /// A message in a collector computed ahead: its service start and end are known on arrival.
@@ -95,12 +94,15 @@ impl Collectors {
         &mut self,
         t: SimTime,
         inclusive: bool,
-        agents: &mut [Agent],
         round: u32,
         s: &mut Series,
     ) {
         let due = |x: SimTime| x < t || (inclusive && x == t);
-        let points = self.points_per_agent;
+        let mut counted = super::Counted {
+            marks: &mut self.round_points,
+            round,
+            points: self.points_per_agent,
+        };
         for col in self.pool.all.iter_mut() {
             for p in col.pending.iter_mut() {
                 if !due(p.start) {
@@ -114,7 +116,7 @@ impl Collectors {
                 && due(p.done)
             {
                 col.pending.pop_front();
-                col.finish(p.sent_at, &mut agents[p.agent as usize], round, points);
+                col.finish(p.sent_at, p.agent, &mut counted);
             }
         }
     }

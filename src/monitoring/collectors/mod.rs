@@ -21,6 +21,7 @@ mod deferred;
 mod fixed;
 mod inline;
 mod policy;
+mod round_points;
 #[cfg(test)]
 mod ties;
 
@@ -36,6 +37,7 @@ use crate::engine::{
 use deferred::Deferred;
 use inline::Pending;
 use policy::CollectorPolicy;
+use round_points::RoundPoints;
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
 
@@ -74,15 +76,23 @@ impl Collector {
         }
     }
 
-    /// A report of `agent`, sent at `sent_at`, is processed: it joins the round, and the
+    /// A report of `msg_agent`, sent at `sent_at`, is processed: it joins the round, and the
     /// agent's `points` count once per round.
     #[inline]
-    fn finish(&mut self, sent_at: SimTime, agent: &mut Agent, round: u32, points: u64) {
+    fn finish(&mut self, sent_at: SimTime, agent: u32, counted: &mut Counted) {
         self.round_reports.push(sent_at);
-        if agent.first_points_in(round) {
-            self.round_points += points;
+        if counted.marks.first_in(agent, counted.round) {
+            self.round_points += counted.points;
         }
     }
+}
+
+/// What a completion needs to count its agent's points: the round's marks, the round and
+/// the points of one agent's round.
+struct Counted<'a> {
+    marks: &'a mut RoundPoints,
+    round: u32,
+    points: u64,
 }
 
 /// The collectors, active ones first: those below `active` take topics and messages; retired
@@ -241,6 +251,8 @@ pub(super) struct Collectors {
     buffer: usize,
     /// Points of one agent's round (its measurements).
     points_per_agent: u64,
+    /// Agents whose points count in the current round already.
+    round_points: RoundPoints,
     /// Agents with a topic.
     registered: u32,
 }
@@ -274,6 +286,7 @@ impl Collectors {
             shared: VecDeque::new(),
             buffer: c.buffer as usize,
             points_per_agent: spec.measurements as u64,
+            round_points: RoundPoints::default(),
             registered: 0,
         }
     }
@@ -356,19 +369,18 @@ impl Collectors {
         &mut self,
         sched: &mut Scheduler<E>,
         c: u32,
-        agents: &mut [Agent],
         round: u32,
         s: &mut Series,
     ) {
         self.service.busy -= 1;
         let col = &mut self.pool.all[c as usize];
         let msg = col.in_service.take().expect("a message in service");
-        col.finish(
-            msg.sent_at,
-            &mut agents[msg.agent as usize],
+        let mut counted = Counted {
+            marks: &mut self.round_points,
             round,
-            self.points_per_agent,
-        );
+            points: self.points_per_agent,
+        };
+        col.finish(msg.sent_at, msg.agent, &mut counted);
         let next = match self.discipline {
             Discipline::Inline | Discipline::PerCollector | Discipline::Deferred => {
                 col.queue.pop_front()
@@ -388,13 +400,12 @@ impl Collectors {
         &mut self,
         t: SimTime,
         inclusive: bool,
-        agents: &mut [Agent],
         round: u32,
         s: &mut Series,
     ) {
         match self.discipline {
-            Discipline::Inline => self.catch_up_inline(t, inclusive, agents, round, s),
-            Discipline::Deferred => self.settle_deferred(t, inclusive, agents, round, s),
+            Discipline::Inline => self.catch_up_inline(t, inclusive, round, s),
+            Discipline::Deferred => self.settle_deferred(t, inclusive, round, s),
             Discipline::PerCollector | Discipline::Shared => {}
         }
     }
@@ -405,12 +416,11 @@ impl Collectors {
     pub(in crate::monitoring) fn before_arrival(
         &mut self,
         now: SimTime,
-        agents: &mut [Agent],
         round: u32,
         s: &mut Series,
     ) {
         if self.discipline == Discipline::Deferred {
-            self.settle_deferred(now, false, agents, round, s);
+            self.settle_deferred(now, false, round, s);
         }
     }
 
@@ -477,16 +487,6 @@ impl Collectors {
             })
             .sum::<u64>()
             + self.shared.len() as u64
-    }
-
-    /// The agent whose message collector `c` is serving.
-    #[inline]
-    pub(super) fn in_service_agent(&self, c: u32) -> Option<u32> {
-        self.pool
-            .all
-            .get(c as usize)
-            .and_then(|c| c.in_service)
-            .map(|m| m.agent)
     }
 }
 
