@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Scaling benchmark: `cloudtwin bench` at 10k, 100k, 1M and 10M VMs, one row per size in
-# benches/scaling/scaling.csv (vms,clouds,events,wall_s,peak_mb,bytes_per_vm,command).
+# benches/scaling/scaling.csv (vms,clouds,events,wall_s,cpu_s,peak_mb,bytes_per_vm,command;
+# cpu_s is the simulating thread's CPU time, the steadier figure on a shared machine).
 #
 #   benches/scaling/run.sh                      # all four sizes (10M needs ~10 GB and ~15 min)
 #   benches/scaling/run.sh --sizes 10k,100k     # a subset; rows of other sizes are kept
@@ -16,7 +17,7 @@ root=$(cd "$here/../.." && pwd)
 csv="$here/scaling.csv"
 bin="$root/target/release/cloudtwin"
 sizes="10k,100k,1m,10m"
-header="vms,clouds,events,wall_s,peak_mb,bytes_per_vm,command"
+header="vms,clouds,events,wall_s,cpu_s,peak_mb,bytes_per_vm,command"
 
 usage() {
     echo "usage: $0 [--sizes 10k,100k,1m,10m] [--bin PATH]" >&2
@@ -74,6 +75,7 @@ for s in "${list[@]}"; do
         }
         $1 == "events" { events = $2 }
         $1 == "wall" { wall = $2 }
+        $1 == "cpu" { cpu = $2 }
         $1 == "peak" && $2 == "memory" { peak = $3 }
         $1 == "memory" && $2 == "per" { per = $4 }
         END {
@@ -81,7 +83,7 @@ for s in "${list[@]}"; do
                 print "cannot read the bench output" > "/dev/stderr"
                 exit 1
             }
-            print vms "," clouds "," events "," wall "," peak "," per "," cmd
+            print vms "," clouds "," events "," wall "," cpu "," peak "," per "," cmd
         }' "$tmp/out" > "$tmp/row"
     # Merge: the old rows of other VM counts, the new row, sorted by VMs.
     {

@@ -83,6 +83,14 @@ impl FelArg {
 }
 
 /// Peak resident memory of this process so far, in bytes (Linux; 0 elsewhere).
+/// CPU time of the calling thread so far (`/proc/thread-self/schedstat`: nanoseconds on a
+/// CPU), in seconds; `None` where it cannot be read.
+fn thread_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(ns as f64 / 1e9)
+}
+
 fn peak_rss() -> u64 {
     super::size::peak_rss().map_or(0, |b| b as u64)
 }
@@ -246,15 +254,21 @@ fn scenario_bench(
     let loaded = draft.build()?;
     let vms = loaded.total_vms();
     let mut times = Vec::new();
+    let mut cpu_times = Vec::new();
     let mut out = None;
     for _ in 0..a.repeat {
         let t0 = Instant::now();
+        let c0 = thread_cpu_s();
         let o = cloudtwin::run::simulate_with(&loaded, &mut RunControl::none(), fel);
         times.push(t0.elapsed().as_secs_f64());
+        if let (Some(c0), Some(c1)) = (c0, thread_cpu_s()) {
+            cpu_times.push(c1 - c0);
+        }
         out = Some(o);
     }
     let out = out.expect("at least one repetition");
     let wall = median(&mut times);
+    let cpu = (!cpu_times.is_empty()).then(|| median(&mut cpu_times));
     let peak = peak_rss();
     let reports = match out
         .summary
@@ -272,6 +286,10 @@ fn scenario_bench(
     );
     println!("  events              {}", out.events);
     println!("  wall                {wall:.3} s");
+    if let Some(cpu) = cpu {
+        // On a shared machine the thread's own CPU time is the steadier figure.
+        println!("  cpu                 {cpu:.3} s");
+    }
     println!("  events/s            {:.0}", out.events as f64 / wall);
     println!("  reports/s           {:.0}", reports / wall);
     println!("  peak memory         {:.1} MB", peak as f64 / 1e6);

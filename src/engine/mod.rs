@@ -3,6 +3,7 @@
 
 pub mod dist;
 pub mod hint;
+pub mod huge_pages;
 pub mod queue;
 pub mod rng;
 pub mod sim;
