@@ -29,7 +29,9 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// The busy collectors' completions, earliest first; ties by collector index, as the
-/// engine's keys order the collectors' entities.
+/// engine's keys order the collectors' entities. An entry is `time << 64 | collector << 32 |
+/// agent`: a collector has at most one entry, so the agent whose report it serves never
+/// decides an order; it is carried so the next completion's state can be fetched ahead.
 #[derive(Default)]
 pub(super) struct Deferred {
     heap: BinaryHeap<Reverse<u128>>,
@@ -37,25 +39,28 @@ pub(super) struct Deferred {
 
 impl Deferred {
     #[inline]
-    pub(super) fn push(&mut self, done: SimTime, c: u32) {
-        self.heap
-            .push(Reverse(((done.as_nanos() as u128) << 32) | c as u128));
+    pub(super) fn push(&mut self, done: SimTime, c: u32, agent: u32) {
+        self.heap.push(Reverse(
+            ((done.as_nanos() as u128) << 64) | ((c as u128) << 32) | agent as u128,
+        ));
     }
 
-    /// The collector of the earliest completion.
+    /// The collector and agent of the earliest completion.
     #[inline]
-    fn next_collector(&self) -> Option<u32> {
-        self.heap.peek().map(|Reverse(k)| *k as u32)
+    fn next(&self) -> Option<(u32, u32)> {
+        self.heap
+            .peek()
+            .map(|Reverse(k)| ((*k >> 32) as u32, *k as u32))
     }
 
     /// The earliest completion, if it is due (`before` it, or at it when `inclusive`).
     #[inline]
     fn pop_due(&mut self, before: SimTime, inclusive: bool) -> Option<(SimTime, u32)> {
         let Reverse(k) = *self.heap.peek()?;
-        let at = SimTime((k >> 32) as u64);
+        let at = SimTime((k >> 64) as u64);
         if at < before || (inclusive && at == before) {
             self.heap.pop();
-            Some((at, k as u32))
+            Some((at, (k >> 32) as u32))
         } else {
             None
         }
@@ -84,12 +89,13 @@ impl Collectors {
                 return;
             };
             let Some((at, c)) = d.pop_due(t, inclusive) else {
-                // Start loading the next completion's collector, an event or more ahead (at
-                // tens of thousands of collectors it is not in cache).
-                if let Some(n) = d.next_collector()
+                // Start loading what the next completion touches, an event or more ahead: its
+                // collector (tens of thousands do not stay in cache) and its agent's bit.
+                if let Some((n, agent)) = d.next()
                     && let Some(col) = self.pool.all.get(n as usize)
                 {
                     prefetch(col);
+                    counted.marks.prefetch(agent);
                 }
                 return;
             };
@@ -101,7 +107,7 @@ impl Collectors {
             if let Some(next) = col.queue.pop_front() {
                 let done = service.begin(at, c, col, next, s);
                 if let Some(d) = service.deferred.as_mut() {
-                    d.push(done, c);
+                    d.push(done, c, next.agent);
                 }
             }
         }

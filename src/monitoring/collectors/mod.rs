@@ -221,7 +221,7 @@ impl Service {
     ) {
         let done = self.begin(sched.now(), c, col, msg, s);
         match &mut self.deferred {
-            Some(d) => d.push(done, c),
+            Some(d) => d.push(done, c, msg.agent),
             None => sched.post_at(
                 done,
                 self.ids.get(c),

@@ -33,6 +33,14 @@ impl RoundPoints {
         self.bits[word] |= bit;
         first
     }
+
+    /// Starts loading `agent`'s bit (a cache hint).
+    #[inline]
+    pub(super) fn prefetch(&self, agent: u32) {
+        if let Some(w) = self.bits.get((agent / 64) as usize) {
+            crate::engine::hint::prefetch(w);
+        }
+    }
 }
 
 #[cfg(test)]
