@@ -1,0 +1,364 @@
+//! The calendar queue ([`super::FelKind::Calendar`], the default event list): R. Brown,
+//! "Calendar queues", CACM 31(10), 1988, with power-of-two windows that adapt to the density.
+
+use super::{Entry, QuadHeap};
+use std::cmp::Reverse;
+
+/// The calendar queue behind [`super::FelKind::Calendar`].
+///
+/// Time is cut into windows of `2^shift` ns. Window `w` lives in ring bucket `w mod 2^bits`
+/// while it is less than `2^bits` windows ahead of the current window `cur`; later events wait
+/// in `far` (a heap) and move into the ring as the clock advances, so a bucket only ever holds
+/// one window. When the clock reaches a window its bucket is sorted (descending, popped from
+/// the end); events scheduled into the current window after that go to `late`, a small heap.
+///
+/// Every `ADAPT_EVERY` pops the shape is checked: too many events per window halves the width,
+/// too few doubles it, and too many events landing in `far` doubles the ring; the queue is then
+/// rebuilt (all entries re-inserted). The shape depends only on the event sequence, and the
+/// pop order only on the keys, so runs stay deterministic.
+#[derive(Clone, Debug)]
+pub(crate) struct Calendar<E> {
+    shift: u32,
+    bits: u32,
+    ring: Vec<Vec<Entry<E>>>,
+    /// One bit per ring bucket: non-empty.
+    occupied: Vec<u64>,
+    cur: u64,
+    pub(super) sorted: Vec<Entry<E>>,
+    late: QuadHeap<E>,
+    far: QuadHeap<E>,
+    pub(super) len: usize,
+    // Shape statistics since the last check.
+    pops: u64,
+    loads: u64,
+    loaded: u64,
+    pushes: u64,
+    /// Pushes by bit length of their lead (windows ahead of the current one).
+    lead_bits: [u64; 65],
+    shrink_votes: u32,
+    pub(super) adapt_every: u64,
+}
+
+const ADAPT_EVERY: u64 = 1 << 15;
+const MIN_BITS: u32 = 8;
+const MAX_BITS: u32 = 18;
+/// Target events per window. Measured (BENCHMARKS.md): wide windows win. Fewer buckets means
+/// the buckets being filled (about one interval ahead) stay in cache, and a sorted window of
+/// a few hundred 40-byte entries (tens of KB) still sorts in L2. 3-32 events per window was
+/// 1.6x slower at a million agents than 96-1,536.
+const WINDOW_MIN: u64 = 96;
+const WINDOW_MAX: u64 = 1536;
+
+impl<E: Copy> Calendar<E> {
+    pub(super) fn new() -> Self {
+        // 1 ms windows and 1,024 buckets until the first check adapts them.
+        Self::with_shape(20, 10)
+    }
+
+    pub(super) fn with_shape(shift: u32, bits: u32) -> Self {
+        let n = 1usize << bits;
+        Calendar {
+            shift,
+            bits,
+            ring: (0..n).map(|_| Vec::new()).collect(),
+            occupied: vec![0; n.div_ceil(64)],
+            cur: 0,
+            sorted: Vec::new(),
+            late: QuadHeap::default(),
+            far: QuadHeap::default(),
+            len: 0,
+            pops: 0,
+            loads: 0,
+            loaded: 0,
+            pushes: 0,
+            lead_bits: [0; 65],
+            shrink_votes: 0,
+            adapt_every: ADAPT_EVERY,
+        }
+    }
+
+    #[inline]
+    pub(super) fn window(&self, time: u64) -> u64 {
+        time >> self.shift
+    }
+
+    #[inline]
+    pub(super) fn push(&mut self, e: Entry<E>) {
+        self.len += 1;
+        self.pushes += 1;
+        // How far ahead events land (bit length of the lead in windows), for the ring size.
+        let lead = self.window(e.time).saturating_sub(self.cur);
+        self.lead_bits[(64 - lead.leading_zeros()) as usize] += 1;
+        self.place(e);
+    }
+
+    #[inline(always)]
+    pub(super) fn place(&mut self, e: Entry<E>) {
+        let w = self.window(e.time);
+        if w <= self.cur {
+            self.late.push(e);
+        } else if w - self.cur < (1u64 << self.bits) {
+            let b = (w & ((1u64 << self.bits) - 1)) as usize;
+            self.ring[b].push(e);
+            self.occupied[b / 64] |= 1u64 << (b % 64);
+        } else {
+            self.far.push(e);
+        }
+    }
+
+    /// Makes the current window non-empty if any event is pending; false if none is.
+    #[inline]
+    pub(super) fn ready(&mut self) -> bool {
+        if !self.sorted.is_empty() || !self.late.is_empty() {
+            return true;
+        }
+        if self.len == 0 {
+            return false;
+        }
+        self.advance();
+        true
+    }
+
+    /// Moves `cur` to the next window holding events and loads it.
+    pub(super) fn advance(&mut self) {
+        let n = 1u64 << self.bits;
+        let next = match self.next_occupied() {
+            Some(w) => w,
+            None => self.window(self.far.peek().expect("pending events").time),
+        };
+        self.cur = next;
+        // Windows now within the ring's reach leave `far` (the current one included).
+        self.migrate_far();
+        let b = (self.cur & (n - 1)) as usize;
+        self.occupied[b / 64] &= !(1u64 << (b % 64));
+        // The bucket's buffer becomes the current window, and the bucket starts again from
+        // nothing: passing the old current buffer (empty but large) on to the bucket would
+        // let every bucket's capacity ratchet up to the largest window ever seen, which at
+        // 2^18 buckets is gigabytes.
+        self.sorted = std::mem::take(&mut self.ring[b]);
+        self.sorted.sort_unstable_by_key(|e| Reverse(e.key()));
+        self.loads += 1;
+        self.loaded += self.sorted.len() as u64;
+    }
+
+    /// The first window after `cur` whose bucket is occupied (scanning the bitmap circularly).
+    pub(super) fn next_occupied(&self) -> Option<u64> {
+        let n = 1u64 << self.bits;
+        let words = self.occupied.len();
+        let start = ((self.cur + 1) & (n - 1)) as usize;
+        let (mut wi, bit) = (start / 64, start % 64);
+        let mut word = self.occupied[wi] & (!0u64 << bit);
+        for _ in 0..=words {
+            if word != 0 {
+                let b = (wi * 64 + word.trailing_zeros() as usize) as u64;
+                let dist = (b + n - start as u64) & (n - 1);
+                return Some(self.cur + 1 + dist);
+            }
+            wi = (wi + 1) % words;
+            word = self.occupied[wi];
+        }
+        None
+    }
+
+    #[inline]
+    pub(super) fn peek(&mut self) -> Option<&Entry<E>> {
+        if !self.ready() {
+            return None;
+        }
+        match (self.sorted.last(), self.late.peek()) {
+            (Some(s), Some(l)) => Some(if l.lt(s) { l } else { s }),
+            (Some(s), None) => Some(s),
+            (None, l) => l,
+        }
+    }
+
+    #[inline]
+    pub(super) fn pop(&mut self) -> Option<Entry<E>> {
+        if !self.ready() {
+            return None;
+        }
+        let from_late = match (self.sorted.last(), self.late.peek()) {
+            (Some(s), Some(l)) => l.lt(s),
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        let e = if from_late {
+            self.late.pop()
+        } else {
+            self.sorted.pop()
+        };
+        self.len -= 1;
+        self.pops += 1;
+        if self.pops >= self.adapt_every {
+            self.adapt();
+        }
+        e
+    }
+
+    pub(super) fn drain_all(&mut self) -> Vec<Entry<E>> {
+        let mut all = Vec::with_capacity(self.len);
+        all.append(&mut self.sorted);
+        all.append(&mut self.late.v);
+        all.append(&mut self.far.v);
+        for b in self.ring.iter_mut() {
+            all.append(b);
+        }
+        self.occupied.iter_mut().for_each(|w| *w = 0);
+        all
+    }
+
+    /// Checks the shape against the event density and rebuilds when it is off.
+    pub(super) fn adapt(&mut self) {
+        let per_window = self.loaded / self.loads.max(1);
+        let mut shift = self.shift;
+        let mut bits = self.bits;
+        if per_window > WINDOW_MAX && shift > 0 {
+            shift -= 1;
+        } else if per_window < WINDOW_MIN && self.loads > 0 && shift < 40 {
+            shift += 1;
+        }
+        // The ring should hold 95% of new events (the rest, the far future of timeouts and
+        // crashes, waits in `far`): find the lead bit length that covers them, in the new
+        // window width.
+        let mut covered = 0;
+        let mut need = 0u32;
+        for (b, n) in self.lead_bits.iter().enumerate() {
+            covered += n;
+            if covered as f64 >= 0.95 * self.pushes as f64 {
+                need = b as u32;
+                break;
+            }
+        }
+        let need = (need as i64 + self.shift as i64 - shift as i64).max(0) as u32;
+        if need > bits {
+            bits = need.min(MAX_BITS);
+            self.shrink_votes = 0;
+        } else if need + 2 < bits && self.len < (1usize << bits) / 8 {
+            // Shrink only a mostly empty ring (it costs scanning), and only when several
+            // checks in a row agree: the lead distribution is often bimodal (reports seconds
+            // ahead, timeouts minutes ahead) and its 95th percentile can flip between modes.
+            self.shrink_votes += 1;
+            if self.shrink_votes >= 4 {
+                bits = (need + 1).max(MIN_BITS);
+                self.shrink_votes = 0;
+            }
+        } else {
+            self.shrink_votes = 0;
+        }
+        self.pops = 0;
+        self.loads = 0;
+        self.loaded = 0;
+        self.pushes = 0;
+        self.lead_bits = [0; 65];
+        if shift != self.shift || bits != self.bits {
+            self.rebuild(shift, bits);
+        }
+    }
+
+    /// Re-shapes the queue. Entries in `far` stay there (it is ordered by time whatever the
+    /// shape) unless the new ring reaches them; everything else is placed again.
+    pub(super) fn rebuild(&mut self, shift: u32, bits: u32) {
+        let mut near = Vec::with_capacity(self.len - self.far.len());
+        near.append(&mut self.sorted);
+        near.append(&mut self.late.v);
+        for b in self.ring.iter_mut() {
+            near.append(b);
+        }
+        let cur_time = self.cur << self.shift;
+        if bits != self.bits {
+            let n = 1usize << bits;
+            self.ring = (0..n).map(|_| Vec::new()).collect();
+            self.occupied = vec![0; n.div_ceil(64)];
+        } else {
+            self.occupied.iter_mut().for_each(|w| *w = 0);
+        }
+        self.shift = shift;
+        self.bits = bits;
+        // The new current window contains the old one's start: no event is before it.
+        self.cur = cur_time >> shift;
+        for e in near {
+            self.place(e);
+        }
+        self.migrate_far();
+    }
+
+    /// Moves the events of `far` that the ring now reaches into it.
+    pub(super) fn migrate_far(&mut self) {
+        let n = 1u64 << self.bits;
+        while let Some(top) = self.far.peek() {
+            if self.window(top.time) >= self.cur + n {
+                break;
+            }
+            let e = self.far.pop().expect("peeked");
+            self.place(e);
+        }
+    }
+
+    pub(super) fn retain(&mut self, mut keep: impl FnMut(&Entry<E>) -> bool) {
+        let all = self.drain_all();
+        self.len = 0;
+        for e in all.into_iter().filter(|e| keep(e)) {
+            self.len += 1;
+            self.place(e);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::queue::NO_SLOT;
+
+    fn entry(time: u64, tie: u64) -> Entry<u64> {
+        Entry {
+            time,
+            tie,
+            slot: NO_SLOT,
+            generation: 0,
+            payload: tie,
+        }
+    }
+
+    #[test]
+    fn calendar_adapts_its_shape_to_the_density() {
+        let mut c = Calendar::new();
+        // 10,000 timers every 5 s: ~2,000 events per simulated second.
+        for i in 0..10_000u64 {
+            c.push(entry(i * 500_000, i));
+        }
+        let mut tie = 10_000;
+        for _ in 0..200_000 {
+            let e = c.pop().expect("periodic");
+            tie += 1;
+            c.push(entry(e.time + 5_000_000_000, tie));
+        }
+        let width = 1u64 << c.shift;
+        let per_window = 2_000.0 * width as f64 / 1e9;
+        assert!(
+            (WINDOW_MIN as f64 / 2.0..=WINDOW_MAX as f64 * 2.0).contains(&per_window),
+            "{per_window} events per window"
+        );
+        assert!(
+            (1u64 << c.bits) * width >= 5_000_000_000,
+            "ring spans the period"
+        );
+    }
+
+    #[test]
+    fn calendar_retain_keeps_order() {
+        let mut c = Calendar::new();
+        for i in 0..10_000u64 {
+            c.push(entry(i * 7_919 % 100_003 * 1_000_000, i));
+        }
+        c.retain(|e| e.tie % 3 != 0);
+        let mut last = (0, 0);
+        let mut n = 0;
+        while let Some(e) = c.pop() {
+            assert!(e.key() > last);
+            assert_ne!(e.tie % 3, 0);
+            last = e.key();
+            n += 1;
+        }
+        assert_eq!(n, 10_000 - 3_334);
+    }
+}
