@@ -307,17 +307,7 @@ impl<E: Copy> Calendar<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::queue::NO_SLOT;
-
-    fn entry(time: u64, tie: u64) -> Entry<u64> {
-        Entry {
-            time,
-            tie,
-            slot: NO_SLOT,
-            generation: 0,
-            payload: tie,
-        }
-    }
+    use crate::engine::queue::tests::entry;
 
     #[test]
     fn calendar_adapts_its_shape_to_the_density() {

@@ -220,7 +220,8 @@ mod tests {
     use super::*;
     use rand::{RngExt, SeedableRng};
 
-    fn entry(time: u64, tie: u64) -> Entry<u64> {
+    /// A non-cancellable entry whose payload is its tie (shared with the structures' tests).
+    pub(super) fn entry(time: u64, tie: u64) -> Entry<u64> {
         Entry {
             time,
             tie,
