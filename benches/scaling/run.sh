@@ -6,6 +6,7 @@
 #   benches/scaling/run.sh                      # all four sizes (10M needs ~10 GB and ~15 min)
 #   benches/scaling/run.sh --sizes 10k,100k     # a subset; rows of other sizes are kept
 #   benches/scaling/run.sh --bin PATH           # another binary (default target/release/cloudtwin)
+#   benches/scaling/run.sh --duration 10m       # every size for that simulated time (default 1h)
 #
 # Each size is one process, so peak memory is that size's alone. The CSV is rewritten after
 # every size (sorted by VMs), so a failure at 10M keeps the rows measured before it.
@@ -17,10 +18,11 @@ root=$(cd "$here/../.." && pwd)
 csv="$here/scaling.csv"
 bin="$root/target/release/cloudtwin"
 sizes="10k,100k,1m,10m"
+duration=""
 header="vms,clouds,events,wall_s,cpu_s,peak_mb,bytes_per_vm,command"
 
 usage() {
-    echo "usage: $0 [--sizes 10k,100k,1m,10m] [--bin PATH]" >&2
+    echo "usage: $0 [--sizes 10k,100k,1m,10m] [--bin PATH] [--duration 10m]" >&2
     exit 2
 }
 
@@ -28,6 +30,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --sizes) [ $# -ge 2 ] || usage; sizes=$2; shift 2 ;;
         --bin) [ $# -ge 2 ] || usage; bin=$2; shift 2 ;;
+        --duration) [ $# -ge 2 ] || usage; duration=$2; shift 2 ;;
         -h|--help) usage ;;
         *) echo "unknown argument: $1" >&2; usage ;;
     esac
@@ -40,11 +43,13 @@ fi
 
 # The bench arguments of a size.
 args_of() {
+    local d=""
+    [ -n "$duration" ] && d=" --set simulation.duration=$duration"
     case "$1" in
-        10k) echo "scale-1m --set topology.vms_per_cloud=10" ;;
-        100k) echo "scale-1m --set topology.vms_per_cloud=100" ;;
-        1m|1M) echo "scale-1m" ;;
-        10m|10M) echo "scale-10m" ;;
+        10k) echo "scale-1m --set topology.vms_per_cloud=10$d" ;;
+        100k) echo "scale-1m --set topology.vms_per_cloud=100$d" ;;
+        1m|1M) echo "scale-1m$d" ;;
+        10m|10M) echo "scale-10m$d" ;;
         *) return 1 ;;
     esac
 }
