@@ -1,0 +1,87 @@
+//! The probe distribution against measurement. A status test's min/avg/max/stddev and the P95
+//! come from the model's per-probe jitter (`LatencyModel::sample_rtt_ms`, calibrated on Azure's
+//! monthly P95/P50). Here the model's probes are compared with Skyplane's ping series (each
+//! row's min/avg/max/mdev; ping's mdev is the standard deviation) and with Azure's P95/P50.
+//!
+//! Skyplane does not say how many probes a row has; the model's series use [`PROBES`] probes.
+//! The standard deviation does not depend on the count; min and max widen with it.
+
+use super::data::{Datasets, median};
+use super::validate::{EVAL_SEED, ErrorStats, evaluate_p95};
+use crate::engine::rng::RngFactory;
+use crate::network::latency::LatencyModel;
+
+/// Probes per series of the model (as CB-Larva's status test with `trial_count = 10`).
+pub const PROBES: usize = 10;
+
+/// Median and 90th percentile of a per-series ratio (percent of the series' average).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spread {
+    pub median_pct: f64,
+    pub p90_pct: f64,
+}
+
+fn spread(mut v: Vec<f64>) -> Spread {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let p90 = if n == 0 {
+        f64::NAN
+    } else {
+        v[((0.9 * n as f64).ceil() as usize).clamp(1, n) - 1]
+    };
+    Spread {
+        median_pct: median(&mut v),
+        p90_pct: p90,
+    }
+}
+
+/// (avg - min) / avg, (max - avg) / avg and stddev / avg over a set of series, measured and
+/// modelled, and the P95/P50 check.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DistributionCheck {
+    pub series: usize,
+    /// Skyplane: [below avg, above avg, stddev], percent of the average.
+    pub measured: [Spread; 3],
+    /// The model's probes for the same pairs, [`PROBES`] per series.
+    pub model: [Spread; 3],
+    /// Azure's median P95/P50 and the model's ratio.
+    pub azure_p95_over_p50: f64,
+    pub model_p95_over_p50: f64,
+    /// The model's P95 against Azure's published P95.
+    pub p95: ErrorStats,
+}
+
+/// Compares `model`'s probes with the data.
+pub fn check(model: &LatencyModel, data: &Datasets) -> DistributionCheck {
+    let fam = RngFactory::new(EVAL_SEED).family("fit.distribution");
+    let mut measured: [Vec<f64>; 3] = Default::default();
+    let mut modelled: [Vec<f64>; 3] = Default::default();
+    for (i, s) in data.ping_series.iter().enumerate() {
+        measured[0].push((s.avg_ms - s.min_ms) / s.avg_ms * 100.0);
+        measured[1].push((s.max_ms - s.avg_ms) / s.avg_ms * 100.0);
+        measured[2].push(s.mdev_ms / s.avg_ms * 100.0);
+        let mut rng = fam.rng(i as u64);
+        let probes: Vec<f64> = (0..PROBES)
+            .map(|_| model.sample_rtt_ms(&s.src, &s.dst, &mut rng))
+            .collect();
+        let n = probes.len() as f64;
+        let avg = probes.iter().sum::<f64>() / n;
+        let var = probes.iter().map(|p| (p - avg) * (p - avg)).sum::<f64>() / n;
+        let (min, max) = probes.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), p| {
+            (lo.min(*p), hi.max(*p))
+        });
+        modelled[0].push((avg - min) / avg * 100.0);
+        modelled[1].push((max - avg) / avg * 100.0);
+        modelled[2].push(var.sqrt() / avg * 100.0);
+    }
+    let [a, b, c] = measured;
+    let [x, y, z] = modelled;
+    DistributionCheck {
+        series: data.ping_series.len(),
+        measured: [spread(a), spread(b), spread(c)],
+        model: [spread(x), spread(y), spread(z)],
+        azure_p95_over_p50: data.azure_p95_over_p50,
+        model_p95_over_p50: model.coefficients().jitter.p95_over_p50,
+        p95: evaluate_p95(model, &data.azure_p95),
+    }
+}
