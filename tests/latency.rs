@@ -188,6 +188,39 @@ fn shipped_coefficients_meet_the_calibration_aims() {
     assert!((c.jitter.p95_over_p50 - data.azure_p95_over_p50).abs() < 0.001);
 }
 
+/// The pairs issue 16 names: same metro, two providers (AWS Paris - Azure France Central about
+/// 2 ms, SOURCES.md 1.5-4.4 ms; CB-Larva status tests AWS London - GCP London 3.55 ms and AWS
+/// Sydney - GCP Sydney 2.78 ms) within 1.5 ms, and a short same-provider pair (Azure UK South -
+/// France Central, 340 km: 10 and 11 ms in Azure's published matrix, compared with the model plus
+/// the published-matrix offset) within 2 ms. The previous model said 9.5 ms for the first pair.
+#[test]
+fn named_short_pairs_match_their_measurements() {
+    let cat = Catalogue::builtin();
+    let m = LatencyModel::builtin(1);
+    let offset = m.coefficients().measurement.published_offset_ms;
+    for (a, b, measured, published, tol) in [
+        ("aws:eu-west-3", "azure:francecentral", 2.0, false, 1.5),
+        ("aws:eu-west-2", "gcp:europe-west2", 3.55, false, 1.5),
+        (
+            "aws:ap-southeast-2",
+            "gcp:australia-southeast1",
+            2.78,
+            false,
+            1.5,
+        ),
+        ("azure:uksouth", "azure:francecentral", 10.5, true, 2.0),
+    ] {
+        let (ra, rb) = (region(&cat, a), region(&cat, b));
+        for v in [m.median_rtt_ms(&ra, &rb), m.median_rtt_ms(&rb, &ra)] {
+            let v = if published { v + offset } else { v };
+            assert!(
+                (v - measured).abs() < tol,
+                "{a} - {b}: {v:.2} ms, measured {measured}"
+            );
+        }
+    }
+}
+
 #[test]
 fn measured_matrix_overrides_covered_pairs_only() {
     let cat = Catalogue::builtin();

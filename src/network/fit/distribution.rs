@@ -85,3 +85,53 @@ pub fn check(model: &LatencyModel, data: &Datasets) -> DistributionCheck {
         p95: evaluate_p95(model, &data.azure_p95),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::fit::data::PingSeries;
+    use crate::topology::Catalogue;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn spreads_of_measured_series_and_model_probes() {
+        let cat = Catalogue::builtin();
+        let r = |k: &str| cat.find_key(k).unwrap().clone();
+        let series = |min: f64, avg: f64, max: f64, mdev: f64| PingSeries {
+            src: r("aws:us-east-1"),
+            dst: r("aws:eu-central-1"),
+            min_ms: min,
+            avg_ms: avg,
+            max_ms: max,
+            mdev_ms: mdev,
+        };
+        let data = Datasets {
+            observations: Vec::new(),
+            azure_p95: Vec::new(),
+            azure_p95_over_p50: 1.06,
+            aws_asymmetry_rel: 0.01,
+            ping_series: vec![
+                series(99.0, 100.0, 102.0, 0.5),
+                series(98.0, 100.0, 104.0, 1.5),
+            ],
+            excluded: Vec::new(),
+            sha256: BTreeMap::new(),
+        };
+        let model = LatencyModel::builtin(1);
+        let d = check(&model, &data);
+        assert_eq!(d.series, 2);
+        // Measured: (avg - min) 1% and 2%, (max - avg) 2% and 4%, mdev 0.5% and 1.5%.
+        assert!((d.measured[0].median_pct - 1.5).abs() < 1e-9, "{d:?}");
+        assert!((d.measured[1].p90_pct - 4.0).abs() < 1e-9, "{d:?}");
+        assert!((d.measured[2].median_pct - 1.0).abs() < 1e-9, "{d:?}");
+        // The model's probes: sd / mean = c / (1 + c (1 - ln 2)) ~ 2.5% for P95/P50 1.059
+        // (a 10-probe sample scatters around it).
+        let sd = d.model[2].median_pct;
+        assert!((1.0..4.0).contains(&sd), "{d:?}");
+        assert!(d.model[0].median_pct > 0.0 && d.model[1].median_pct > 0.0);
+        assert_eq!(
+            d.model_p95_over_p50,
+            model.coefficients().jitter.p95_over_p50
+        );
+    }
+}
