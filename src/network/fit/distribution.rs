@@ -6,8 +6,8 @@
 //! Skyplane does not say how many probes a row has; the model's series use [`PROBES`] probes.
 //! The standard deviation does not depend on the count; min and max widen with it.
 
-use super::data::{Datasets, median};
-use super::validate::{EVAL_SEED, ErrorStats, evaluate_p95};
+use super::data::Datasets;
+use super::validate::{EVAL_SEED, ErrorStats, evaluate_p95, median_p90};
 use crate::engine::rng::RngFactory;
 use crate::network::latency::LatencyModel;
 
@@ -23,15 +23,10 @@ pub struct Spread {
 
 fn spread(mut v: Vec<f64>) -> Spread {
     v.sort_by(f64::total_cmp);
-    let n = v.len();
-    let p90 = if n == 0 {
-        f64::NAN
-    } else {
-        v[((0.9 * n as f64).ceil() as usize).clamp(1, n) - 1]
-    };
+    let (median_pct, p90_pct) = median_p90(&v);
     Spread {
-        median_pct: median(&mut v),
-        p90_pct: p90,
+        median_pct,
+        p90_pct,
     }
 }
 

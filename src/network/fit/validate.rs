@@ -41,7 +41,7 @@ pub struct ErrorStats {
 }
 
 /// Median (mean of the middle two) and nearest-rank 90th percentile of sorted values.
-fn median_p90(e: &[f64]) -> (f64, f64) {
+pub fn median_p90(e: &[f64]) -> (f64, f64) {
     let n = e.len();
     if n == 0 {
         return (f64::NAN, f64::NAN);
