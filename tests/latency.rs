@@ -140,25 +140,47 @@ fn shipped_coefficients_meet_the_calibration_aims() {
     let Some(dir) = data_dir() else { return };
     let cat = Catalogue::builtin();
     let data = fit::load_datasets(&dir, &cat).unwrap();
-    assert_eq!(data.observations.len(), 992 + 2862 + 156);
+    let count = |d: &str| data.of(d).count();
+    assert_eq!(
+        (count("aws"), count("azure"), count("ibm")),
+        (992, 2862, 156)
+    );
+    assert!(count("skyplane") > 4000, "{}", count("skyplane"));
     let model = LatencyModel::builtin(fit::EVAL_SEED);
-    let errs = fit::evaluate(&model, &data.observations);
-    assert_eq!(errs.len(), 3);
+    let scored = fit::validate::score(model.coefficients(), &data.observations).unwrap();
+    let errs = fit::validate::by_dataset(&scored);
+    assert_eq!(errs.len(), 4);
     for (ds, e) in &errs {
         println!(
             "{ds}: n {} median {:.1}% P90 {:.1}%",
             e.n, e.median_abs_pct, e.p90_abs_pct
         );
+        // The in-sample figures of models/README.md, with a little slack.
         assert!(
-            e.median_abs_pct < 12.0,
+            e.median_abs_pct < 9.0,
             "{ds}: median {:.1}%",
             e.median_abs_pct
         );
-        assert!(e.p90_abs_pct < 30.0, "{ds}: P90 {:.1}%", e.p90_abs_pct);
+        assert!(e.p90_abs_pct < 24.0, "{ds}: P90 {:.1}%", e.p90_abs_pct);
     }
-    let p95 = fit::evaluate_p95(&model, &data.azure_p95);
+    // By distance (short pairs scatter most: routes differ more than distance says).
+    let limits = [(17.0, 48.0), (14.5, 36.0), (7.5, 18.5)];
+    for ((band, e), (median, p90)) in fit::validate::by_band(&scored).iter().zip(limits) {
+        println!(
+            "{band}: n {} median {:.1}% P90 {:.1}% ({:.2} / {:.2} ms)",
+            e.n, e.median_abs_pct, e.p90_abs_pct, e.median_abs_ms, e.p90_abs_ms
+        );
+        assert!(
+            e.median_abs_pct < median && e.p90_abs_pct < p90,
+            "{band}: {e:?}"
+        );
+    }
+    let metro = fit::validate::stats(&scored, fit::Scored::same_metro);
+    assert!(metro.n >= 30, "{metro:?}");
+    assert!(metro.median_abs_ms < 1.0, "{metro:?}");
+    let p95 = fit::validate::evaluate_p95(&model, &data.azure_p95);
     assert!(
-        p95.median_abs_pct < 12.0 && p95.p90_abs_pct < 30.0,
+        p95.median_abs_pct < 10.0 && p95.p90_abs_pct < 25.0,
         "{p95:?}"
     );
     // The shipped jitter ratio is the data's.
@@ -166,25 +188,37 @@ fn shipped_coefficients_meet_the_calibration_aims() {
     assert!((c.jitter.p95_over_p50 - data.azure_p95_over_p50).abs() < 0.001);
 }
 
-/// Leave-one-provider-out (re-fits four times; `cargo test --release -- --ignored`).
+/// The pairs issue 16 names: same metro, two providers (AWS Paris - Azure France Central about
+/// 2 ms, SOURCES.md 1.5-4.4 ms; CB-Larva status tests AWS London - GCP London 3.55 ms and AWS
+/// Sydney - GCP Sydney 2.78 ms) within 1.5 ms, and a short same-provider pair (Azure UK South -
+/// France Central, 340 km: 10 and 11 ms in Azure's published matrix, compared with the model plus
+/// the published-matrix offset) within 2 ms. The previous model said 9.5 ms for the first pair.
 #[test]
-#[ignore]
-fn held_out_errors_meet_the_aims() {
-    let Some(dir) = data_dir() else { return };
+fn named_short_pairs_match_their_measurements() {
     let cat = Catalogue::builtin();
-    let data = fit::load_datasets(&dir, &cat).unwrap();
-    let r = fit::run_fit(&data, LatencyModel::builtin(1).coefficients()).unwrap();
-    for (ds, _, e) in &r.held_out {
-        assert!(
-            e.median_abs_pct < 12.0 && e.p90_abs_pct < 30.0,
-            "{ds}: {e:?}"
-        );
+    let m = LatencyModel::builtin(1);
+    let offset = m.coefficients().measurement.published_offset_ms;
+    for (a, b, measured, published, tol) in [
+        ("aws:eu-west-3", "azure:francecentral", 2.0, false, 1.5),
+        ("aws:eu-west-2", "gcp:europe-west2", 3.55, false, 1.5),
+        (
+            "aws:ap-southeast-2",
+            "gcp:australia-southeast1",
+            2.78,
+            false,
+            1.5,
+        ),
+        ("azure:uksouth", "azure:francecentral", 10.5, true, 2.0),
+    ] {
+        let (ra, rb) = (region(&cat, a), region(&cat, b));
+        for v in [m.median_rtt_ms(&ra, &rb), m.median_rtt_ms(&rb, &ra)] {
+            let v = if published { v + offset } else { v };
+            assert!(
+                (v - measured).abs() < tol,
+                "{a} - {b}: {v:.2} ms, measured {measured}"
+            );
+        }
     }
-    // The shipped file is the fit's result.
-    let shipped = LatencyModel::builtin(1).coefficients().clone();
-    assert_eq!(r.fitted.coefficients.stretch, shipped.stretch);
-    assert_eq!(r.fitted.coefficients.short_path, shipped.short_path);
-    assert_eq!(r.fitted.coefficients.routing, shipped.routing);
 }
 
 #[test]
@@ -397,4 +431,105 @@ fn cli_measured_override_and_fit_errors() {
         .arg(dir.path().join("nope"))
         .assert()
         .code(2);
+}
+
+#[test]
+fn cli_fit_names_the_bad_line_of_a_data_file() {
+    let Some(dir) = data_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    for f in fit::DATA_FILES {
+        std::fs::copy(dir.join(f), tmp.path().join(f)).unwrap();
+    }
+    let sky = tmp.path().join("skyplane_rtt_cross_cloud.csv");
+    let text = std::fs::read_to_string(&sky).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[2] = "gcp:atlantis1-a,PREMIUM,n2-standard-4,aws:us-east-1,PREMIUM,m5.large,1,2,3,";
+    std::fs::write(&sky, lines.join("\n")).unwrap();
+    let (code, out, err) = output_of(
+        cloudtwin()
+            .args(["latency", "fit", "--data"])
+            .arg(tmp.path()),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("skyplane_rtt_cross_cloud.csv line 3") && err.contains("gcp:atlantis1-a"),
+        "{err}"
+    );
+    lines[2] = "aws:us-east-1,PREMIUM,m5.large,aws:us-west-2,PREMIUM,m5.large,60,sixty,61,0.1";
+    std::fs::write(&sky, lines.join("\n")).unwrap();
+    let (code, _, err) = output_of(
+        cloudtwin()
+            .args(["latency", "fit", "--data"])
+            .arg(tmp.path()),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("line 3") && err.contains("avg_rtt `sixty`"),
+        "{err}"
+    );
+}
+
+/// Held-out regression guard, reduced to two folds so that a debug build runs it in seconds:
+/// Skyplane left out (no VM-to-VM pings nor cross-provider pairs in the fit) and AWS-Azure left
+/// out (its interconnect is the median of the other provider pairs'). The bounds are the
+/// figures of the shipped fit (models/README.md) with a little slack.
+#[test]
+fn held_out_errors_do_not_regress() {
+    let Some(dir) = data_dir() else { return };
+    let cat = Catalogue::builtin();
+    let data = fit::load_datasets(&dir, &cat).unwrap();
+    let base = fit::with_data_jitter(LatencyModel::builtin(1).coefficients(), &data);
+    let prep = fit::prepare(&base, &data.observations).unwrap();
+    let sky = fit::validate::dataset_fold(&base, &data.observations, &prep, "skyplane").unwrap();
+    let e = fit::validate::stats(&sky.scored, |_| true);
+    assert!(e.n > 4000, "{e:?}");
+    assert!(
+        e.median_abs_pct < 11.0 && e.p90_abs_pct < 27.0,
+        "skyplane held out: {e:?}"
+    );
+    let metro = fit::validate::stats(&sky.scored, fit::Scored::same_metro);
+    assert!(
+        metro.median_abs_ms < 1.0,
+        "same metro, skyplane held out: {metro:?}"
+    );
+    let aa =
+        fit::validate::provider_pair_fold(&base, &data.observations, &prep, "aws-azure").unwrap();
+    assert!(
+        !aa.fitted
+            .coefficients
+            .cross_provider
+            .interconnect_ms
+            .contains_key("aws-azure")
+    );
+    let e = fit::validate::stats(&aa.scored, |_| true);
+    assert!(e.n > 800, "{e:?}");
+    assert!(
+        e.median_abs_pct < 9.5 && e.p90_abs_pct < 26.0,
+        "aws-azure held out: {e:?}"
+    );
+    let metro = fit::validate::stats(&aa.scored, fit::Scored::same_metro);
+    assert!(metro.n >= 10 && metro.median_abs_ms < 1.0, "{metro:?}");
+}
+
+/// The whole calibration: both held-out tables pooled, and the shipped file is the fit's result
+/// (`cargo test --release --test latency -- --ignored`; about 10 s).
+#[test]
+#[ignore]
+fn full_calibration_reproduces_the_shipped_file() {
+    let Some(dir) = data_dir() else { return };
+    let cat = Catalogue::builtin();
+    let data = fit::load_datasets(&dir, &cat).unwrap();
+    let shipped = LatencyModel::builtin(1).coefficients().clone();
+    let r = fit::run_fit(&data, &shipped).unwrap();
+    for folds in [&r.lodo, &r.loppo] {
+        let e = fit::validate::stats(&fit::validate::pooled(folds), |_| true);
+        assert!(e.median_abs_pct < 9.0 && e.p90_abs_pct < 24.5, "{e:?}");
+    }
+    let c = &r.fitted.coefficients;
+    assert_eq!(c.stretch, shipped.stretch);
+    assert_eq!(c.short_path, shipped.short_path);
+    assert_eq!(c.routing, shipped.routing);
+    assert_eq!(c.cross_provider, shipped.cross_provider);
+    assert_eq!(c.measurement, shipped.measurement);
 }

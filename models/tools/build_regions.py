@@ -47,6 +47,7 @@ FIXES = {
     ("azure", "spaincentral"): ("Madrid", 40.4259, -3.4209, "ARM longitude sign error (+3.4209 is in the sea)"),
     ("azure", "francesouth"): ("Marseille", 43.293579, 5.372507, "ARM point is 290 km from Marseille; region_coords Marseille"),
     ("azure", "germanynorth"): ("Berlin", 52.516074, 13.376987, "ARM point is Bremen; region_coords Berlin"),
+    ("azure", "francecentral"): ("Paris", 48.85693, 2.3412, "ARM point is 276 km from Paris (the centre of France); region_coords Paris"),
     ("azure", "israelcentral"): ("Israel", 30.8124247, 34.8594762, "ARM point lies in Sinai (Egypt); CB coords"),
 }
 

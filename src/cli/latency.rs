@@ -1,5 +1,6 @@
 //! `cloudtwin latency`: the RTT matrix of a list of regions, and `cloudtwin latency fit`, which
-//! re-calibrates `models/latency.toml` on the published matrices.
+//! re-calibrates `models/latency.toml` on the published matrices and Skyplane's pings and prints
+//! the in-sample and held-out errors.
 
 use super::CliError;
 use clap::{Args, Subcommand, ValueEnum};
@@ -36,13 +37,15 @@ pub struct LatencyArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum LatencyCommand {
-    /// Re-fit the model's coefficients on the published RTT matrices and print the errors.
+    /// Re-fit the model's coefficients on the published RTT matrices and Skyplane's pings and print
+    /// the errors, in sample and held out.
     Fit(FitArgs),
 }
 
 #[derive(Args, Debug)]
 pub struct FitArgs {
-    /// Folder with aws_rtt_p50.csv, azure_rtt_p50.csv, azure_rtt_p95.csv, ibm_rtt_avg.csv.
+    /// Folder with aws_rtt_p50.csv, azure_rtt_p50.csv, azure_rtt_p95.csv, ibm_rtt_avg.csv and
+    /// skyplane_rtt_cross_cloud.csv.
     #[arg(long, value_name = "DIR", default_value = "../shared/data")]
     pub data: PathBuf,
     /// Rewrite models/latency.toml (under --models) with the fitted coefficients.
@@ -51,6 +54,9 @@ pub struct FitArgs {
     /// Folder holding latency.toml.
     #[arg(long, value_name = "DIR", default_value = "models")]
     pub models: PathBuf,
+    /// Also write every observation with its in-sample and held-out predictions (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub residuals: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -157,9 +163,17 @@ fn latency_fit(f: FitArgs) -> Result<(), CliError> {
     };
     let base = LatencyModel::from_toml(&base_text, fit::EVAL_SEED)
         .map_err(|e| CliError::bad_input(format!("{}: {e}", toml_path.display())))?;
-    let shipped = fit::evaluate(&LatencyModel::builtin(fit::EVAL_SEED), &data.observations);
+    let shipped = fit::validate::score(
+        LatencyModel::builtin(fit::EVAL_SEED).coefficients(),
+        &data.observations,
+    )
+    .map_err(CliError::failure)?;
     let report = fit::run_fit(&data, base.coefficients()).map_err(CliError::failure)?;
     print!("{}", fit::render_report(&data, &shipped, &report));
+    if let Some(path) = &f.residuals {
+        std::fs::write(path, fit::residuals_csv(&report))
+            .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))?;
+    }
     if f.write {
         let text = fit::rewrite_toml(&base_text, &data, &report).map_err(CliError::failure)?;
         std::fs::write(&toml_path, text)

@@ -12,6 +12,7 @@ use crate::engine::rng::{RngFactory, SimRng, StreamFamily};
 use crate::topology::{Catalogue, Region, great_circle_km};
 use rand_distr::{Distribution, Exp1, StandardNormal};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::f64::consts::{LN_2, LN_10};
 
 /// Speed of light in optical fibre (km/s): about 2/3 of c.
@@ -61,6 +62,7 @@ pub struct Coefficients {
     pub routing: Routing,
     pub same_region: SameRegion,
     pub cross_provider: CrossProvider,
+    pub measurement: Measurement,
     pub jitter: Jitter,
     pub backbone: BackboneSpec,
 }
@@ -90,13 +92,45 @@ pub struct SameRegion {
 }
 
 /// `[cross_provider]`: pairs of two different providers.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CrossProvider {
     /// Multiplies the propagation part (peering is rarely on the shortest path).
     pub factor: f64,
-    /// Additive term at distance 0 (same metro, exchange point), fading like `short_path`.
-    pub metro_ms: f64,
+    /// The hand-off between the two networks (ms), by provider pair `a-b` (names in order): the
+    /// whole RTT of a same-metro pair, a constant on every other cross-provider pair.
+    pub interconnect_ms: BTreeMap<String, f64>,
+    /// The hand-off for provider pairs `interconnect_ms` does not list.
+    pub default_interconnect_ms: f64,
+}
+
+impl CrossProvider {
+    /// The hand-off (ms) between providers `a` and `b` (either order).
+    pub fn interconnect(&self, a: &str, b: &str) -> f64 {
+        self.interconnect_ms
+            .get(&provider_pair_key(a, b))
+            .copied()
+            .unwrap_or(self.default_interconnect_ms)
+    }
+}
+
+/// `aws-gcp`: the key of an unordered provider pair (names in order).
+pub fn provider_pair_key(a: &str, b: &str) -> String {
+    if a <= b {
+        format!("{a}-{b}")
+    } else {
+        format!("{b}-{a}")
+    }
+}
+
+/// `[measurement]`: how the published matrices differ from VM-to-VM ping. Used by the fit only:
+/// the simulator's RTT is VM to VM.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Measurement {
+    /// Added to the model's RTT when it is compared with the provider-published matrices (AWS
+    /// CloudPing TCP connects, Azure and IBM monitoring), not with VM-to-VM pings (Skyplane).
+    pub published_offset_ms: f64,
 }
 
 /// `[jitter]`: per-probe jitter, per-pair effect and direction asymmetry.
@@ -119,6 +153,8 @@ pub struct PairGeometry {
     pub same_provider: bool,
     /// Same provider and same region code.
     pub same_region: bool,
+    /// The providers' hand-off (ms; 0 for same-provider pairs).
+    pub interconnect_ms: f64,
 }
 
 impl Coefficients {
@@ -131,7 +167,7 @@ impl Coefficients {
 
     /// Range checks with the key path in each message.
     pub fn validate(&self) -> Result<(), String> {
-        let checks: [(&str, f64, f64, f64); 13] = [
+        let checks: [(&str, f64, f64, f64); 14] = [
             ("stretch.far", self.stretch.far, 1.0, 10.0),
             ("stretch.near", self.stretch.near, 1.0, 20.0),
             ("stretch.scale_km", self.stretch.scale_km, 1.0, 1e6),
@@ -152,10 +188,16 @@ impl Coefficients {
                 10.0,
             ),
             (
-                "cross_provider.metro_ms",
-                self.cross_provider.metro_ms,
+                "cross_provider.default_interconnect_ms",
+                self.cross_provider.default_interconnect_ms,
                 0.0,
                 1000.0,
+            ),
+            (
+                "measurement.published_offset_ms",
+                self.measurement.published_offset_ms,
+                -100.0,
+                100.0,
             ),
             ("jitter.p95_over_p50", self.jitter.p95_over_p50, 1.0, 10.0),
             ("jitter.asymmetry_rel", self.jitter.asymmetry_rel, 0.0, 1.0),
@@ -164,6 +206,23 @@ impl Coefficients {
         for (key, v, lo, hi) in checks {
             if !v.is_finite() || v < lo || v > hi {
                 return Err(format!("{key} = {v} is outside [{lo}, {hi}]"));
+            }
+        }
+        for (key, v) in &self.cross_provider.interconnect_ms {
+            let ok = match key.split_once('-') {
+                Some((a, b)) => !a.is_empty() && !b.is_empty() && a < b && !b.contains('-'),
+                None => false,
+            };
+            if !ok {
+                return Err(format!(
+                    "cross_provider.interconnect_ms: key `{key}` is not `a-b` with two different \
+                     provider names in alphabetical order"
+                ));
+            }
+            if !v.is_finite() || !(0.0..=1000.0).contains(v) {
+                return Err(format!(
+                    "cross_provider.interconnect_ms.{key} = {v} is outside [0, 1000]"
+                ));
             }
         }
         if !self.jitter.pair_clip.is_finite() || self.jitter.pair_clip <= 0.0 {
@@ -187,11 +246,10 @@ impl Coefficients {
             return self.same_region.rtt_ms;
         }
         let prop = fibre_floor_ms(g.path_km) * self.stretch_at(g.d_km);
-        let fade = (-g.d_km / self.short_path.scale_km).exp();
         if g.same_provider {
-            prop + self.short_path.add_ms * fade
+            prop + self.short_path.add_ms * (-g.d_km / self.short_path.scale_km).exp()
         } else {
-            prop * self.cross_provider.factor + self.cross_provider.metro_ms * fade
+            prop * self.cross_provider.factor + g.interconnect_ms
         }
     }
 
@@ -283,6 +341,13 @@ impl LatencyModel {
             path_km,
             same_provider,
             same_region,
+            interconnect_ms: if same_provider {
+                0.0
+            } else {
+                self.coef
+                    .cross_provider
+                    .interconnect(&a.provider, &b.provider)
+            },
         }
     }
 
@@ -453,6 +518,17 @@ mod tests {
         assert!(c.validate().unwrap_err().contains("stretch.far"));
         let bad = BUILTIN_LATENCY_TOML.replace("[stretch]", "[stretch]\nextra = 1");
         assert!(LatencyModel::from_toml(&bad, 1).is_err());
+        // Interconnect keys are provider pairs in order; unknown pairs take the default.
+        let mut c = m.coefficients().clone();
+        c.cross_provider.interconnect_ms = [("gcp-aws".to_string(), 2.0)].into();
+        assert!(c.validate().unwrap_err().contains("`gcp-aws`"));
+        c.cross_provider.interconnect_ms = [("aws-gcp".to_string(), -1.0)].into();
+        assert!(c.validate().unwrap_err().contains("aws-gcp = -1"));
+        c.cross_provider.interconnect_ms = [("aws-gcp".to_string(), 1.25)].into();
+        c.cross_provider.default_interconnect_ms = 3.5;
+        assert!(c.validate().is_ok());
+        assert_eq!(c.cross_provider.interconnect("gcp", "aws"), 1.25);
+        assert_eq!(c.cross_provider.interconnect("oci", "aws"), 3.5);
     }
 
     #[test]
