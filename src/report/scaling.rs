@@ -9,9 +9,12 @@
 //! linear).
 //!
 //! Not part of a results folder's report: [`draw`] reads the CSV and writes the SVG and the PNG
-//! beside it (`examples/scaling_plot.rs`). Only `vms`, `wall_s` and `peak_mb` are read; every
-//! row needs them as positive numbers, at least two distinct VM counts are needed, and a bad
-//! cell is an error naming its row, line and column. Same CSV, same bytes.
+//! beside it (`examples/scaling_plot.rs`). Only `vms`, `wall_s`, `peak_mb` and, when present,
+//! `cpu_s` are read; every row needs the first three as positive numbers, at least two distinct
+//! VM counts are needed, and a bad cell is an error naming its row, line and column. When every
+//! row has `cpu_s` (the simulating thread's CPU time), the time panel shows it instead of the
+//! wall time: on a shared machine it is the figure that other work does not inflate. Same CSV,
+//! same bytes.
 
 use super::ReportError;
 use super::canvas::{self, Entry, Figure, Shape, de};
@@ -23,7 +26,7 @@ use std::path::Path;
 /// The columns read.
 pub const COLUMNS: [&str; 3] = ["vms", "wall_s", "peak_mb"];
 
-const TITLE: &str = "Scaling: wall time and peak memory against VMs";
+const TITLE: &str = "Scaling: time and peak memory against VMs";
 
 /// One measured size.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +34,8 @@ pub struct Point {
     pub vms: f64,
     pub wall_s: f64,
     pub peak_mb: f64,
+    /// CPU time of the simulating thread, when the CSV has it.
+    pub cpu_s: Option<f64>,
 }
 
 impl Point {
@@ -69,6 +74,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Vec<Point>, String> {
             header.join(",")
         ));
     }
+    let cpu_col = header.iter().position(|h| h == "cpu_s");
     let mut points: Vec<(Point, usize)> = Vec::new();
     let mut rec = csv::StringRecord::new();
     let mut row = 0;
@@ -96,6 +102,18 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Vec<Point>, String> {
                 }
             };
         }
+        let cpu_s = match cpu_col.map(|c| rec.get(c).unwrap_or("").trim()) {
+            None | Some("") => None,
+            Some(cell) => match cell.parse::<f64>() {
+                Ok(x) if x.is_finite() && x > 0.0 => Some(x),
+                _ => {
+                    return Err(format!(
+                        "{name}: row {row} (line {line}), column cpu_s: {cell:?} is not a \
+                         positive number"
+                    ));
+                }
+            },
+        };
         if let Some((_, other)) = points.iter().find(|(p, _)| p.vms == v[0]) {
             return Err(format!(
                 "{name}: rows {other} and {row} both have vms = {}",
@@ -107,6 +125,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Vec<Point>, String> {
                 vms: v[0],
                 wall_s: v[1],
                 peak_mb: v[2],
+                cpu_s,
             },
             row,
         ));
@@ -224,16 +243,31 @@ impl ScalingFigure {
     /// The figure of `points` (sorted by VMs, at least two).
     pub fn new(points: &[Point]) -> ScalingFigure {
         let vms: Vec<f64> = points.iter().map(|p| p.vms).collect();
-        let wall: Vec<f64> = points.iter().map(|p| p.wall_s).collect();
+        // CPU time where every size has it (see the module's doc), else wall time.
+        let cpu: Option<Vec<f64>> = points.iter().map(|p| p.cpu_s).collect();
+        let (time, what, title, y_desc) = match cpu {
+            Some(c) => (
+                c,
+                "CPU time",
+                "CPU time",
+                "CPU time of the simulating thread (s)",
+            ),
+            None => (
+                points.iter().map(|p| p.wall_s).collect(),
+                "wall time",
+                "Wall time",
+                "wall time (s)",
+            ),
+        };
         let mem: Vec<f64> = points.iter().map(Point::peak_gb).collect();
         let n = points.len();
         let subtitle = if n >= 2 {
             let (a, b) = (n - 2, n - 1);
             format!(
-                "growth exponent from {} to {} VMs (1 = linear): wall time {:.2}, peak memory {:.2}",
+                "growth exponent from {} to {} VMs (1 = linear): {what} {:.2}, peak memory {:.2}",
                 vms_label(vms[a]),
                 vms_label(vms[b]),
-                exponent((vms[a], wall[a]), (vms[b], wall[b])),
+                exponent((vms[a], time[a]), (vms[b], time[b])),
                 exponent((vms[a], mem[a]), (vms[b], mem[b])),
             )
         } else {
@@ -243,12 +277,12 @@ impl ScalingFigure {
             vms,
             panels: [
                 Panel {
-                    title: "Wall time",
-                    y_desc: "wall time (s)",
+                    title,
+                    y_desc,
                     unit: "s",
                     color: canvas::color(0),
                     shape: Shape::Circle,
-                    values: wall,
+                    values: time,
                 },
                 Panel {
                     title: "Peak memory",
@@ -468,6 +502,24 @@ mod tests {
         let fig = ScalingFigure::new(&points);
         // log(520 / 50.908) / log(10) = 1.009; log(9.1 / 0.9192) / log(10) = 0.996.
         assert!(fig.subtitle().ends_with("wall time 1.01, peak memory 1.00"));
+    }
+
+    /// With `cpu_s` in every row the time panel and the exponent use it; a row without it
+    /// falls back to wall time for the whole figure; a bad `cpu_s` cell names its place.
+    #[test]
+    fn cpu_time_when_every_row_has_it() {
+        let csv = b"vms,wall_s,cpu_s,peak_mb\n1000000,90,30,900\n10000000,900,600,9000\n";
+        let fig = ScalingFigure::new(&parse("scaling.csv", csv).unwrap());
+        // log(600 / 30) / log(10) = 1.30 (the wall time's would be 1.00).
+        assert!(fig.subtitle().ends_with("CPU time 1.30, peak memory 1.00"));
+        let (svg, _) = render(&parse("scaling.csv", csv).unwrap()).unwrap();
+        assert!(svg.contains("CPU time of the simulating thread (s)"));
+        let partial = b"vms,wall_s,cpu_s,peak_mb\n1000000,90,,900\n10000000,900,600,9000\n";
+        let fig = ScalingFigure::new(&parse("scaling.csv", partial).unwrap());
+        assert!(fig.subtitle().ends_with("wall time 1.00, peak memory 1.00"));
+        let bad = b"vms,wall_s,cpu_s,peak_mb\n1000000,90,-3,900\n10000000,900,600,9000\n";
+        let e = parse("scaling.csv", bad).unwrap_err();
+        assert!(e.contains("row 1 (line 2), column cpu_s"), "{e}");
     }
 
     #[test]
