@@ -136,11 +136,20 @@ pub fn write_results_with(
     };
     dir.write(file::MANIFEST, &m.to_json())?;
     dir.write(file::SCENARIO, loaded.resolved_toml().as_bytes())?;
-    dir.write(file::SUMMARY, out.summary.to_csv().as_bytes())?;
-    for t in &out.tables {
-        dir.write(&t.name, &t.to_csv())?;
+    // Every table in the scenario's formats (`output.formats`).
+    let formats = &loaded.scenario.output;
+    if formats.csv() {
+        dir.write(file::SUMMARY, out.summary.to_csv().as_bytes())?;
     }
-    // Plots and report.html, built from the CSVs just written (cloudtwin::report).
+    if formats.parquet() {
+        let mut only_parquet = formats.clone();
+        only_parquet.formats = vec![crate::scenario::Format::Parquet];
+        dir.write_table(&out.summary.to_table(), &only_parquet)?;
+    }
+    for t in &out.tables {
+        dir.write_table(t, formats)?;
+    }
+    // Plots and report.html, built from the tables just written (cloudtwin::report).
     if loaded.scenario.output.report {
         let page = dir.path(file::REPORT)?;
         let tmp = page.parent().expect("inside the results folder");

@@ -51,7 +51,7 @@ fn fibre_floor_is_never_beaten_anywhere() {
                     b.key()
                 );
             }
-            if (i * regions.len() + j) % 13 == 0 {
+            if (i * regions.len() + j).is_multiple_of(13) {
                 let mut rng = fam.rng((i * regions.len() + j) as u64);
                 for _ in 0..4 {
                     let v = m.sample_rtt_ms(a, b, &mut rng);

@@ -13,8 +13,8 @@
 
 use super::manifest::{Status, SweepManifest};
 use super::plan::{RunSpec, Shard};
-use super::summary::sweep_summary;
-use super::{BatchError, Sweep, write_atomic};
+use super::summary::{sweep_summary, write_sweep_summary};
+use super::{BatchError, Sweep};
 use crate::engine::{Progress, RunControl};
 use crate::output::ResultsDir;
 use crate::output::names::file;
@@ -241,8 +241,9 @@ impl<'s> SweepSession<'s> {
         let all = report.complete == report.total;
         if all || (self.shard.is_all() && report.interrupted == 0) {
             let complete = |r: &RunSpec| self.sweep.is_complete(&self.dir, r);
-            let (csv, used) = sweep_summary(plan, &self.dir, &complete)?;
-            write_atomic(&self.dir.join(file::SWEEP_SUMMARY), &csv, &self.tag)?;
+            let (table, used) = sweep_summary(plan, &self.dir, &complete)?;
+            let formats = &self.sweep.base.scenario.output;
+            write_sweep_summary(&self.dir, &table, formats, &self.tag)?;
             // The sweep's plots and report.html (cloudtwin::report), from the CSVs on disk.
             crate::report::rebuild(&self.dir, &Default::default())
                 .map_err(|e| BatchError::Failure(e.to_string()))?;
@@ -332,9 +333,14 @@ fn remove_stale_temporaries(runs: &Path, sweep: &Sweep, todo: &[usize]) {
 
 /// `--force` over another sweep: deletes its summary and run folders (results folders only).
 fn clear_sweep(dir: &Path) -> Result<(), BatchError> {
-    let summary = dir.join(file::SWEEP_SUMMARY);
-    if summary.exists() {
-        std::fs::remove_file(&summary).map_err(|e| BatchError::io(&summary, e))?;
+    for name in [
+        file::SWEEP_SUMMARY.to_string(),
+        crate::output::parquet::file_name(file::SWEEP_SUMMARY),
+    ] {
+        let summary = dir.join(name);
+        if summary.exists() {
+            std::fs::remove_file(&summary).map_err(|e| BatchError::io(&summary, e))?;
+        }
     }
     let runs = dir.join(file::RUNS_DIR);
     let Ok(entries) = std::fs::read_dir(&runs) else {

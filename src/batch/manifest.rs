@@ -211,7 +211,7 @@ pub fn is_complete(dir: &Path, run: &RunSpec, args: &[String], scenario_sha256: 
     seed == Some(run.seed)
         && sha == Some(scenario_sha256)
         && overrides.is_some_and(|o| o == args)
-        && rd.join(file::SUMMARY).is_file()
+        && crate::output::read::exists(&rd, file::SUMMARY)
 }
 
 impl SweepManifest {

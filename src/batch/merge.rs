@@ -6,10 +6,10 @@
 //! are kept), and its manifest and `sweep_summary.csv` are written by the same code as a sweep,
 //! so they are byte-identical to a single-machine sweep's.
 
+use super::BatchError;
 use super::manifest::{Status, SweepManifest, records};
 use super::plan::Plan;
-use super::summary::sweep_summary;
-use super::{BatchError, write_atomic};
+use super::summary::{run_formats, sweep_summary, write_sweep_summary};
 use crate::output::names::file;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -130,8 +130,14 @@ pub fn merge(inputs: &[PathBuf], out: Option<&Path>) -> Result<MergeReport, Batc
     manifest.runs = records(&plan, &vec![(Status::Complete, None); plan.runs.len()]);
     manifest.write(&out, "merge")?;
     let complete = |r: &super::RunSpec| first.is_complete(&out, &plan, r);
-    let (csv, _) = sweep_summary(&plan, &out, &complete)?;
-    write_atomic(&out.join(file::SWEEP_SUMMARY), &csv, "merge")?;
+    let (table, _) = sweep_summary(&plan, &out, &complete)?;
+    // The runs' formats (every run of a sweep has the same `output.formats`).
+    let formats = plan
+        .runs
+        .first()
+        .map(|r| run_formats(&out.join(file::RUNS_DIR).join(&r.id)))
+        .unwrap_or_default();
+    write_sweep_summary(&out, &table, &formats, "merge")?;
     // The merged sweep's plots and report.html (cloudtwin::report), from the CSVs on disk.
     crate::report::rebuild(&out, &Default::default())
         .map_err(|e| BatchError::Failure(e.to_string()))?;

@@ -5,13 +5,17 @@
 //! order: `point,<each varied key>,metric,n,mean,sd,ci95_low,ci95_high`. Empty values (a metric
 //! undefined in a run) are left out of `n`; `sd` and the interval are empty below two values.
 //! It is computed from the run folders on disk, summing in replication order, so a sweep and a
-//! merge of its shards write the same bytes.
+//! merge of its shards write the same bytes. Runs written with `output.formats = ["parquet"]`
+//! are read from their `summary.parquet`, and the summary is written in the runs' formats
+//! (`sweep_summary.parquet` beside or instead of the CSV file).
 
-use super::BatchError;
 use super::plan::Plan;
 use super::plan::RunSpec;
+use super::{BatchError, write_atomic};
 use crate::output::names::file;
 use crate::output::table::fmt_f64;
+use crate::output::{Table, parquet};
+use crate::scenario::{Format, OutputSpec};
 use crate::stats::student_t_975;
 use std::path::Path;
 
@@ -59,20 +63,26 @@ pub fn stats(values: &[f64]) -> Stats {
     }
 }
 
-/// The `metric,value` rows of a run's `summary.csv` (empty or non-numeric values as None).
-pub fn read_run_summary(path: &Path) -> Result<Vec<(String, Option<f64>)>, BatchError> {
-    let text = std::fs::read_to_string(path).map_err(|e| BatchError::io(path, e))?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| BatchError::io(path, e))?;
-        let metric = rec.get(0).unwrap_or("").to_string();
-        let value = rec.get(1).and_then(|v| v.trim().parse::<f64>().ok());
-        rows.push((metric, value));
-    }
-    Ok(rows)
+/// The `metric,value` rows of the summary of run folder `run_dir` (`summary.csv`, or
+/// `summary.parquet` for a run that wrote only Parquet); empty or non-numeric values as None.
+pub fn read_run_summary(run_dir: &Path) -> Result<Vec<(String, Option<f64>)>, BatchError> {
+    let (_, rows) = crate::output::read::read(run_dir, file::SUMMARY)
+        .map_err(|e| BatchError::Failure(e.to_string()))?
+        .ok_or_else(|| {
+            BatchError::Failure(format!(
+                "{}: no {} (nor its Parquet file)",
+                run_dir.display(),
+                file::SUMMARY
+            ))
+        })?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let metric = r.first().cloned().unwrap_or_default();
+            let value = r.get(1).and_then(|v| v.trim().parse::<f64>().ok());
+            (metric, value)
+        })
+        .collect())
 }
 
 /// `sweep_summary.csv` over the runs of sweep folder `dir` that are `complete`; also returns how
@@ -81,10 +91,7 @@ pub fn sweep_summary(
     plan: &Plan,
     dir: &Path,
     complete: &dyn Fn(&RunSpec) -> bool,
-) -> Result<(Vec<u8>, usize), BatchError> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+) -> Result<(Table, usize), BatchError> {
     let mut header = vec!["point".to_string()];
     header.extend(plan.grid.axes.iter().map(|a| a.key.clone()));
     header.extend(
@@ -92,7 +99,10 @@ pub fn sweep_summary(
             .iter()
             .map(|s| s.to_string()),
     );
-    w.write_record(&header).expect("write to memory");
+    let mut w = Table::new(
+        file::SWEEP_SUMMARY,
+        &header.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     let mut used = 0;
     for p in 0..plan.grid.len() {
         // metric -> values, metrics in order of first appearance.
@@ -102,8 +112,7 @@ pub fn sweep_summary(
                 continue;
             }
             used += 1;
-            let rows =
-                read_run_summary(&dir.join(file::RUNS_DIR).join(&run.id).join(file::SUMMARY))?;
+            let rows = read_run_summary(&dir.join(file::RUNS_DIR).join(&run.id))?;
             for (metric, value) in rows {
                 let i = match metrics.iter().position(|(m, _)| *m == metric) {
                     Some(i) => i,
@@ -125,10 +134,53 @@ pub fn sweep_summary(
             row.push(metric.clone());
             row.push(s.n.to_string());
             row.extend([s.mean, s.sd, s.ci95_low, s.ci95_high].map(fmt_f64));
-            w.write_record(&row).expect("write to memory");
+            w.push(row);
         }
     }
-    Ok((w.into_inner().expect("flush to memory"), used))
+    Ok((w, used))
+}
+
+/// Writes the sweep summary into sweep folder `dir` atomically, in the runs' formats:
+/// `sweep_summary.csv` and/or `sweep_summary.parquet`.
+pub fn write_sweep_summary(
+    dir: &Path,
+    table: &Table,
+    formats: &OutputSpec,
+    tag: &str,
+) -> Result<(), BatchError> {
+    if formats.csv() {
+        write_atomic(&dir.join(file::SWEEP_SUMMARY), &table.to_csv(), tag)?;
+    }
+    if formats.parquet() {
+        let path = dir.join(parquet::file_name(file::SWEEP_SUMMARY));
+        let bytes = parquet::to_bytes(table).map_err(|e| BatchError::io(&path, e))?;
+        write_atomic(&path, &bytes, tag)?;
+    }
+    Ok(())
+}
+
+/// The table formats a run folder was written in: `output.formats` of its `scenario.toml`
+/// (absent: the default, CSV).
+pub fn run_formats(run_dir: &Path) -> OutputSpec {
+    let mut spec = OutputSpec::default();
+    let listed = std::fs::read_to_string(run_dir.join(file::SCENARIO))
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .and_then(|t| t.get("output")?.get("formats")?.as_array().cloned());
+    if let Some(list) = listed {
+        let formats: Vec<Format> = list
+            .iter()
+            .filter_map(|v| match v.as_str()? {
+                "csv" => Some(Format::Csv),
+                "parquet" => Some(Format::Parquet),
+                _ => None,
+            })
+            .collect();
+        if !formats.is_empty() {
+            spec.formats = formats;
+        }
+    }
+    spec
 }
 
 #[cfg(test)]

@@ -6,6 +6,9 @@
 //! row of `summary.csv`, grouped by the model that writes it, in the order it writes them.
 
 /// Files of a results folder (`cloudtwin run`) and of a sweep folder (`cloudtwin sweep`).
+///
+/// Tables are named by their CSV file; with `output.formats = ["parquet"]` each is also (or
+/// only) written as `<stem>.parquet` ([`crate::output::parquet::file_name`]).
 pub mod file {
     // Every run.
     /// What produced the folder: tool, version, scenario hash, seed, wall time.

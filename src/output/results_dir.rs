@@ -83,6 +83,25 @@ impl ResultsDir {
         fs::write(&p, bytes).map_err(io_err(&p))
     }
 
+    /// Writes a table in the chosen formats: `<name>.csv` and/or `<stem>.parquet`.
+    pub fn write_table(
+        &self,
+        table: &super::Table,
+        formats: &crate::scenario::OutputSpec,
+    ) -> Result<(), ResultsError> {
+        if formats.csv() {
+            self.write(&table.name, &table.to_csv())?;
+        }
+        if formats.parquet() {
+            let p = self.path(&super::parquet::file_name(&table.name))?;
+            super::parquet::write_file(table, &p).map_err(|e| ResultsError::Io {
+                path: p.display().to_string(),
+                source: io::Error::other(e.to_string()),
+            })?;
+        }
+        Ok(())
+    }
+
     pub fn target(&self) -> &Path {
         &self.target
     }

@@ -52,6 +52,14 @@ impl Summary {
     pub fn rows(&self) -> &[(String, Value)] {
         &self.rows
     }
+    /// The summary as a `metric,value` table (for the columnar outputs).
+    pub fn to_table(&self) -> super::Table {
+        let mut t = super::Table::new(super::names::file::SUMMARY, &["metric", "value"]);
+        for (m, v) in &self.rows {
+            t.push(vec![m.clone(), v.to_string()]);
+        }
+        t
+    }
     pub fn to_csv(&self) -> String {
         let mut s = String::from("metric,value\n");
         for (m, v) in &self.rows {

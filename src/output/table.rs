@@ -68,6 +68,29 @@ impl Table {
         })
     }
 
+    /// Streams the rows, parsed from the encoded CSV one at a time (nothing cached: for
+    /// tables too large to hold parsed, e.g. a big fleet's `vm_events.csv`).
+    pub fn records(&self) -> impl Iterator<Item = csv::StringRecord> + '_ {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(self.body.get_ref().as_slice())
+            .into_records()
+            .map(|rec| rec.expect("own CSV"))
+    }
+
+    /// A table from CSV text with a header row (a file a run wrote).
+    pub fn from_csv(name: &str, bytes: &[u8]) -> Result<Table, csv::Error> {
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(bytes);
+        let header: Vec<String> = r.headers()?.iter().map(str::to_string).collect();
+        let mut t = Table::new(name, &header.iter().map(String::as_str).collect::<Vec<_>>());
+        for rec in r.records() {
+            t.push(rec?.iter().map(str::to_string).collect());
+        }
+        Ok(t)
+    }
+
     pub fn to_csv(&self) -> Vec<u8> {
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))

@@ -1,7 +1,8 @@
-//! Reading a results folder's CSVs by column name, and numbers in and out.
+//! Reading a results folder's tables (CSV or Parquet) by column name, and numbers in and out.
 
 use super::ReportError;
 use crate::output::names::file;
+use crate::output::read;
 use std::path::Path;
 
 /// A CSV file read whole: its header and rows of cells.
@@ -13,16 +14,16 @@ pub struct Csv {
 }
 
 impl Csv {
-    /// Reads `dir/name`; `None` if the file does not exist.
+    /// Reads table `name` (e.g. `summary.csv`) of `dir`, from its CSV file or else its Parquet
+    /// file (`output.formats`); `None` if it is in neither format.
     pub fn read(dir: &Path, name: &str) -> Result<Option<Csv>, ReportError> {
-        let path = dir.join(name);
-        if !path.is_file() {
-            return Ok(None);
-        }
-        let bytes = std::fs::read(&path).map_err(|e| ReportError::io(&path, e))?;
-        Csv::parse(name, &bytes)
-            .map(Some)
-            .map_err(|e| ReportError::io(&path, e))
+        Ok(read::read(dir, name)
+            .map_err(read_error)?
+            .map(|(header, rows)| Csv {
+                name: name.to_string(),
+                header,
+                rows,
+            }))
     }
 
     /// Parses CSV text with a header row (rows may be shorter than the header).
@@ -43,38 +44,15 @@ impl Csv {
         })
     }
 
-    /// Streams the rows of `dir/name` (for files too large to hold): `f` gets the header and
-    /// each record. `None` if the file does not exist, else the number of rows.
+    /// Streams the rows of table `name` of `dir` in either format (for files too large to
+    /// hold): `f` gets the header and each record. `None` if the table is absent, else the
+    /// number of rows.
     pub fn stream(
         dir: &Path,
         name: &str,
-        mut f: impl FnMut(&[String], &csv::StringRecord),
+        f: impl FnMut(&[String], &csv::StringRecord),
     ) -> Result<Option<usize>, ReportError> {
-        let path = dir.join(name);
-        if !path.is_file() {
-            return Ok(None);
-        }
-        let file = std::fs::File::open(&path).map_err(|e| ReportError::io(&path, e))?;
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(std::io::BufReader::new(file));
-        let header: Vec<String> = rdr
-            .headers()
-            .map_err(|e| ReportError::io(&path, e))?
-            .iter()
-            .map(str::to_string)
-            .collect();
-        let mut rec = csv::StringRecord::new();
-        let mut n = 0;
-        while rdr
-            .read_record(&mut rec)
-            .map_err(|e| ReportError::io(&path, e))?
-        {
-            f(&header, &rec);
-            n += 1;
-        }
-        Ok(Some(n))
+        read::stream(dir, name, f).map_err(read_error)
     }
 
     /// Reads `dir/name` for a plot: `Err(reason)` (skip the plot) when absent or without rows.
@@ -119,6 +97,13 @@ impl Csv {
     /// A cell as a number (NaN when empty or not a number).
     pub fn num(&self, row: &[String], col: usize) -> f64 {
         num(self.cell(row, col))
+    }
+}
+
+fn read_error(e: read::ReadError) -> ReportError {
+    ReportError::Io {
+        path: e.path,
+        message: e.message,
     }
 }
 

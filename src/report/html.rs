@@ -134,7 +134,7 @@ pub fn page(
             other => Some(other.to_string()),
         }
     };
-    let is_sweep = dir.join(file::SWEEP_SUMMARY).is_file();
+    let is_sweep = crate::output::read::exists(dir, file::SWEEP_SUMMARY);
     let name = str_at(&manifest, &["scenario", "simulation", "name"])
         .or_else(|| str_at(&sweep_manifest, &["name"]))
         .unwrap_or_else(|| folder.clone());
@@ -210,7 +210,7 @@ pub fn page(
     }
 
     // Contents.
-    let has_summary = dir.join(file::SUMMARY).is_file();
+    let has_summary = crate::output::read::exists(dir, file::SUMMARY);
     let scenario = read_text(dir, file::SCENARIO)?;
     out.push_str("<nav>");
     if is_sweep {

@@ -1,6 +1,7 @@
 //! Reports: plots (SVG and PNG) and one self-contained `report.html` per results folder.
 //!
-//! Everything here reads a results folder's CSV files, never the in-memory run, so
+//! Everything here reads a results folder's tables (CSV files, or Parquet files where a run
+//! wrote only those: `crate::output::read`), never the in-memory run, so
 //! `cloudtwin report DIR` rebuilds the same bytes from the CSVs alone (a copied or merged folder
 //! included). A plot whose CSV is absent, or has no data, is skipped and listed in the report;
 //! only I/O errors and a folder that is neither a run's nor a sweep's are errors.
@@ -110,8 +111,8 @@ pub fn build(dir: &Path, opts: &Options) -> Result<Report, ReportError> {
             dir.display()
         )));
     }
-    let is_run = dir.join(file::SUMMARY).is_file();
-    let is_sweep = dir.join(file::SWEEP_SUMMARY).is_file();
+    let is_run = crate::output::read::exists(dir, file::SUMMARY);
+    let is_sweep = crate::output::read::exists(dir, file::SWEEP_SUMMARY);
     if !is_run && !is_sweep {
         return Err(ReportError::BadInput(format!(
             "{} is not a results folder (no summary.csv) nor a sweep folder (no {})",

@@ -78,16 +78,16 @@ pub fn stacked(dir: &Path) -> Result<Result<Stacked, String>, ReportError> {
     }
     // Every sample time (non-negative, so the bits sort as the values).
     let mut times: BTreeSet<u64> = sums.iter().flat_map(|m| m.keys().copied()).collect();
-    if let Some(e) = Csv::read(dir, file::ENGINE)? {
-        if let Some(tc) = e.col("time_s") {
-            times.extend(
-                e.rows
-                    .iter()
-                    .map(|r| e.num(r, tc))
-                    .filter(|t| t.is_finite() && *t >= 0.0)
-                    .map(f64::to_bits),
-            );
-        }
+    if let Some(e) = Csv::read(dir, file::ENGINE)?
+        && let Some(tc) = e.col("time_s")
+    {
+        times.extend(
+            e.rows
+                .iter()
+                .map(|r| e.num(r, tc))
+                .filter(|t| t.is_finite() && *t >= 0.0)
+                .map(f64::to_bits),
+        );
     }
     let times: Vec<u64> = times.into_iter().collect();
     let series = |m: &BTreeMap<u64, f64>| -> Vec<f64> {

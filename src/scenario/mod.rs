@@ -14,7 +14,7 @@ pub mod schema;
 
 pub use error::{Origin, ScenarioError};
 pub use overrides::Override;
-pub use schema::{OutputSpec, Scenario, SimulationSpec};
+pub use schema::{Format, OutputSpec, Scenario, SimulationSpec};
 
 use crate::engine::dist::with_base_dir;
 use crate::model::{PlanError, Resolved};
@@ -144,6 +144,7 @@ pub fn draft(
         locate.at_span(&key, e.message().trim_end().to_string(), span)
     })?;
     check_simulation(&mut scenario.simulation, default_name).map_err(|e| locate.plan(e))?;
+    check_output(&scenario.output).map_err(|e| locate.plan(e))?;
     Ok(Draft {
         scenario,
         text: text.to_string(),
@@ -315,6 +316,25 @@ fn check_simulation(sim: &mut SimulationSpec, default_name: &str) -> Result<(), 
                 sim.sample_interval, sim.duration
             ),
         ));
+    }
+    Ok(())
+}
+
+/// `[output]`: at least one table format, each once.
+fn check_output(out: &OutputSpec) -> Result<(), PlanError> {
+    if out.formats.is_empty() {
+        return Err(PlanError::new(
+            "output.formats",
+            "is empty: list at least one of \"csv\", \"parquet\"",
+        ));
+    }
+    for (i, f) in out.formats.iter().enumerate() {
+        if out.formats[..i].contains(f) {
+            return Err(PlanError::new(
+                "output.formats",
+                format!("lists \"{}\" twice: list each format once", f.name()),
+            ));
+        }
     }
     Ok(())
 }

@@ -79,10 +79,51 @@ pub struct OutputSpec {
     /// `cloudtwin report DIR` builds them later from the CSVs).
     #[serde(default = "yes")]
     pub report: bool,
+    /// File formats of every table: `["csv"]` (the default), `["parquet"]` or both. Parquet
+    /// files (`<table>.parquet`, zstd, typed columns) sit beside or replace the CSV files.
+    #[serde(default = "csv_only", skip_serializing_if = "is_csv_only")]
+    pub formats: Vec<Format>,
+}
+
+/// A file format of the results' tables (`output.formats`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    /// The name in `output.formats`, also the file extension (`csv`, `parquet`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+        }
+    }
 }
 
 fn yes() -> bool {
     true
+}
+
+fn csv_only() -> Vec<Format> {
+    vec![Format::Csv]
+}
+
+fn is_csv_only(f: &[Format]) -> bool {
+    f == [Format::Csv]
+}
+
+impl OutputSpec {
+    /// Are the tables written as CSV?
+    pub fn csv(&self) -> bool {
+        self.formats.contains(&Format::Csv)
+    }
+    /// Are the tables written as Parquet?
+    pub fn parquet(&self) -> bool {
+        self.formats.contains(&Format::Parquet)
+    }
 }
 
 impl Default for OutputSpec {
@@ -90,6 +131,7 @@ impl Default for OutputSpec {
         OutputSpec {
             vm_events: false,
             report: true,
+            formats: csv_only(),
         }
     }
 }
