@@ -113,15 +113,21 @@ pub fn status_test(
     table: &mut Table,
 ) -> u64 {
     let trials = spec.trial_count.max(1) as u64;
-    let probe = |a: &Peer, b: &Peer, rng: &mut SimRng| -> Option<f64> {
-        let lost = !b.up || (spec.loss_p.get() > 0.0 && spec.loss_p.sample(rng));
-        if lost {
-            return None;
+    // One ping series from a to b: `trials` probes around one level (the RTT of this moment),
+    // each lost with `loss_p`, all lost when b is down.
+    let series = |a: &Peer, b: &Peer, rng: &mut SimRng, st: &mut ProbeStats| {
+        let level = (b.up && a.vm != b.vm).then(|| rtt.series_level(a.cloud, b.cloud, rng));
+        for _ in 0..trials {
+            let lost = !b.up || (spec.loss_p.get() > 0.0 && spec.loss_p.sample(rng));
+            st.add(match level {
+                _ if lost => None,
+                // Loopback through the TUN device.
+                None => Some(0.03 + 0.05 * rng.random::<f64>()),
+                Some(l) => {
+                    Some(rtt.sample_in_series(a.cloud, b.cloud, l, rng) + spec.tunnel_overhead_ms)
+                }
+            });
         }
-        if a.vm == b.vm {
-            return Some(0.03 + 0.05 * rng.random::<f64>()); // loopback through the TUN device
-        }
-        Some(rtt.sample(a.cloud, b.cloud, rng) + spec.tunnel_overhead_ms)
     };
     let up: Vec<&Peer> = peers.iter().filter(|p| p.up).collect();
     let probes = up.len() as u64 * peers.len() as u64 * trials;
@@ -130,9 +136,7 @@ pub fn status_test(
         for a in &up {
             for b in peers {
                 let mut st = ProbeStats::default();
-                for _ in 0..trials {
-                    st.add(probe(a, b, rng));
-                }
+                series(a, b, rng, &mut st);
                 let mut row = vec![
                     t.clone(),
                     mcis.to_string(),
@@ -164,9 +168,7 @@ pub fn status_test(
             for k in 0..4usize {
                 let a = src[(k * 7919) % src.len()];
                 let b = dst[(k * 104_729 + 1) % dst.len()];
-                for _ in 0..trials {
-                    st.add(probe(a, b, rng));
-                }
+                series(a, b, rng, &mut st);
             }
             let mut row = vec![
                 t.clone(),

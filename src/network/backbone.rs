@@ -7,6 +7,9 @@
 //! any hub at most `routing.access_margin_km` farther, and the path length is the shortest
 //! access + hub-to-hub + access sum. Shorter pairs take the great circle. Hub-to-hub distances are
 //! computed once (Floyd-Warshall over great-circle link lengths), so a path costs a few lookups.
+//! Links written `a~b` are submarine cables, `a-b` terrestrial; a path also reports how many of
+//! its km are submarine, because cables run close to the great circle between their landings
+//! while land routes follow rights of way (the model's `stretch.sea` weighs the two).
 
 use crate::topology::great_circle_km;
 use serde::{Deserialize, Serialize};
@@ -16,7 +19,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct BackboneSpec {
     pub hubs: Vec<HubSpec>,
-    /// Corridors as `"a-b"` (hub names).
+    /// Corridors as `"a-b"` (terrestrial) or `"a~b"` (submarine), by hub names.
     pub links: Vec<String>,
 }
 
@@ -46,6 +49,17 @@ pub struct Backbone {
     coords: Vec<(f64, f64)>,
     /// `dist[i * n + j]`: shortest path from hub i to hub j along the links.
     dist: Vec<f64>,
+    /// `sea[i * n + j]`: the submarine km of that path.
+    sea: Vec<f64>,
+}
+
+/// A routed path between two points (km).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Path {
+    /// Whole length: great circle, or access + hub-to-hub + access.
+    pub km: f64,
+    /// Of which on submarine links (0 for direct paths and access legs).
+    pub sea_km: f64,
 }
 
 impl Backbone {
@@ -69,6 +83,7 @@ impl Backbone {
             coords.push((h.lat, h.lon));
         }
         let mut dist = vec![f64::INFINITY; n * n];
+        let mut sea = vec![0.0; n * n];
         for i in 0..n {
             dist[i * n + i] = 0.0;
         }
@@ -79,16 +94,27 @@ impl Backbone {
                 .ok_or_else(|| format!("backbone link `{link}`: unknown hub `{name}`"))
         };
         for link in &spec.links {
-            let (a, b) = link
-                .split_once('-')
-                .ok_or_else(|| format!("backbone link `{link}` is not `hub-hub`"))?;
+            let (a, b, submarine) = match (link.split_once('-'), link.split_once('~')) {
+                (Some((a, b)), None) => (a, b, false),
+                (None, Some((a, b))) => (a, b, true),
+                _ => {
+                    return Err(format!(
+                        "backbone link `{link}` is not `hub-hub` (land) or `hub~hub` (submarine)"
+                    ));
+                }
+            };
             let (i, j) = (index(a.trim(), link)?, index(b.trim(), link)?);
             if i == j {
                 return Err(format!("backbone link `{link}` joins a hub to itself"));
             }
             let d = great_circle_km(coords[i].0, coords[i].1, coords[j].0, coords[j].1);
-            dist[i * n + j] = dist[i * n + j].min(d);
-            dist[j * n + i] = dist[j * n + i].min(d);
+            if d < dist[i * n + j] {
+                let s = if submarine { d } else { 0.0 };
+                dist[i * n + j] = d;
+                dist[j * n + i] = d;
+                sea[i * n + j] = s;
+                sea[j * n + i] = s;
+            }
         }
         for k in 0..n {
             for i in 0..n {
@@ -100,6 +126,7 @@ impl Backbone {
                     let via = dik + dist[k * n + j];
                     if via < dist[i * n + j] {
                         dist[i * n + j] = via;
+                        sea[i * n + j] = sea[i * n + k] + sea[k * n + j];
                     }
                 }
             }
@@ -115,6 +142,7 @@ impl Backbone {
             names,
             coords,
             dist,
+            sea,
         })
     }
 
@@ -122,25 +150,40 @@ impl Backbone {
         &self.names
     }
 
-    /// Length (km) of the path between two points: the great circle up to `direct_km`, else the
-    /// shortest route through the hubs (never shorter than the great circle).
+    /// Length (km) of the path between two points (see [`Backbone::route`]).
     pub fn path_km(&self, a: (f64, f64), b: (f64, f64), routing: &Routing) -> f64 {
+        self.route(a, b, routing).km
+    }
+
+    /// The path between two points: the great circle up to `direct_km`, else the shortest route
+    /// through the hubs (never shorter than the great circle), with its submarine km.
+    pub fn route(&self, a: (f64, f64), b: (f64, f64), routing: &Routing) -> Path {
         let d = great_circle_km(a.0, a.1, b.0, b.1);
+        let direct = Path { km: d, sea_km: 0.0 };
         if d <= routing.direct_km || self.names.is_empty() {
-            return d;
+            return direct;
         }
         let n = self.names.len();
         let (ea, eb) = (
             self.access(a, routing.access_margin_km),
             self.access(b, routing.access_margin_km),
         );
-        let mut best = f64::INFINITY;
+        let mut best = Path {
+            km: f64::INFINITY,
+            sea_km: 0.0,
+        };
         for &(i, da) in &ea {
             for &(j, db) in &eb {
-                best = best.min(da + self.dist[i * n + j] + db);
+                let km = da + self.dist[i * n + j] + db;
+                if km < best.km {
+                    best = Path {
+                        km,
+                        sea_km: self.sea[i * n + j],
+                    };
+                }
             }
         }
-        best.max(d)
+        if best.km < d { direct } else { best }
     }
 
     /// Hubs a point enters the backbone at: the nearest and any at most `margin` km farther.
@@ -181,7 +224,7 @@ mod tests {
                 hub("c", 0.0, 60.0),
                 hub("d", 40.0, 10.0),
             ],
-            links: vec!["a-b".into(), "b-c".into(), "c-d".into()],
+            links: vec!["a-b".into(), "b~c".into(), "c-d".into()],
         };
         let g = Backbone::new(&spec).unwrap();
         let r = Routing {
@@ -193,6 +236,10 @@ mod tests {
         let expect = great_circle_km(0.0, 0.0, 0.0, 60.0) + great_circle_km(0.0, 60.0, 40.0, 10.0);
         assert!((routed - expect).abs() < 1e-6, "{routed} vs {expect}");
         assert!(routed > direct);
+        // Of which b~c is submarine.
+        let sea = g.route((0.0, 0.0), (40.0, 10.0), &r).sea_km;
+        let expect_sea = great_circle_km(0.0, 30.0, 0.0, 60.0);
+        assert!((sea - expect_sea).abs() < 1e-6, "{sea} vs {expect_sea}");
         // Short pairs go direct.
         let near = g.path_km((0.0, 0.0), (0.0, 5.0), &r);
         assert!((near - great_circle_km(0.0, 0.0, 0.0, 5.0)).abs() < 1e-9);
@@ -211,6 +258,8 @@ mod tests {
         let e = Backbone::new(&spec(&["a-x"], two.clone())).unwrap_err();
         assert!(e.contains("unknown hub `x`"), "{e}");
         assert!(Backbone::new(&spec(&["ab"], two.clone())).is_err());
+        assert!(Backbone::new(&spec(&["a~b"], two.clone())).is_ok());
+        assert!(Backbone::new(&spec(&["a-~b"], two.clone())).is_err());
         assert!(Backbone::new(&spec(&["a-a", "a-b"], two.clone())).is_err());
         let dup = vec![hub("a", 0.0, 0.0), hub("a", 1.0, 1.0)];
         assert!(Backbone::new(&spec(&["a-a"], dup)).is_err());

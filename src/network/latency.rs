@@ -6,7 +6,7 @@
 //! keyed by the seed and the pair's two `provider:region` keys (in key order), so a pair's value
 //! never depends on which pairs were asked for before it. Probes draw from the caller's stream.
 
-use super::backbone::{Backbone, BackboneSpec, Routing};
+use super::backbone::{Backbone, BackboneSpec, Path, Routing};
 use super::measured::MeasuredMatrix;
 use crate::engine::rng::{RngFactory, SimRng, StreamFamily};
 use crate::topology::{Catalogue, Region, great_circle_km};
@@ -67,13 +67,21 @@ pub struct Coefficients {
     pub backbone: BackboneSpec,
 }
 
-/// `[stretch]`: route stretch s(d) = far + (near - far) exp(-d / scale_km).
+/// `[stretch]`: route stretch s(d) = far + (near - far) exp(-d / scale_km), applied to the
+/// routed path's length with its submarine km weighted by `sea`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Stretch {
     pub far: f64,
     pub near: f64,
     pub scale_km: f64,
+    /// Weight of a submarine km relative to a terrestrial one (1 when absent).
+    #[serde(default = "one")]
+    pub sea: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// `[short_path]`: additive add_ms exp(-d / scale_km) for same-provider pairs.
@@ -133,14 +141,44 @@ pub struct Measurement {
     pub published_offset_ms: f64,
 }
 
-/// `[jitter]`: per-probe jitter, per-pair effect and direction asymmetry.
+/// `[jitter]`: the RTT's variation over time (`p95_over_p50`: one status test or trip to the
+/// next), the spread of the probes within one test (`probe_sd_rel`), the per-pair effect and the
+/// direction asymmetry.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Jitter {
     pub p95_over_p50: f64,
+    /// Relative standard deviation of the probes of one series around that series' level (0 when
+    /// absent: the probes of a test then share one draw).
+    #[serde(default)]
+    pub probe_sd_rel: f64,
     pub asymmetry_rel: f64,
     pub pair_sigma: f64,
     pub pair_clip: f64,
+}
+
+impl Jitter {
+    /// See [`Coefficients::jitter_scale`].
+    pub fn scale(&self) -> f64 {
+        (self.p95_over_p50 - 1.0) / LN_10
+    }
+
+    /// The level of one series relative to the median: 1 + c (E - ln 2) (see `Coefficients::jitter_scale`).
+    pub fn draw_level(&self, rng: &mut SimRng) -> f64 {
+        let e: f64 = Exp1.sample(rng);
+        1.0 + self.scale() * (e - LN_2)
+    }
+
+    /// One probe of a series relative to its level: 1 + s (E - 1), E ~ Exp(1) (a queueing tail,
+    /// mean 1, standard deviation s = `probe_sd_rel`). No draw when s = 0.
+    pub fn draw_probe(&self, rng: &mut SimRng) -> f64 {
+        let s = self.probe_sd_rel;
+        if s == 0.0 {
+            return 1.0;
+        }
+        let e: f64 = Exp1.sample(rng);
+        1.0 + s * (e - 1.0)
+    }
 }
 
 /// What the model needs to know about a pair, apart from its per-pair effect.
@@ -150,6 +188,8 @@ pub struct PairGeometry {
     pub d_km: f64,
     /// Length of the routed path (km), >= d_km.
     pub path_km: f64,
+    /// Of which on submarine backbone links (km).
+    pub sea_km: f64,
     pub same_provider: bool,
     /// Same provider and same region code.
     pub same_region: bool,
@@ -167,10 +207,11 @@ impl Coefficients {
 
     /// Range checks with the key path in each message.
     pub fn validate(&self) -> Result<(), String> {
-        let checks: [(&str, f64, f64, f64); 14] = [
+        let checks: [(&str, f64, f64, f64); 16] = [
             ("stretch.far", self.stretch.far, 1.0, 10.0),
             ("stretch.near", self.stretch.near, 1.0, 20.0),
             ("stretch.scale_km", self.stretch.scale_km, 1.0, 1e6),
+            ("stretch.sea", self.stretch.sea, 0.5, 1.5),
             ("short_path.add_ms", self.short_path.add_ms, 0.0, 1000.0),
             ("short_path.scale_km", self.short_path.scale_km, 1.0, 1e6),
             ("routing.direct_km", self.routing.direct_km, 0.0, 1e6),
@@ -200,6 +241,7 @@ impl Coefficients {
                 100.0,
             ),
             ("jitter.p95_over_p50", self.jitter.p95_over_p50, 1.0, 10.0),
+            ("jitter.probe_sd_rel", self.jitter.probe_sd_rel, 0.0, 1.0),
             ("jitter.asymmetry_rel", self.jitter.asymmetry_rel, 0.0, 1.0),
             ("jitter.pair_sigma", self.jitter.pair_sigma, 0.0, 1.0),
         ];
@@ -245,7 +287,8 @@ impl Coefficients {
         if g.same_region {
             return self.same_region.rtt_ms;
         }
-        let prop = fibre_floor_ms(g.path_km) * self.stretch_at(g.d_km);
+        let km = g.path_km - (1.0 - self.stretch.sea) * g.sea_km;
+        let prop = fibre_floor_ms(km) * self.stretch_at(g.d_km);
         if g.same_provider {
             prop + self.short_path.add_ms * (-g.d_km / self.short_path.scale_km).exp()
         } else {
@@ -253,10 +296,10 @@ impl Coefficients {
         }
     }
 
-    /// Per-probe jitter scale: a probe is median x (1 + c (E - ln 2)), E ~ Exp(1), so the median
-    /// is the pair's median and P95/P50 = 1 + c ln 10.
+    /// Jitter scale over time: the level of a test (or a lone probe) is median x (1 + c (E -
+    /// ln 2)), E ~ Exp(1), so its median is the pair's median and P95/P50 = 1 + c ln 10.
     pub fn jitter_scale(&self) -> f64 {
-        (self.jitter.p95_over_p50 - 1.0) / LN_10
+        self.jitter.scale()
     }
 
     /// The ratio of a statistic to the median.
@@ -330,15 +373,19 @@ impl LatencyModel {
         let same_provider = a.provider == b.provider;
         let same_region = same_provider && a.region == b.region;
         let d_km = great_circle_km(a.lat, a.lon, b.lat, b.lon);
-        let path_km = if same_region {
-            d_km
+        let path = if same_region {
+            Path {
+                km: d_km,
+                sea_km: 0.0,
+            }
         } else {
             self.backbone
-                .path_km((a.lat, a.lon), (b.lat, b.lon), &self.coef.routing)
+                .route((a.lat, a.lon), (b.lat, b.lon), &self.coef.routing)
         };
         PairGeometry {
             d_km,
-            path_km,
+            path_km: path.km,
+            sea_km: path.sea_km,
             same_provider,
             same_region,
             interconnect_ms: if same_provider {
@@ -404,12 +451,23 @@ impl LatencyModel {
         (self.median_rtt_ms(a, b) * self.coef.stat_ratio(stat)).max(self.floor_ms(a, b))
     }
 
-    /// One probe's RTT (ms): the median times a jitter draw (shifted exponential: a queueing tail
-    /// over the propagation time) whose P95/P50 is the calibrated ratio. Never below the floor.
+    /// One lone probe's RTT (ms): a series of one (see [`LatencyModel::sample_series_ms`]).
     pub fn sample_rtt_ms(&self, a: &Region, b: &Region, rng: &mut SimRng) -> f64 {
-        let m = self.median_rtt_ms(a, b);
-        let e: f64 = Exp1.sample(rng);
-        (m * (1.0 + self.coef.jitter_scale() * (e - LN_2))).max(self.floor_ms(a, b))
+        let level = self.coef.jitter.draw_level(rng);
+        (self.median_rtt_ms(a, b) * level * self.coef.jitter.draw_probe(rng))
+            .max(self.floor_ms(a, b))
+    }
+
+    /// The RTTs (ms) of `n` probes sent back to back, as a status test or ping does: the series'
+    /// level varies from one series to the next (shifted exponential: a queueing tail over the
+    /// propagation time, P95/P50 the calibrated ratio), the probes vary little around it
+    /// (`jitter.probe_sd_rel`). Never below the floor.
+    pub fn sample_series_ms(&self, a: &Region, b: &Region, n: usize, rng: &mut SimRng) -> Vec<f64> {
+        let (m, floor) = (self.median_rtt_ms(a, b), self.floor_ms(a, b));
+        let level = m * self.coef.jitter.draw_level(rng);
+        (0..n)
+            .map(|_| (level * self.coef.jitter.draw_probe(rng)).max(floor))
+            .collect()
     }
 
     /// The RTT matrix of `regions` (row = source, column = destination).

@@ -2,10 +2,10 @@
 //! floors per pair of distinct regions (clouds that are accounts of one region share a row),
 //! so per-probe and per-pair lookups are array reads. Values equal the model's.
 
+use super::latency::Jitter;
 use super::latency::{LatencyModel, RttStat};
 use crate::engine::SimRng;
 use crate::topology::Cloud;
-use rand_distr::{Distribution, Exp1};
 use std::collections::BTreeMap;
 
 /// RTTs between a run's clouds.
@@ -17,7 +17,7 @@ pub struct RttTable {
     n: usize,
     median: Vec<f64>,
     floor: Vec<f64>,
-    jitter: f64,
+    jitter: Jitter,
     p95: f64,
     mean: f64,
 }
@@ -51,7 +51,7 @@ impl RttTable {
             n,
             median,
             floor,
-            jitter: c.jitter_scale(),
+            jitter: c.jitter,
             p95: c.stat_ratio(RttStat::P95),
             mean: c.stat_ratio(RttStat::Mean),
         }
@@ -112,12 +112,24 @@ impl RttTable {
         (self.median(a, b) * r).max(self.floor(a, b))
     }
 
-    /// One probe, as `LatencyModel::sample_rtt_ms`.
+    /// One lone probe, as `LatencyModel::sample_rtt_ms`.
     #[inline]
     pub fn sample(&self, a: u32, b: u32, rng: &mut SimRng) -> f64 {
-        let i = self.at(a, b);
-        let e: f64 = Exp1.sample(rng);
-        (self.median[i] * (1.0 + self.jitter * (e - std::f64::consts::LN_2))).max(self.floor[i])
+        let level = self.series_level(a, b, rng);
+        self.sample_in_series(a, b, level, rng)
+    }
+
+    /// The level (ms) of a series of probes from `a` to `b` (see
+    /// `LatencyModel::sample_series_ms`): draw it once per series.
+    #[inline]
+    pub fn series_level(&self, a: u32, b: u32, rng: &mut SimRng) -> f64 {
+        self.median(a, b) * self.jitter.draw_level(rng)
+    }
+
+    /// One probe of a series at `level`.
+    #[inline]
+    pub fn sample_in_series(&self, a: u32, b: u32, level: f64, rng: &mut SimRng) -> f64 {
+        (level * self.jitter.draw_probe(rng)).max(self.floor(a, b))
     }
 }
 
@@ -150,6 +162,11 @@ mod tests {
                 let mut r1 = RngFactory::new(1).stream("x", 0);
                 let mut r2 = RngFactory::new(1).stream("x", 0);
                 assert_eq!(t.sample(a, b, &mut r1), lat.sample_rtt_ms(ra, rb, &mut r2));
+                let level = t.series_level(a, b, &mut r1);
+                let probes: Vec<f64> = (0..5)
+                    .map(|_| t.sample_in_series(a, b, level, &mut r1))
+                    .collect();
+                assert_eq!(probes, lat.sample_series_ms(ra, rb, 5, &mut r2));
             }
         }
     }

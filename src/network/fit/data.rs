@@ -92,6 +92,9 @@ pub struct Datasets {
     pub azure_p95_over_p50: f64,
     /// Median of |a->b - b->a| / mean over AWS pairs measured both ways.
     pub aws_asymmetry_rel: f64,
+    /// Median of the AWS same-region rows (TCP connect inside one region; NaN without any):
+    /// what the published measurement adds to a VM-to-VM RTT of `same_region.rtt_ms`.
+    pub aws_same_region_ms: f64,
     /// Skyplane PREMIUM rows kept that have min/avg/max/mdev (for the distribution check).
     pub ping_series: Vec<PingSeries>,
     /// What was left out, and why.
@@ -156,9 +159,10 @@ pub fn load_datasets(dir: &Path, cat: &Catalogue) -> Result<Datasets, String> {
     let mut observations = Vec::new();
     let mut excluded = Vec::new();
 
-    let (aws, same) = load_aws(&texts["aws_rtt_p50.csv"], cat)?;
+    let (aws, mut same) = load_aws(&texts["aws_rtt_p50.csv"], cat)?;
     excluded.push(format!(
-        "aws: {same} same-region rows (TCP connect time to a service endpoint, not VM to VM)"
+        "aws: {} same-region rows (TCP connect time to a service endpoint, not VM to VM)",
+        same.len()
     ));
     observations.extend(aws);
     let azure = load_square("azure", "azure_rtt_p50.csv", &texts, &names, cat)?;
@@ -203,6 +207,7 @@ pub fn load_datasets(dir: &Path, cat: &Catalogue) -> Result<Datasets, String> {
         azure_p95,
         azure_p95_over_p50: median(&mut ratios),
         aws_asymmetry_rel: median(&mut asym),
+        aws_same_region_ms: median(&mut same),
         ping_series: sky.series,
         excluded,
         sha256,
@@ -226,20 +231,20 @@ fn number(file: &str, line: u64, col: &str, cell: &str) -> Result<f64, String> {
 
 /// AWS CloudPing, long form `src_region,dst_region,p50_rtt_ms`; returns the off-diagonal
 /// observations and the number of same-region rows left out.
-fn load_aws(text: &str, cat: &Catalogue) -> Result<(Vec<Observation>, usize), String> {
+fn load_aws(text: &str, cat: &Catalogue) -> Result<(Vec<Observation>, Vec<f64>), String> {
     const FILE: &str = "aws_rtt_p50.csv";
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let mut out = Vec::new();
-    let mut same = 0;
+    let mut same = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| format!("{FILE}: {e}"))?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let cell = |i: usize| rec.get(i).unwrap_or("");
         let v = number(FILE, line, "p50_rtt_ms", cell(2))?;
         if cell(0) == cell(1) {
-            same += 1;
+            same.push(v);
             continue;
         }
         out.push(Observation {

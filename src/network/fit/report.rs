@@ -17,11 +17,12 @@ pub fn describe(c: &Coefficients) -> String {
         .map(|(k, v)| format!("{k} {v:.1}"))
         .collect();
     format!(
-        "stretch far {:.2} near {:.2} scale {} km; short path {:.1} ms scale {} km; direct {} km, \
+        "stretch far {:.2} near {:.2} scale {} km sea {:.2}; short path {:.1} ms scale {} km; direct {} km, \
          margin {} km; cross factor {:.2}, interconnect ms [{}] default {:.2}; published offset {:.1} ms",
         c.stretch.far,
         c.stretch.near,
         c.stretch.scale_km,
+        c.stretch.sea,
         c.short_path.add_ms,
         c.short_path.scale_km,
         c.routing.direct_km,
@@ -267,6 +268,7 @@ pub fn rewrite_toml(text: &str, data: &Datasets, r: &FitReport) -> Result<String
     set("stretch", "far", c.stretch.far.into())?;
     set("stretch", "near", c.stretch.near.into())?;
     set("stretch", "scale_km", c.stretch.scale_km.into())?;
+    set("stretch", "sea", c.stretch.sea.into())?;
     set("short_path", "add_ms", c.short_path.add_ms.into())?;
     set("short_path", "scale_km", c.short_path.scale_km.into())?;
     set("routing", "direct_km", c.routing.direct_km.into())?;
@@ -292,6 +294,7 @@ pub fn rewrite_toml(text: &str, data: &Datasets, r: &FitReport) -> Result<String
         c.measurement.published_offset_ms.into(),
     )?;
     set("jitter", "p95_over_p50", c.jitter.p95_over_p50.into())?;
+    set("jitter", "probe_sd_rel", c.jitter.probe_sd_rel.into())?;
     set("jitter", "asymmetry_rel", c.jitter.asymmetry_rel.into())?;
     for (file, hash) in &data.sha256 {
         let key = format!("{}_sha256", file.trim_end_matches(".csv"));

@@ -31,6 +31,23 @@ pub const PRIOR_CROSS_FACTOR: f64 = 1.08;
 /// geometric middle.
 pub const PRIOR_INTERCONNECT_MS: f64 = 2.6;
 
+/// What the training data tells the fit besides its pairs.
+#[derive(Clone, Copy, Debug)]
+pub struct Priors {
+    /// Median of the AWS matrix's same-region rows (NaN without any): a TCP connect inside one
+    /// region, so its excess over `same_region.rtt_ms` is the published measurement's own cost.
+    /// The measurement offset starts there, and stays there when the training data has no
+    /// VM-to-VM pings to identify it, provided the AWS matrix is part of the training data.
+    pub aws_same_region_ms: f64,
+}
+
+impl Priors {
+    /// No prior beyond the constants below.
+    pub const NONE: Priors = Priors {
+        aws_same_region_ms: f64::NAN,
+    };
+}
+
 /// Indexes of the scalar coefficients; provider-pair interconnects follow.
 const FAR: usize = 0;
 const NEAR: usize = 1;
@@ -41,10 +58,12 @@ const DIRECT: usize = 5;
 const MARGIN: usize = 6;
 const FACTOR: usize = 7;
 const OFFSET: usize = 8;
-const SCALARS: usize = 9;
+const SEA: usize = 9;
+const SCALARS: usize = 10;
 
 /// The fixed start (published figures: stretch ~1.55 far, 2.3-3.4 near, 4-8 ms added under
-/// 500 km; the cross-provider priors; no measurement offset).
+/// 500 km; the cross-provider priors; the measurement offset is replaced by [`Priors`]' when
+/// the AWS matrix is trained on).
 const START: [f64; SCALARS] = [
     1.55,
     2.5,
@@ -55,6 +74,7 @@ const START: [f64; SCALARS] = [
     300.0,
     PRIOR_CROSS_FACTOR,
     0.0,
+    1.0,
 ];
 
 /// Candidate values of coefficient `k`.
@@ -69,6 +89,7 @@ fn grid(k: usize) -> Vec<f64> {
         MARGIN => ACCESS_MARGIN_KM.to_vec(),
         FACTOR => steps(100, 150, 100.0).collect(), // 1.00..1.50
         OFFSET => steps(0, 50, 10.0).collect(),     // 0..5 ms
+        SEA => steps(60, 120, 100.0).collect(),     // 0.60..1.20
         _ => steps(1, 100, 10.0).collect(),         // interconnect 0.1..10 ms
     }
 }
@@ -84,6 +105,8 @@ pub struct Prepared {
     fade: [f64; SCALES_KM.len()],
     /// Fibre RTT of the routed path per (direct, margin) grid index.
     fibre: Vec<f64>,
+    /// Fibre RTT of its submarine part, per the same index.
+    sea: Vec<f64>,
     ln_rtt: f64,
 }
 
@@ -96,13 +119,16 @@ pub fn prepare(base: &Coefficients, obs: &[Observation]) -> Result<Vec<Prepared>
             let (a, b) = ((o.src.lat, o.src.lon), (o.dst.lat, o.dst.lon));
             let d = o.d_km();
             let mut fibre = Vec::with_capacity(DIRECT_KM.len() * ACCESS_MARGIN_KM.len());
+            let mut sea = Vec::with_capacity(fibre.capacity());
             for &direct_km in &DIRECT_KM {
                 for &access_margin_km in &ACCESS_MARGIN_KM {
                     let r = Routing {
                         direct_km,
                         access_margin_km,
                     };
-                    fibre.push(fibre_floor_ms(backbone.path_km(a, b, &r)));
+                    let path = backbone.route(a, b, &r);
+                    fibre.push(fibre_floor_ms(path.km));
+                    sea.push(fibre_floor_ms(path.sea_km));
                 }
             }
             let mut fade = [0.0; SCALES_KM.len()];
@@ -115,6 +141,7 @@ pub fn prepare(base: &Coefficients, obs: &[Observation]) -> Result<Vec<Prepared>
                 pair: (o.src.provider != o.dst.provider).then(|| o.provider_pair()),
                 fade,
                 fibre,
+                sea,
                 ln_rtt: o.rtt_ms.ln(),
             }
         })
@@ -137,6 +164,8 @@ struct Problem<'a> {
     pairs: Vec<String>,
     /// Whether the offset can be identified (both published and VM-to-VM pings present).
     offset_free: bool,
+    /// Where the offset starts (and stays when it is not free), on its grid.
+    offset_start: f64,
 }
 
 fn position(grid: &[f64], v: f64) -> usize {
@@ -144,11 +173,19 @@ fn position(grid: &[f64], v: f64) -> usize {
 }
 
 impl<'a> Problem<'a> {
-    fn new(train: Vec<&'a Prepared>) -> Problem<'a> {
+    fn new(train: Vec<&'a Prepared>, base: &Coefficients, priors: Priors) -> Problem<'a> {
         let mut pairs: Vec<String> = train.iter().filter_map(|p| p.pair.clone()).collect();
         pairs.sort();
         pairs.dedup();
         let offset_free = train.iter().any(|p| p.published) && train.iter().any(|p| !p.published);
+        let aws = DATASETS.iter().position(|d| *d == "aws");
+        let excess = priors.aws_same_region_ms - base.same_region.rtt_ms;
+        let offset_start = if train.iter().any(|p| Some(p.dataset) == aws) && excess.is_finite() {
+            // On the grid (0.1 ms steps, 0..5 ms) exactly as `grid` spells its values.
+            ((excess * 10.0).round().clamp(0.0, 50.0)) / 10.0
+        } else {
+            START[OFFSET]
+        };
         let prep = train
             .into_iter()
             .map(|p| {
@@ -160,6 +197,7 @@ impl<'a> Problem<'a> {
             prep,
             pairs,
             offset_free,
+            offset_start,
         }
     }
 
@@ -176,7 +214,7 @@ impl<'a> Problem<'a> {
         let mut n = [0usize; DATASETS.len()];
         for (p, pair) in &self.prep {
             let stretch = x[FAR] + (x[NEAR] - x[FAR]) * p.fade[si];
-            let prop = p.fibre[ri] * stretch;
+            let prop = (p.fibre[ri] - (1.0 - x[SEA]) * p.sea[ri]) * stretch;
             let mut m = match pair {
                 None => prop + x[SHORT_ADD] * p.fade[hi],
                 Some(k) => prop * x[FACTOR] + ic[*k],
@@ -285,9 +323,9 @@ fn diagonal_step(pb: &Problem, x: &mut [f64], best: &mut f64) -> bool {
 }
 
 /// Fits on `obs` (see [`fit_prepared`]).
-pub fn fit(base: &Coefficients, obs: &[Observation]) -> Result<Fitted, String> {
+pub fn fit(base: &Coefficients, obs: &[Observation], priors: Priors) -> Result<Fitted, String> {
     let prep = prepare(base, obs)?;
-    fit_prepared(base, &prep.iter().collect::<Vec<_>>())
+    fit_prepared(base, &prep.iter().collect::<Vec<_>>(), priors)
 }
 
 /// Fits the stretch, short-path, routing, cross-provider and measurement coefficients on the
@@ -295,13 +333,18 @@ pub fn fit(base: &Coefficients, obs: &[Observation]) -> Result<Fitted, String> {
 /// `base`. Long grids are scanned at every `len / COARSE_POINTS`-th value until nothing
 /// changes, then at every value within one coarse step of the current one, alternating with
 /// [`diagonal_step`] until neither improves the loss.
-pub fn fit_prepared(base: &Coefficients, train: &[&Prepared]) -> Result<Fitted, String> {
+pub fn fit_prepared(
+    base: &Coefficients,
+    train: &[&Prepared],
+    priors: Priors,
+) -> Result<Fitted, String> {
     if train.is_empty() {
         return Err("no observations to fit".into());
     }
     let pairs = train.len();
-    let pb = Problem::new(train.to_vec());
+    let pb = Problem::new(train.to_vec(), base, priors);
     let mut x: Vec<f64> = START.to_vec();
+    x[OFFSET] = pb.offset_start;
     x.extend(pb.pairs.iter().map(|_| PRIOR_INTERCONNECT_MS));
     let mut best = pb.loss(&x);
     let stride = |g: &[f64]| (g.len() / COARSE_POINTS).max(1);
@@ -331,6 +374,7 @@ pub fn fit_prepared(base: &Coefficients, train: &[&Prepared]) -> Result<Fitted, 
     c.routing.access_margin_km = x[MARGIN];
     c.cross_provider.factor = x[FACTOR];
     c.measurement.published_offset_ms = x[OFFSET];
+    c.stretch.sea = x[SEA];
     let fitted: BTreeMap<String, f64> = pb
         .pairs
         .iter()
@@ -370,6 +414,7 @@ mod tests {
         truth.stretch.far = 1.45;
         truth.stretch.near = 2.2;
         truth.stretch.scale_km = 3000.0;
+        truth.stretch.sea = 0.9;
         truth.short_path.add_ms = 1.5;
         truth.short_path.scale_km = 2000.0;
         truth.cross_provider.factor = 1.1;
@@ -400,10 +445,11 @@ mod tests {
                 push("skyplane", a, b);
             }
         }
-        let f = fit(&truth, &obs).unwrap();
+        let f = fit(&truth, &obs, Priors::NONE).unwrap();
         let c = &f.coefficients;
         assert!(f.loss < 0.01, "loss {}", f.loss);
         assert!((c.stretch.far - 1.45).abs() < 0.03, "{:?}", c.stretch);
+        assert!((c.stretch.sea - 0.9).abs() < 0.03, "{:?}", c.stretch);
         assert!(
             (c.measurement.published_offset_ms - 1.5).abs() < 0.25,
             "{:?}",
@@ -425,7 +471,7 @@ mod tests {
             .filter(|o| o.dataset == "azure")
             .cloned()
             .collect();
-        let f = fit(&truth, &published).unwrap();
+        let f = fit(&truth, &published, Priors::NONE).unwrap();
         assert_eq!(f.coefficients.measurement.published_offset_ms, 0.0);
         assert_eq!(f.coefficients.cross_provider.factor, PRIOR_CROSS_FACTOR);
         assert!(f.coefficients.cross_provider.interconnect_ms.is_empty());

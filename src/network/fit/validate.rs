@@ -13,7 +13,7 @@
 //! closer than that they cannot be told apart.
 
 use super::data::{DATASETS, Observation};
-use super::search::{Fitted, Prepared, fit_prepared};
+use super::search::{Fitted, Prepared, Priors, fit_prepared};
 use crate::network::latency::{Coefficients, LatencyModel, RttStat};
 
 /// Seed of the model used to evaluate errors (per-pair effects included).
@@ -172,6 +172,7 @@ fn fold(
     base: &Coefficients,
     obs: &[Observation],
     prep: &[Prepared],
+    priors: Priors,
     train: impl Fn(&Observation) -> bool,
     test: impl Fn(&Observation) -> bool,
 ) -> Result<Fold, String> {
@@ -181,7 +182,7 @@ fn fold(
         .filter(|(o, _)| train(o))
         .map(|(_, p)| p)
         .collect();
-    let fitted = fit_prepared(base, &chosen)?;
+    let fitted = fit_prepared(base, &chosen, priors)?;
     let held: Vec<Observation> = obs.iter().filter(|o| test(o)).cloned().collect();
     let scored = score(&fitted.coefficients, &held)?;
     Ok(Fold {
@@ -196,11 +197,12 @@ pub fn leave_one_dataset_out(
     base: &Coefficients,
     obs: &[Observation],
     prep: &[Prepared],
+    priors: Priors,
 ) -> Result<Vec<Fold>, String> {
     let mut out = Vec::new();
     for ds in DATASETS {
         if obs.iter().any(|o| o.dataset == ds) {
-            out.push(dataset_fold(base, obs, prep, ds)?);
+            out.push(dataset_fold(base, obs, prep, priors, ds)?);
         }
     }
     Ok(out)
@@ -211,6 +213,7 @@ pub fn dataset_fold(
     base: &Coefficients,
     obs: &[Observation],
     prep: &[Prepared],
+    priors: Priors,
     dataset: &str,
 ) -> Result<Fold, String> {
     fold(
@@ -218,6 +221,7 @@ pub fn dataset_fold(
         base,
         obs,
         prep,
+        priors,
         |o| o.dataset != dataset,
         |o| o.dataset == dataset,
     )
@@ -229,6 +233,7 @@ pub fn provider_pair_fold(
     base: &Coefficients,
     obs: &[Observation],
     prep: &[Prepared],
+    priors: Priors,
     pair: &str,
 ) -> Result<Fold, String> {
     fold(
@@ -236,6 +241,7 @@ pub fn provider_pair_fold(
         base,
         obs,
         prep,
+        priors,
         |o| o.provider_pair() != pair,
         |o| o.dataset == "skyplane" && o.provider_pair() == pair,
     )
@@ -246,6 +252,7 @@ pub fn leave_one_provider_pair_out(
     base: &Coefficients,
     obs: &[Observation],
     prep: &[Prepared],
+    priors: Priors,
 ) -> Result<Vec<Fold>, String> {
     let mut pairs: Vec<String> = obs
         .iter()
@@ -256,7 +263,7 @@ pub fn leave_one_provider_pair_out(
     pairs.dedup();
     pairs
         .iter()
-        .map(|pair| provider_pair_fold(base, obs, prep, pair))
+        .map(|pair| provider_pair_fold(base, obs, prep, priors, pair))
         .collect()
 }
 
