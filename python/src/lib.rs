@@ -41,17 +41,9 @@ fn read_draft(scenario: &str, is_text: bool, sets: &[String]) -> Result<Draft, E
     })
 }
 
-/// `MemAvailable` of `/proc/meminfo` in bytes (as the CLI's size gate reads it; `None` where
-/// it cannot be read, and then memory is not checked).
-fn available_memory() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024.0)
-}
-
 fn limits() -> cloudtwin::size::Limits {
-    cloudtwin::size::Limits::new(available_memory())
+    // As the CLI's size gate reads the machine.
+    cloudtwin::size::machine::limits()
 }
 
 /// Refuses a run too big for this machine, as `cloudtwin run` does (unless `size_check` is

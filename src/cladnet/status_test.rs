@@ -2,8 +2,10 @@
 //! `trial_count` probes 1 s apart, giving the N x N matrix of min/avg/max/stddev RTT and
 //! loss. Source: `../shared/domain/cloud-barista.md` section 3 (`LV@HEAD cmd/agent/agent.go`).
 //!
-//! A probe's RTT is the latency model's per-probe sample between the two VMs' regions plus the
-//! tunnel's overhead (encapsulation in a user-space TUN device); a self-ping is a loopback.
+//! The probes from one VM to another are one ping series of the latency model between the two
+//! VMs' regions (a level drawn once per test and pair, the probes spread little around it: see
+//! `network::latency`), each plus the tunnel's overhead (encapsulation in a user-space TUN
+//! device); a self-ping is a loopback.
 //! Probes to a VM that is not Running are lost. Above `max_vm_matrix` VMs the matrix is written
 //! per cloud pair (sampling a few VM pairs each) while the probe count stays exact.
 

@@ -1,5 +1,5 @@
-//! The RTT model: a pair's median round-trip time from geography, its P95 and mean, and single
-//! probes with jitter. Coefficients come from `models/latency.toml` (formula and provenance in
+//! The RTT model: a pair's median round-trip time from geography, its P95 and mean, and probes
+//! with jitter on two time scales (a series' level over time, the probes within a series). Coefficients come from `models/latency.toml` (formula and provenance in
 //! that file and in `models/README.md`).
 //!
 //! Determinism: the per-pair effect and the direction asymmetry are drawn from a ChaCha stream

@@ -61,6 +61,7 @@ mod check;
 mod counts;
 mod driver;
 mod events;
+pub mod machine;
 mod model;
 mod rows;
 
