@@ -8,7 +8,8 @@
 //!
 //! Nothing is read from the coefficients being replaced: the start and the values used when
 //! the training data cannot identify a term are the constants below (published figures from
-//! SOURCES.md), so a fold never sees the shipped fit.
+//! SOURCES.md) and [`Priors`] (what the training data says besides its pairs), so a fold never
+//! sees the shipped fit.
 
 use super::data::{DATASETS, Observation};
 use crate::network::backbone::{Backbone, Routing};
@@ -62,8 +63,8 @@ const SEA: usize = 9;
 const SCALARS: usize = 10;
 
 /// The fixed start (published figures: stretch ~1.55 far, 2.3-3.4 near, 4-8 ms added under
-/// 500 km; the cross-provider priors; the measurement offset is replaced by [`Priors`]' when
-/// the AWS matrix is trained on).
+/// 500 km; the cross-provider priors; no measurement offset, unless the AWS matrix is trained
+/// on: then the offset starts from [`Priors`]; submarine km weigh as much as terrestrial ones).
 const START: [f64; SCALARS] = [
     1.55,
     2.5,
