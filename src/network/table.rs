@@ -112,13 +112,6 @@ impl RttTable {
         (self.median(a, b) * r).max(self.floor(a, b))
     }
 
-    /// One lone probe, as `LatencyModel::sample_rtt_ms`.
-    #[inline]
-    pub fn sample(&self, a: u32, b: u32, rng: &mut SimRng) -> f64 {
-        let level = self.series_level(a, b, rng);
-        self.sample_in_series(a, b, level, rng)
-    }
-
     /// The level (ms) of a series of probes from `a` to `b` (see
     /// `LatencyModel::sample_series_ms`): draw it once per series.
     #[inline]
@@ -161,7 +154,6 @@ mod tests {
                 assert_eq!(t.rtt(a, b, RttStat::P95), lat.rtt_ms(ra, rb, RttStat::P95));
                 let mut r1 = RngFactory::new(1).stream("x", 0);
                 let mut r2 = RngFactory::new(1).stream("x", 0);
-                assert_eq!(t.sample(a, b, &mut r1), lat.sample_rtt_ms(ra, rb, &mut r2));
                 let level = t.series_level(a, b, &mut r1);
                 let probes: Vec<f64> = (0..5)
                     .map(|_| t.sample_in_series(a, b, level, &mut r1))
