@@ -31,8 +31,11 @@ pub(super) struct Agent {
     rng: StreamCursor,
     /// Send time of the report `timer` delivers.
     sent_at: SimTime,
-    /// The next report's event (fires at its arrival).
-    timer: Option<EventHandle>,
+    /// Generation of the agent's report events: a report whose event carries another epoch was
+    /// withdrawn (its VM stopped before sending it) and is ignored when it fires. Cheaper than
+    /// a cancellable event: the report timer, one event per report, takes no slot in the
+    /// scheduler's cancellation table.
+    epoch: u32,
     start: Option<EventHandle>,
     cloud: u32,
     /// The topic's collector, or `NO_COLLECTOR`.
@@ -44,6 +47,9 @@ pub(super) struct Agent {
     installed: bool,
     /// Stop after the report in flight (the VM stopped after it was sent).
     stopping: bool,
+    /// A report event of the current epoch is pending (push: the next report; pull: the
+    /// answer to a poll).
+    in_flight: bool,
 }
 
 pub(super) const NO_COLLECTOR: u32 = u32::MAX;
@@ -79,7 +85,7 @@ impl Agents {
                 .map(|a| Agent {
                     rng: StreamCursor::default(),
                     sent_at: SimTime::ZERO,
-                    timer: None,
+                    epoch: 0,
                     start: None,
                     cloud: a.cloud,
                     collector: NO_COLLECTOR,
@@ -88,6 +94,7 @@ impl Agents {
                     vm_running: false,
                     installed: false,
                     stopping: false,
+                    in_flight: false,
                 })
                 .collect(),
             providers: plan.agents.iter().map(|a| a.provider).collect(),
@@ -155,7 +162,7 @@ impl Agents {
         a.vm_running = true;
         a.stopping = false;
         if a.installed {
-            if a.timer.is_none() {
+            if !a.in_flight {
                 self.start_reporting(sched, agent, true);
             }
         } else if a.start.is_none() {
@@ -186,12 +193,11 @@ impl Agents {
         if let Some(h) = a.start.take() {
             sched.cancel(h);
         }
-        if self.mode == Mode::Push
-            && let Some(h) = a.timer
-        {
+        if self.mode == Mode::Push && a.in_flight {
             if a.sent_at > now {
-                sched.cancel(h);
-                a.timer = None;
+                // Not sent yet: withdrawn (its event will find another epoch).
+                a.epoch = a.epoch.wrapping_add(1);
+                a.in_flight = false;
             } else {
                 a.stopping = true;
             }
@@ -215,23 +221,28 @@ impl Agents {
         }
     }
 
-    /// The agent's report arrives at the site: schedules the next one (push mode, VM still
-    /// running) and returns the arrived report's send time.
+    /// The agent's report event of `epoch` fires: if it is still current (not withdrawn),
+    /// the report arrives at the site; schedules the next one (push mode, VM still running)
+    /// and returns the arrived report's send time. `None` for a withdrawn report.
     #[inline]
     pub(super) fn report_arrived<E: From<MonEvent> + Copy>(
         &mut self,
         sched: &mut Scheduler<E>,
         agent: u32,
-    ) -> SimTime {
+        epoch: u32,
+    ) -> Option<SimTime> {
         let a = &mut self.all[agent as usize];
-        a.timer = None;
+        if !a.in_flight || a.epoch != epoch {
+            return None;
+        }
+        a.in_flight = false;
         let sent_at = a.sent_at;
         let stop = a.stopping;
         a.stopping = false;
         if self.mode == Mode::Push && !stop && a.vm_running {
             self.start_reporting(sched, agent, false);
         }
-        sent_at
+        Some(sent_at)
     }
 
     /// One network traversal of the agent's cloud path, drawn from the agent's stream.
@@ -270,14 +281,15 @@ impl Agents {
         // A short gap and a faster path could land before the report that just arrived:
         // reports of one agent arrive in order.
         let arrive = (send + self.one_way(agent)).max(sched.now());
-        let h = sched.schedule_at(
+        let a = &mut self.all[agent as usize];
+        let epoch = a.epoch;
+        a.sent_at = send;
+        a.in_flight = true;
+        sched.post_at(
             arrive,
             self.ids.get(agent),
-            MonEvent::Report { agent }.into(),
+            MonEvent::Report { agent, epoch }.into(),
         );
-        let a = &mut self.all[agent as usize];
-        a.sent_at = send;
-        a.timer = Some(h);
     }
 
     /// The report arriving now is lost on the network (`loss_p`, from the agent's stream).
@@ -341,19 +353,20 @@ impl Agents {
             if !a.installed {
                 continue;
             }
-            if !a.vm_running || a.timer.is_some() {
+            if !a.vm_running || a.in_flight {
                 failures += 1;
                 continue;
             }
             let rtt = self.one_way(agent) + self.one_way(agent);
-            let h = sched.schedule_at(
-                now + rtt,
-                self.ids.get(agent),
-                MonEvent::Report { agent }.into(),
-            );
             let a = &mut self.all[agent as usize];
             a.sent_at = now;
-            a.timer = Some(h);
+            a.in_flight = true;
+            let epoch = a.epoch;
+            sched.post_at(
+                now + rtt,
+                self.ids.get(agent),
+                MonEvent::Report { agent, epoch }.into(),
+            );
         }
         failures
     }
@@ -372,7 +385,7 @@ impl Agents {
     pub(super) fn in_network(&self, now: SimTime) -> u64 {
         self.all
             .iter()
-            .filter(|a| a.timer.is_some() && a.sent_at <= now)
+            .filter(|a| a.in_flight && a.sent_at <= now)
             .count() as u64
     }
 

@@ -6,8 +6,9 @@
 pub enum MonEvent {
     /// The agent is installed and starts reporting.
     AgentStart { agent: u32 },
-    /// The agent's report in flight arrives at the monitoring site.
-    Report { agent: u32 },
+    /// The agent's report in flight arrives at the monitoring site (ignored unless `epoch`
+    /// is still the agent's: see `agents::Agent::epoch`).
+    Report { agent: u32, epoch: u32 },
     /// A collector finished one message.
     ServiceDone { collector: u32 },
     /// Aggregation round, dead-agent detection and collector rebalancing.

@@ -119,7 +119,7 @@ impl Monitoring {
     /// Starts loading the state the event will touch (a cache hint, see `engine::hint`).
     #[inline]
     fn prefetch_state(&self, ev: &MonEvent) {
-        if let MonEvent::Report { agent } = *ev {
+        if let MonEvent::Report { agent, .. } = *ev {
             self.agents.prefetch_report(agent);
         }
     }
@@ -131,9 +131,11 @@ impl Monitoring {
     ) {
         match ev {
             MonEvent::AgentStart { agent } => self.agents.installed(sched, agent),
-            MonEvent::Report { agent } => {
+            MonEvent::Report { agent, epoch } => {
                 let now = sched.now();
-                let sent_at = self.agents.report_arrived(sched, agent);
+                let Some(sent_at) = self.agents.report_arrived(sched, agent, epoch) else {
+                    return; // withdrawn before it was sent
+                };
                 self.counts.sent += 1;
                 self.arrive(sched, agent, sent_at, now);
             }
