@@ -16,6 +16,29 @@ pub fn percentiles(values: &[f64], qs: &[f64]) -> Vec<f64> {
     qs.iter().map(|q| percentile_sorted(&v, *q)).collect()
 }
 
+/// Nearest-rank percentiles of a multiset given as (value, count): the same as
+/// [`percentiles`] of the list with each value repeated `count` times. NaN when empty.
+pub fn weighted_percentiles(values: &mut [(f64, u64)], qs: &[f64]) -> Vec<f64> {
+    values.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: u64 = values.iter().map(|v| v.1).sum();
+    qs.iter()
+        .map(|q| {
+            if total == 0 {
+                return f64::NAN;
+            }
+            let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
+            let mut seen = 0;
+            for &(v, n) in values.iter() {
+                seen += n;
+                if seen >= rank {
+                    return v;
+                }
+            }
+            unreachable!("rank <= total")
+        })
+        .collect()
+}
+
 /// The 0.975 quantile of Student's t with `df` degrees of freedom (two-sided 95% intervals).
 pub fn student_t_975(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
@@ -39,6 +62,21 @@ pub fn student_t_975(df: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weighted_percentiles_equal_the_expanded_list() {
+        let mut weighted = vec![(3.5, 4), (1.0, 1), (2.0, 3), (9.0, 1), (2.5, 0)];
+        let expanded: Vec<f64> = weighted
+            .iter()
+            .flat_map(|&(v, n)| std::iter::repeat_n(v, n as usize))
+            .collect();
+        let qs = [0.0, 0.1, 0.25, 0.5, 0.6, 0.9, 0.95, 1.0];
+        assert_eq!(
+            weighted_percentiles(&mut weighted, &qs),
+            percentiles(&expanded, &qs)
+        );
+        assert!(weighted_percentiles(&mut [], &[0.5])[0].is_nan());
+    }
     #[test]
     fn nearest_rank() {
         let v: Vec<f64> = (1..=100).map(f64::from).collect();

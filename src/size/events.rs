@@ -24,7 +24,6 @@ pub(super) struct Load {
 /// The events of a run of `s` that takes `probes` status-test probes and peer scans.
 pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load {
     let m = &s.monitoring;
-    let clouds = c.clouds as f64;
     let vm_driver = c.vm_drivers.first().map(|(d, _)| d.clone());
     let mut parts = Vec::new();
     let mut outside = 0.0;
@@ -53,21 +52,6 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
             + sh.action_vms * 3.0
             + crash_events(s, c),
         driver: retry_driver,
-        shrinks: Shrinks::WhenLower,
-    });
-    // Gathered and sorted once at the end: a fifth of an event per pair.
-    let pairs = clouds * clouds / 5.0;
-    outside += pairs;
-    parts.push(Part {
-        what: format!(
-            "the RTT percentiles of {} cloud pairs",
-            super::fmt_count(clouds * clouds)
-        ),
-        amount: pairs,
-        driver: Some(count(
-            "topology.accounts_per_region",
-            s.topology.accounts_per_region as u64,
-        )),
         shrinks: Shrinks::WhenLower,
     });
     parts.push(Part {

@@ -25,12 +25,12 @@
 //!   section); collector rounds (`duration / collectors.interval`, times the storage writes
 //!   of each); pull polls; control ticks. Work done outside events counts in event
 //!   equivalents: status-test probes and peer scans (a tenth of an event each: they are drawn
-//!   in a loop, not scheduled), a tenth per collector per round, a fifth per cloud pair.
+//!   in a loop, not scheduled), a tenth per collector per round.
 //! - **Peak memory**: a base (program and catalogues: 10 MB, 22 MB for the debug build tests
 //!   run; 6.3 MB more for the event list's ring once a few thousand events are pending) +
 //!   500 B per VM slot (plan, lifecycle state, bill, workload stream, launch event) + 150 B
 //!   per VM launched before the horizon + 130 B per agent + 160 B per collector in use + 2 kB
-//!   per cloud + 20 B per ordered pair of clouds (the RTTs sorted for the summary) + 300 B per
+//!   per cloud + 300 B per
 //!   outage + the **monitoring queues** + the **tables**. Queues: when the reports offered
 //!   (agents / interval) exceed what the collectors serve (busy collectors, at most
 //!   `server_cores`, each a report per mean `service_time`), the excess piles up for the
@@ -45,7 +45,8 @@
 //! clouds with 500, 5,000 and 50,000 VMs each, monitoring off, fixed, agentCount with 5 and
 //! 1 agents per collector (per-slot, per-agent and per-collector costs are the slopes); the
 //! default scenario at 1,000 and 10,000 VMs per cloud (most not launched in 10 minutes);
-//! 250 to 2,000 clouds (the cloud pairs); 100 clouds at a 1 s sample interval over 24 h
+//! 250 to 2,000 clouds (before the summary's RTT percentiles were counted per pair of regions,
+//! the cloud pairs cost 20 B each); 100 clouds at a 1 s sample interval over 24 h
 //! (310 MB of tables: peak = base + 1.9 x tables); 200,000 VMs whose collectors fall behind
 //! (queues); and every committed scenario, whose estimate is within a factor of 2 of the
 //! measured peak (`tests/size.rs` checks it on shortened runs of the debug build).

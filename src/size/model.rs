@@ -14,9 +14,6 @@ use crate::scenario::Scenario;
 /// the latency model, the provider profiles (the unoptimised debug build, which tests run, is
 /// twice the size).
 pub const BASE_BYTES: f64 = if cfg!(debug_assertions) { 22e6 } else { 10e6 };
-/// Per ordered pair of clouds: the median RTTs gathered for the summary's percentiles, and
-/// their sorted copy.
-pub const BYTES_PER_CLOUD_PAIR: f64 = 20.0;
 /// Drawing the report (`output.report`): the plots' rasters and fonts.
 pub const REPORT_BYTES: f64 = 6e6;
 /// The event list's ring of buckets once it adapts to a few thousand pending events (2^18
@@ -278,10 +275,10 @@ fn memory(s: &Scenario, c: &Counts, tables: &[TableEstimate], queue: Option<Part
     });
     memory.push(Part {
         what: format!(
-            "{} clouds (and the RTT of each pair, for the summary)",
+            "{} clouds",
             super::fmt_count(clouds)
         ),
-        amount: clouds * BYTES_PER_CLOUD + clouds * clouds * BYTES_PER_CLOUD_PAIR,
+        amount: clouds * BYTES_PER_CLOUD,
         driver: Some(count(
             "topology.accounts_per_region",
             s.topology.accounts_per_region as u64,
