@@ -109,7 +109,11 @@ impl RttTable {
         let mut out = Vec::new();
         for (i, &ni) in per_region.iter().enumerate() {
             for (j, &nj) in per_region.iter().enumerate() {
-                let pairs = if i == j { ni * ni.saturating_sub(1) } else { ni * nj };
+                let pairs = if i == j {
+                    ni * ni.saturating_sub(1)
+                } else {
+                    ni * nj
+                };
                 if pairs > 0 {
                     out.push((self.median[i * self.n + j], pairs));
                 }

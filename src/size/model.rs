@@ -274,10 +274,7 @@ fn memory(s: &Scenario, c: &Counts, tables: &[TableEstimate], queue: Option<Part
         shrinks: Shrinks::WhenLower,
     });
     memory.push(Part {
-        what: format!(
-            "{} clouds",
-            super::fmt_count(clouds)
-        ),
+        what: format!("{} clouds", super::fmt_count(clouds)),
         amount: clouds * BYTES_PER_CLOUD,
         driver: Some(count(
             "topology.accounts_per_region",
