@@ -29,7 +29,7 @@ use rand_distr::{Distribution, Exp1};
 pub(super) struct Agent {
     /// The agent's own stream (phase, delays, gaps, loss), 72 bytes (see `StreamCursor`).
     rng: StreamCursor,
-    /// Send time of the report `timer` delivers.
+    /// Send time of the report in flight (see `in_flight`).
     sent_at: SimTime,
     /// Generation of the agent's report events: a report whose event carries another epoch was
     /// withdrawn (its VM stopped before sending it) and is ignored when it fires. Cheaper than

@@ -382,6 +382,23 @@ mod tests {
     }
 
     #[test]
+    fn large_windows_with_many_simultaneous_events_pop_in_tie_order() {
+        // Windows of ~1,000 entries (the key sort) where most instants hold several events
+        // pushed in no particular tie order.
+        let mut c = Calendar::with_shape(20, 10);
+        let mut want = Vec::new();
+        for i in 0..20_000u64 {
+            let time = (i * 7_919 % 5_003) * 1_000 + 1_000_000;
+            let tie = (i * 104_729) % 1_000_003;
+            c.push(entry(time, tie));
+            want.push((time, tie));
+        }
+        want.sort_unstable();
+        let got: Vec<_> = std::iter::from_fn(|| c.pop().map(|e| e.key())).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn calendar_retain_keeps_order() {
         let mut c = Calendar::new();
         for i in 0..10_000u64 {
