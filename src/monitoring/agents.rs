@@ -232,9 +232,10 @@ impl Agents {
         epoch: u32,
     ) -> Option<SimTime> {
         let a = &mut self.all[agent as usize];
-        if !a.in_flight || a.epoch != epoch {
+        if a.epoch != epoch {
             return None;
         }
+        debug_assert!(a.in_flight, "a current report event is in flight");
         a.in_flight = false;
         let sent_at = a.sent_at;
         let stop = a.stopping;

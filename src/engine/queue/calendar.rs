@@ -154,7 +154,8 @@ impl<E: Copy> Calendar<E> {
     fn load_sorted(&mut self, mut bucket: Vec<Entry<E>>) {
         let n = bucket.len();
         let idx_bits = usize::BITS - n.leading_zeros();
-        if n < 24 || self.shift + idx_bits > 64 {
+        if self.shift + idx_bits > 64 {
+            // Wide windows holding millions of entries: the keys would not fit in 64 bits.
             bucket.sort_unstable_by_key(|e| Reverse(e.key()));
             self.sorted = bucket;
             return;
