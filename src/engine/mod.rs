@@ -1,6 +1,7 @@
 //! The discrete-event engine: simulated time, the event queue, the run loop, seeded random
 //! streams and distributions. It knows nothing about clouds; models build on it.
 
+pub mod counter_rng;
 pub mod dist;
 pub mod hint;
 pub mod huge_pages;
@@ -9,6 +10,7 @@ pub mod rng;
 pub mod sim;
 pub mod time;
 
+pub use counter_rng::{CounterCursor, CounterFamily, CounterRng};
 pub use dist::{Dist, DurationDist, Probability};
 pub use queue::{EntityId, EventKey, FelKind};
 pub use rng::{CursorRng, RngFactory, SimRng, StreamCursor, StreamFamily};

@@ -34,7 +34,7 @@ impl RngFactory {
     }
 
     /// A 256-bit ChaCha key from (seed, purpose), by SplitMix64 over an FNV-1a hash of the name.
-    fn key(&self, purpose: &str) -> [u8; 32] {
+    pub(super) fn key(&self, purpose: &str) -> [u8; 32] {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in purpose.as_bytes() {
             h ^= *b as u64;

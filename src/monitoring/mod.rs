@@ -16,7 +16,7 @@
 //! - `events.rs`: the model's events (a leaf: every part schedules them).
 //! - `model.rs`: [`Monitoring`], composing the parts below: event dispatch, the aggregation
 //!   round, on-demand calls, the `SubModel` and `Results` interfaces.
-//! - `agents.rs`: the agents (128-byte state each), their reports, network delays and loss,
+//! - `agents.rs`: the agents (64-byte state each), their reports, network delays and loss,
 //!   start and stop with the VM, pull polling, dead-agent counting.
 //! - `collectors/`: collectors, their queues and the service on the server's cores
 //!   (`mod.rs`); services computed on arrival (`inline.rs`); the collector policy trait

@@ -66,8 +66,12 @@ impl Monitoring {
         let collector_ids = sched.alloc_entities(plan.max_collectors);
         let server = sched.alloc_entities(1).get(0);
         let m = Monitoring {
-            agents: Agents::new(plan, agent_ids, rngs.family("monitoring.agent")),
-            collectors: Collectors::new(plan, collector_ids, rngs.family("monitoring.service")),
+            agents: Agents::new(plan, agent_ids, rngs.counter_family("monitoring.agent")),
+            collectors: Collectors::new(
+                plan,
+                collector_ids,
+                rngs.counter_family("monitoring.service"),
+            ),
             storage: Storage::new(&spec.storage, server),
             series: Series::new(
                 plan.horizon,

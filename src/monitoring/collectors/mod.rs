@@ -31,8 +31,8 @@ use super::events::MonEvent;
 use super::plan::Plan;
 use super::series::Series;
 use crate::engine::{
-    DurationDist, EntityId, EntityRange, Scheduler, SimDuration, SimTime, StreamCursor,
-    StreamFamily,
+    CounterCursor, CounterFamily, DurationDist, EntityId, EntityRange, Scheduler, SimDuration,
+    SimTime,
 };
 use deferred::Deferred;
 use inline::Pending;
@@ -56,21 +56,22 @@ struct Collector {
     queue: VecDeque<Msg>,
     in_service: Option<Msg>,
     topics: u32,
-    /// The collector's stream of service times (see `StreamCursor`).
-    rng: StreamCursor,
+    /// The collector's stream of service times (see `engine::counter_rng`).
+    rng: CounterCursor,
     /// Send times of the reports processed in the current round.
     round_reports: Vec<SimTime>,
     round_points: u64,
 }
 
 impl Collector {
-    fn new() -> Self {
+    /// Collector `c`, its service stream from `fam`.
+    fn new(c: u32, fam: &CounterFamily) -> Self {
         Collector {
             pending: VecDeque::new(),
             queue: VecDeque::new(),
             in_service: None,
             topics: 0,
-            rng: StreamCursor::default(),
+            rng: fam.cursor(c),
             round_reports: Vec::new(),
             round_points: 0,
         }
@@ -102,12 +103,17 @@ pub(super) struct Pool {
     active: u32,
     /// The most collectors active at once.
     most: u32,
+    /// The collectors' service streams (a new collector's starts from its index).
+    fam: CounterFamily,
 }
 
 impl Pool {
-    fn new(initial: NonZeroU32) -> Self {
+    fn new(initial: NonZeroU32, fam: CounterFamily) -> Self {
         Pool {
-            all: (0..initial.get()).map(|_| Collector::new()).collect(),
+            all: (0..initial.get())
+                .map(|c| Collector::new(c, &fam))
+                .collect(),
+            fam,
             active: initial.get(),
             most: initial.get(),
         }
@@ -129,7 +135,7 @@ impl Pool {
     pub(super) fn add(&mut self) -> u32 {
         let c = self.active;
         if (c as usize) == self.all.len() {
-            self.all.push(Collector::new());
+            self.all.push(Collector::new(c, &self.fam));
         }
         self.active += 1;
         self.most = self.most.max(self.active);
@@ -162,7 +168,7 @@ enum Discipline {
 /// Message service on the monitoring server: service times and CPU contention.
 struct Service {
     /// Service-time streams, one per collector.
-    fam: StreamFamily,
+    fam: CounterFamily,
     /// The collectors' entities (their completions).
     ids: EntityRange,
     time: DurationDist,
@@ -178,8 +184,8 @@ struct Service {
 impl Service {
     /// The next service time of collector `c`, from its stream.
     #[inline]
-    fn draw(&self, c: u32, rng: &mut StreamCursor) -> SimDuration {
-        self.time.sample(&mut self.fam.at(c as u64, rng))
+    fn draw(&self, c: u32, rng: &mut CounterCursor) -> SimDuration {
+        self.time.sample(&mut self.fam.at(c, rng))
     }
 
     /// Collector `c` starts serving `msg` at `now`: accounts the wait and the CPU time, and
@@ -259,7 +265,7 @@ pub(super) struct Collectors {
 
 impl Collectors {
     /// The plan's initial collectors, with entities `ids` and service streams `fam`.
-    pub(super) fn new(plan: &Plan, ids: EntityRange, fam: StreamFamily) -> Self {
+    pub(super) fn new(plan: &Plan, ids: EntityRange, fam: CounterFamily) -> Self {
         let spec = &plan.spec;
         let c = &spec.collectors;
         // At least one collector, whatever the plan says (it says so too).
@@ -271,7 +277,7 @@ impl Collectors {
             QueueDiscipline::Shared => Discipline::Shared,
         };
         Collectors {
-            pool: Pool::new(initial),
+            pool: Pool::new(initial, fam),
             policy: policy_of(plan, initial),
             service: Service {
                 fam,
