@@ -183,6 +183,24 @@ fn shipped_coefficients_meet_the_calibration_aims() {
         p95.median_abs_pct < 10.0 && p95.p90_abs_pct < 25.0,
         "{p95:?}"
     );
+    // The datasets' own disagreement where two measured the same pair (models/README.md: a
+    // floor for the errors), and the model's error on the same measurements not far above it.
+    let agree = fit::dataset_agreement(&scored);
+    let names: Vec<&str> = agree.iter().map(|a| a.datasets.as_str()).collect();
+    assert_eq!(names, ["aws / skyplane", "azure / skyplane", "all"]);
+    let all = &agree[2];
+    println!("datasets against each other: {all:?}");
+    assert_eq!(all.pairs, agree[0].pairs + agree[1].pairs);
+    assert!(all.pairs >= 400, "{all:?}");
+    assert!(
+        (3.5..5.5).contains(&all.data.median_abs_pct)
+            && (13.0..17.0).contains(&all.data.p90_abs_pct),
+        "{all:?}"
+    );
+    assert!(
+        all.model.p90_abs_pct < all.data.p90_abs_pct + 5.0,
+        "{all:?}"
+    );
     // The shipped jitter ratio is the data's; the probes of one series spread far less.
     let c = model.coefficients();
     assert!((c.jitter.p95_over_p50 - data.azure_p95_over_p50).abs() < 0.001);

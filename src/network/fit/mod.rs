@@ -1,5 +1,6 @@
 //! Calibration of `models/latency.toml` (`cloudtwin latency fit`): the data and how it is read
-//! ([`data`]), the search ([`search`]), scoring and held-out validation ([`validate`]), the
+//! ([`data`]), the search ([`search`]), scoring and held-out validation ([`validate`]), how far
+//! the datasets agree with each other ([`agreement`]: the floor of the errors), the
 //! probe-distribution check ([`distribution`]) and the printed report and rewritten file
 //! ([`report`]).
 //!
@@ -12,12 +13,14 @@
 //! fitted. Generalisation is measured by leaving one dataset out and, for the Skyplane pings,
 //! one provider pair out.
 
+pub mod agreement;
 pub mod data;
 pub mod distribution;
 pub mod report;
 pub mod search;
 pub mod validate;
 
+pub use agreement::{Agreement, dataset_agreement};
 pub use data::{
     BUILTIN_NAMES_CSV, DATA_FILES, DATASETS, Datasets, NameMap, Observation, PingSeries,
     load_datasets, parse_names,

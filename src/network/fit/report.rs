@@ -1,6 +1,7 @@
 //! What `cloudtwin latency fit` prints, and `latency.toml` rewritten with a fit's values
 //! (`--write`; comments and layout kept).
 
+use super::agreement::{Agreement, dataset_agreement};
 use super::data::{DATASETS, Datasets};
 use super::distribution::{DistributionCheck, PROBES};
 use super::validate::{self, EVAL_SEED, ErrorStats, Fold, Scored};
@@ -60,6 +61,27 @@ fn fold_table(folds: &[Fold]) -> Vec<(String, ErrorStats)> {
         validate::stats(&validate::pooled(folds), |_| true),
     ));
     rows
+}
+
+/// The datasets' agreement and the model's held-out error on the same pairs.
+fn agreement_table(rows: &[Agreement]) -> String {
+    let mut s = format!(
+        "{:<26} {:>6} {:>14} {:>11} {:>15} {:>12}\n",
+        "datasets", "pairs", "data median %", "data P90 %", "model median %", "model P90 %"
+    );
+    for a in rows {
+        let _ = writeln!(
+            s,
+            "{:<26} {:>6} {:>14.1} {:>11.1} {:>15.1} {:>12.1}",
+            a.datasets,
+            a.pairs,
+            a.data.median_abs_pct,
+            a.data.p90_abs_pct,
+            a.model.median_abs_pct,
+            a.model.p90_abs_pct
+        );
+    }
+    s
 }
 
 /// Same-metro pairs: measured and the model in sample and held out.
@@ -193,6 +215,14 @@ pub fn render_report(data: &Datasets, shipped: &[Scored], r: &FitReport) -> Stri
             describe(&f.fitted.coefficients)
         );
     }
+    let _ = writeln!(
+        s,
+        "\ndatasets against each other (region pairs two datasets measured: each one's value scored as a \
+         prediction of the other's, both ways; the model held out by dataset on the same measurements):"
+    );
+    s.push_str(&agreement_table(&dataset_agreement(&validate::pooled(
+        &r.lodo,
+    ))));
     let _ = writeln!(
         s,
         "\nsame-metro pairs (different providers < {} km), ms:",
