@@ -271,14 +271,16 @@ impl Agents {
         let a = &mut self.all[agent as usize];
         let mut rng = self.fam.at(agent, &mut a.rng);
         let gap = match self.arrivals {
-            // Telegraf's fixed interval from a uniform phase.
-            Arrivals::Periodic if first => iv * rng.random::<f64>(),
-            Arrivals::Periodic => iv,
+            // Telegraf's fixed interval from a uniform phase. (The interval itself, not its
+            // round trip through seconds: the same nanoseconds below 23 days, one conversion
+            // less per report.)
+            Arrivals::Periodic if first => SimDuration::from_secs_f64(iv * rng.random::<f64>()),
+            Arrivals::Periodic => self.interval,
             // Memoryless from the start, so the aggregate is Poisson at once.
-            Arrivals::Poisson => -(1.0 - rng.random::<f64>()).ln() * iv,
+            Arrivals::Poisson => SimDuration::from_secs_f64(-(1.0 - rng.random::<f64>()).ln() * iv),
         };
         let base = if first { sched.now() } else { a.sent_at };
-        let send = base + SimDuration::from_secs_f64(gap);
+        let send = base + gap;
         // A short gap and a faster path could land before the report that just arrived:
         // reports of one agent arrive in order.
         let arrive = (send + self.one_way(agent)).max(sched.now());
