@@ -35,7 +35,8 @@ pub fn philox2x32_10(counter: [u32; 2], key: u32) -> [u32; 2] {
 }
 
 /// All counter-based streams of one purpose: a key derived from the run seed and the
-/// purpose's name, as [`RngFactory::family`] derives ChaCha keys.
+/// purpose's name, as [`RngFactory::family`] derives ChaCha keys. Philox2x32's key is 32 bits:
+/// two run seeds give one purpose the same streams with probability 2^-32.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CounterFamily {
     key: u32,
@@ -76,8 +77,8 @@ impl CounterFamily {
     }
 
     /// Word `index` of `entity`'s stream: Philox2x32-10 of the counter (index mod 2^32,
-    /// entity) under the family's key, its upper 32 bits added to the key (so a stream runs
-    /// on past 2^32 words without repeating).
+    /// entity) under the family's key with the index's upper 32 bits XORed in (so a stream
+    /// runs on past 2^32 words without repeating).
     #[inline]
     fn word(&self, entity: u32, index: u64) -> u64 {
         let key = self.key ^ (index >> 32) as u32;
