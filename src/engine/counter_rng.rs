@@ -1,9 +1,9 @@
 //! Counter-based random streams (Philox2x32-10) for entities so numerous that their stream
 //! state must be tiny: a million monitoring agents each drawing on every report.
 //!
-//! A ChaCha stream ([`super::rng::StreamCursor`]) has to keep its current 64-byte block, or
-//! recompute a whole block per draw; that block was most of a monitoring agent's state and
-//! the reason an agent took two cache lines. Philox is built to be evaluated at any counter:
+//! A ChaCha stream ([`super::rng::SimRng`]) has to keep its current 64-byte block, or
+//! recompute a whole block per draw; a compact ChaCha cursor (the block and its position, 72
+//! bytes) was most of a monitoring agent's state and the reason an agent took two cache lines. Philox is built to be evaluated at any counter:
 //! word `i` of entity `e`'s stream is one application of the keyed bijection to the 64-bit
 //! counter `(i, e)`, so an entity keeps only its position (and, to keep the evaluation off the
 //! critical path, its next word): 16 bytes.

@@ -13,7 +13,7 @@ pub mod time;
 pub use counter_rng::{CounterCursor, CounterFamily, CounterRng};
 pub use dist::{Dist, DurationDist, Probability};
 pub use queue::{EntityId, EventKey, FelKind};
-pub use rng::{CursorRng, RngFactory, SimRng, StreamCursor, StreamFamily};
+pub use rng::{RngFactory, SimRng, StreamFamily};
 pub use sim::{
     EntityRange, EventHandle, Model, Progress, RunControl, RunOutcome, Scheduler, SchedulerStats,
 };
