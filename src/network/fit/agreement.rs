@@ -1,10 +1,11 @@
-//! How far the datasets agree with each other: a floor for the model's errors. Where two
+//! How far the datasets agree with each other: the scale of the errors left to a model. Where two
 //! datasets measured the same pair of regions (AWS's matrix and Skyplane's AWS pings, Azure's
 //! matrix and Skyplane's Azure pings), one dataset's value is scored as a prediction of the
-//! other's, both ways, with the same error statistics as the model. A model scored on one
-//! dataset cannot be expected to beat the data's own disagreement there: different months,
-//! instance types, measurement tools (TCP connect, ping) and rounding (Azure's whole ms).
-//! Beside it, the model's held-out (leave-one-dataset-out) error on the same measurements.
+//! other's, both ways, with the same error statistics as the model. It is a reference, not a
+//! strict floor: a model right about the underlying RTT errs by less than two measurements
+//! differ from each other (different months, instance types, tools: TCP connect, ping; Azure's
+//! whole-ms rounding), but none scored on one of them removes the other's share. Beside it, the
+//! model's error on the same measurements (`latency fit` passes held-out predictions).
 //!
 //! Sources: the datasets of [`super::data`] (provenance in `../shared/data/SOURCES.md`).
 
@@ -16,11 +17,11 @@ use std::collections::BTreeMap;
 pub struct Agreement {
     /// `aws / skyplane`, or `all` for every dataset pair pooled.
     pub datasets: String,
-    /// Region pairs measured by both.
+    /// Region pairs measured by both (for `all`: summed over the dataset pairs).
     pub pairs: usize,
     /// One dataset's value as a prediction of the other's (both ways: 2 x `pairs` scores).
     pub data: ErrorStats,
-    /// The model's held-out prediction of each of those measurements (the same scores).
+    /// The model's prediction of each of those measurements (the same scores).
     pub model: ErrorStats,
 }
 
@@ -33,14 +34,14 @@ struct Mean {
     n: u32,
 }
 
-/// The agreement of every two datasets on the region pairs both measured, from observations
-/// scored held out (each observation once, with the prediction of a fit that did not see its
-/// dataset), and pooled over all dataset pairs (last). Dataset pairs without a common region
+/// The agreement of every two datasets on the region pairs both measured, and pooled over all
+/// dataset pairs (last), from `scored` observations (each once; `latency fit` passes the
+/// leave-one-dataset-out predictions, a test the in-sample ones). Dataset pairs without a common region
 /// pair are left out; the pooled row is there whenever any is not.
-pub fn dataset_agreement(held_out: &[Scored]) -> Vec<Agreement> {
+pub fn dataset_agreement(scored: &[Scored]) -> Vec<Agreement> {
     // region pair (unordered) -> dataset -> mean.
     let mut by_pair: BTreeMap<(String, String), BTreeMap<&str, Mean>> = BTreeMap::new();
-    for s in held_out {
+    for s in scored {
         let (a, b) = (s.obs.src.key(), s.obs.dst.key());
         let key = if a <= b { (a, b) } else { (b, a) };
         let m = by_pair

@@ -1,6 +1,6 @@
 //! Calibration of `models/latency.toml` (`cloudtwin latency fit`): the data and how it is read
 //! ([`data`]), the search ([`search`]), scoring and held-out validation ([`validate`]), how far
-//! the datasets agree with each other ([`agreement`]: the floor of the errors), the
+//! the datasets agree with each other ([`agreement`]: the scale of the errors left), the
 //! probe-distribution check ([`distribution`]) and the printed report and rewritten file
 //! ([`report`]).
 //!
