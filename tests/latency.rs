@@ -157,14 +157,14 @@ fn shipped_coefficients_meet_the_calibration_aims() {
         );
         // The in-sample figures of models/README.md, with a little slack.
         assert!(
-            e.median_abs_pct < 9.0,
+            e.median_abs_pct < 8.0,
             "{ds}: median {:.1}%",
             e.median_abs_pct
         );
-        assert!(e.p90_abs_pct < 24.0, "{ds}: P90 {:.1}%", e.p90_abs_pct);
+        assert!(e.p90_abs_pct < 20.5, "{ds}: P90 {:.1}%", e.p90_abs_pct);
     }
     // By distance (short pairs scatter most: routes differ more than distance says).
-    let limits = [(17.0, 48.0), (14.5, 36.0), (7.5, 18.5)];
+    let limits = [(17.0, 46.0), (13.0, 33.0), (7.0, 17.0)];
     for ((band, e), (median, p90)) in fit::validate::by_band(&scored).iter().zip(limits) {
         println!(
             "{band}: n {} median {:.1}% P90 {:.1}% ({:.2} / {:.2} ms)",
@@ -508,7 +508,7 @@ fn held_out_errors_do_not_regress() {
     let e = fit::validate::stats(&sky.scored, |_| true);
     assert!(e.n > 4000, "{e:?}");
     assert!(
-        e.median_abs_pct < 9.5 && e.p90_abs_pct < 23.5,
+        e.median_abs_pct < 9.0 && e.p90_abs_pct < 22.0,
         "skyplane held out: {e:?}"
     );
     let metro = fit::validate::stats(&sky.scored, fit::Scored::same_metro);
@@ -529,7 +529,7 @@ fn held_out_errors_do_not_regress() {
     let e = fit::validate::stats(&aa.scored, |_| true);
     assert!(e.n > 800, "{e:?}");
     assert!(
-        e.median_abs_pct < 8.2 && e.p90_abs_pct < 22.5,
+        e.median_abs_pct < 8.2 && e.p90_abs_pct < 21.0,
         "aws-azure held out: {e:?}"
     );
     let metro = fit::validate::stats(&aa.scored, fit::Scored::same_metro);
@@ -546,9 +546,11 @@ fn full_calibration_reproduces_the_shipped_file() {
     let data = fit::load_datasets(&dir, &cat).unwrap();
     let shipped = LatencyModel::builtin(1).coefficients().clone();
     let r = fit::run_fit(&data, &shipped).unwrap();
-    for folds in [&r.lodo, &r.loppo] {
+    // The shipped fit's pooled figures with a little slack: dataset left out 7.4% / 20.4%,
+    // provider pair left out 7.5% / 19.5% (issue 16 aims at <= 8% / <= 20%).
+    for (folds, median, p90) in [(&r.lodo, 7.7, 20.8), (&r.loppo, 7.8, 20.0)] {
         let e = fit::validate::stats(&fit::validate::pooled(folds), |_| true);
-        assert!(e.median_abs_pct < 8.3 && e.p90_abs_pct < 22.5, "{e:?}");
+        assert!(e.median_abs_pct < median && e.p90_abs_pct < p90, "{e:?}");
     }
     // Within a series the model's probes spread like a burst of pings (median stddev/avg within
     // a factor 2 of Skyplane's), not like the month's variation (8x before).

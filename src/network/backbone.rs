@@ -5,7 +5,8 @@
 //! Europe; Sao Paulo to Tokyo through North America). A pair farther apart than
 //! `routing.direct_km` is routed through this graph: each region enters it at its nearest hub, or
 //! any hub at most `routing.access_margin_km` farther, and the path length is the shortest
-//! access + hub-to-hub + access sum. Shorter pairs take the great circle. Hub-to-hub distances are
+//! access + hub-to-hub + access sum. A hub marked `transit` (a crossing with no cloud hand-off,
+//! e.g. where cables cross Egypt by land) carries paths but is never entered at. Shorter pairs take the great circle. Hub-to-hub distances are
 //! computed once (Floyd-Warshall over great-circle link lengths), so a path costs a few lookups.
 //! Links written `a~b` are submarine cables, `a-b` terrestrial; a path also reports how many of
 //! its km are submarine, because cables run close to the great circle between their landings
@@ -30,6 +31,14 @@ pub struct HubSpec {
     pub name: String,
     pub lat: f64,
     pub lon: f64,
+    /// A crossing that paths run through but no region enters at (e.g. a cable landing with no
+    /// cloud hand-off nearby): never an access hub.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub transit: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// `[routing]`: when and how pairs are routed through the backbone.
@@ -47,6 +56,8 @@ pub struct Routing {
 pub struct Backbone {
     names: Vec<String>,
     coords: Vec<(f64, f64)>,
+    /// Hubs a region may enter at (not `transit`).
+    access: Vec<bool>,
     /// `dist[i * n + j]`: shortest path from hub i to hub j along the links.
     dist: Vec<f64>,
     /// `sea[i * n + j]`: the submarine km of that path.
@@ -69,6 +80,11 @@ impl Backbone {
         let n = spec.hubs.len();
         let mut names: Vec<String> = Vec::with_capacity(n);
         let mut coords = Vec::with_capacity(n);
+        if n > 0 && spec.hubs.iter().all(|h| h.transit) {
+            return Err(
+                "backbone: every hub is `transit`, so no region can enter the graph".into(),
+            );
+        }
         for h in &spec.hubs {
             if names.contains(&h.name) {
                 return Err(format!("backbone hub `{}` listed twice", h.name));
@@ -140,6 +156,7 @@ impl Backbone {
         }
         Ok(Backbone {
             names,
+            access: spec.hubs.iter().map(|h| !h.transit).collect(),
             coords,
             dist,
             sea,
@@ -186,17 +203,19 @@ impl Backbone {
         if best.km < d { direct } else { best }
     }
 
-    /// Hubs a point enters the backbone at: the nearest and any at most `margin` km farther.
+    /// Hubs a point enters the backbone at: the nearest and any at most `margin` km farther
+    /// (transit hubs excluded).
     fn access(&self, p: (f64, f64), margin: f64) -> Vec<(usize, f64)> {
-        let ds: Vec<f64> = self
+        let ds: Vec<(usize, f64)> = self
             .coords
             .iter()
-            .map(|c| great_circle_km(p.0, p.1, c.0, c.1))
-            .collect();
-        let nearest = ds.iter().copied().fold(f64::INFINITY, f64::min);
-        ds.into_iter()
             .enumerate()
-            .filter(|(_, d)| *d <= nearest + margin)
+            .filter(|&(i, _)| self.access[i])
+            .map(|(i, c)| (i, great_circle_km(p.0, p.1, c.0, c.1)))
+            .collect();
+        let nearest = ds.iter().map(|&(_, d)| d).fold(f64::INFINITY, f64::min);
+        ds.into_iter()
+            .filter(|&(_, d)| d <= nearest + margin)
             .collect()
     }
 }
@@ -210,6 +229,7 @@ mod tests {
             name: name.into(),
             lat,
             lon,
+            transit: false,
         }
     }
 
@@ -243,6 +263,39 @@ mod tests {
         // Short pairs go direct.
         let near = g.path_km((0.0, 0.0), (0.0, 5.0), &r);
         assert!((near - great_circle_km(0.0, 0.0, 0.0, 5.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn regions_do_not_enter_at_transit_hubs() {
+        // p sits next to t; q on c, which is linked only to a. With t an ordinary hub p enters
+        // there and goes t-a-c; with t transit p enters at its nearest other hub, c itself.
+        let mut spec = BackboneSpec {
+            hubs: vec![
+                hub("a", 0.0, 0.0),
+                hub("t", 0.0, 10.0),
+                hub("b", 0.0, 30.0),
+                hub("c", 10.0, 10.0),
+            ],
+            links: vec!["a-t".into(), "t-b".into(), "a-c".into()],
+        };
+        let r = Routing {
+            direct_km: 100.0,
+            access_margin_km: 0.0,
+        };
+        let (p, q) = ((0.0, 11.0), (10.0, 10.0));
+        let gc = |x: (f64, f64), y: (f64, f64)| great_circle_km(x.0, x.1, y.0, y.1);
+        let via_t = gc(p, (0.0, 10.0)) + gc((0.0, 10.0), (0.0, 0.0)) + gc((0.0, 0.0), q);
+        let open = Backbone::new(&spec).unwrap().path_km(p, q, &r);
+        assert!((open - via_t).abs() < 1e-6, "{open} vs {via_t}");
+        spec.hubs[1].transit = true;
+        let closed = Backbone::new(&spec).unwrap().path_km(p, q, &r);
+        assert!((closed - gc(p, q)).abs() < 1e-6, "{closed} vs {}", gc(p, q));
+        // A graph of transit hubs only is refused.
+        for h in &mut spec.hubs {
+            h.transit = true;
+        }
+        let e = Backbone::new(&spec).unwrap_err();
+        assert!(e.contains("transit"), "{e}");
     }
 
     #[test]
