@@ -6,8 +6,9 @@
 //! `routing.direct_km` is routed through this graph: each region enters it at its nearest hub, or
 //! any hub at most `routing.access_margin_km` farther, and the path length is the shortest
 //! access + hub-to-hub + access sum. A hub marked `transit` (a crossing with no cloud hand-off,
-//! e.g. where cables cross Egypt by land) carries paths but is never entered at. Shorter pairs take the great circle. Hub-to-hub distances are
-//! computed once (Floyd-Warshall over great-circle link lengths), so a path costs a few lookups.
+//! e.g. where cables cross Egypt by land) carries paths but is never entered at. Shorter pairs
+//! take the great circle. Hub-to-hub distances are computed once (Floyd-Warshall over
+//! great-circle link lengths), so a path costs a few lookups.
 //! Links written `a~b` are submarine cables, `a-b` terrestrial; a path also reports how many of
 //! its km are submarine, because cables run close to the great circle between their landings
 //! while land routes follow rights of way (the model's `stretch.sea` weighs the two).
