@@ -6,15 +6,17 @@
 //! `routing.direct_km` is routed through this graph: each region enters it at its nearest hub, or
 //! any hub at most `routing.access_margin_km` farther, and the path length is the shortest
 //! access + hub-to-hub + access sum. A hub marked `transit` (a crossing with no cloud hand-off,
-//! e.g. where cables cross Egypt by land) carries paths but is never entered at. Shorter pairs
-//! take the great circle. Hub-to-hub distances are computed once (Floyd-Warshall over
-//! great-circle link lengths), so a path costs a few lookups.
+//! e.g. where cables cross Egypt by land) carries paths but is never entered at. Corridors only
+//! one provider's network is measured to use (`provider_links`) serve that provider's own pairs.
+//! Shorter pairs take the great circle. Hub-to-hub distances are computed once per set of
+//! corridors (Floyd-Warshall over great-circle link lengths), so a path costs a few lookups.
 //! Links written `a~b` are submarine cables, `a-b` terrestrial; a path also reports how many of
 //! its km are submarine, because cables run close to the great circle between their landings
 //! while land routes follow rights of way (the model's `stretch.sea` weighs the two).
 
 use crate::topology::great_circle_km;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// `[backbone]` in `models/latency.toml`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -23,6 +25,10 @@ pub struct BackboneSpec {
     pub hubs: Vec<HubSpec>,
     /// Corridors as `"a-b"` (terrestrial) or `"a~b"` (submarine), by hub names.
     pub links: Vec<String>,
+    /// Corridors only one provider's network is measured to use, by provider: its own pairs
+    /// take them, pairs of two providers do not. Same syntax as `links`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub provider_links: BTreeMap<String, Vec<String>>,
 }
 
 /// One hub: a short name and metro coordinates.
@@ -59,10 +65,64 @@ pub struct Backbone {
     coords: Vec<(f64, f64)>,
     /// Hubs a region may enter at (not `transit`).
     access: Vec<bool>,
+    /// The corridors every provider uses.
+    shared: Distances,
+    /// The shared corridors and one provider's own, by provider.
+    own: BTreeMap<String, Distances>,
+}
+
+/// All-pairs shortest paths of one set of corridors.
+#[derive(Clone, Debug)]
+struct Distances {
     /// `dist[i * n + j]`: shortest path from hub i to hub j along the links.
     dist: Vec<f64>,
     /// `sea[i * n + j]`: the submarine km of that path.
     sea: Vec<f64>,
+}
+
+/// One corridor: its hubs, great-circle length and whether it is submarine.
+#[derive(Clone, Copy, Debug)]
+struct Link {
+    i: usize,
+    j: usize,
+    km: f64,
+    submarine: bool,
+}
+
+impl Distances {
+    /// Floyd-Warshall over the links (the shorter of two links between the same hubs).
+    fn new(n: usize, links: &[Link]) -> Self {
+        let mut dist = vec![f64::INFINITY; n * n];
+        let mut sea = vec![0.0; n * n];
+        for i in 0..n {
+            dist[i * n + i] = 0.0;
+        }
+        for l in links {
+            if l.km < dist[l.i * n + l.j] {
+                let s = if l.submarine { l.km } else { 0.0 };
+                dist[l.i * n + l.j] = l.km;
+                dist[l.j * n + l.i] = l.km;
+                sea[l.i * n + l.j] = s;
+                sea[l.j * n + l.i] = s;
+            }
+        }
+        for k in 0..n {
+            for i in 0..n {
+                let dik = dist[i * n + k];
+                if dik.is_infinite() {
+                    continue;
+                }
+                for j in 0..n {
+                    let via = dik + dist[k * n + j];
+                    if via < dist[i * n + j] {
+                        dist[i * n + j] = via;
+                        sea[i * n + j] = sea[i * n + k] + sea[k * n + j];
+                    }
+                }
+            }
+        }
+        Distances { dist, sea }
+    }
 }
 
 /// A routed path between two points (km).
@@ -99,68 +159,91 @@ impl Backbone {
             names.push(h.name.clone());
             coords.push((h.lat, h.lon));
         }
-        let mut dist = vec![f64::INFINITY; n * n];
-        let mut sea = vec![0.0; n * n];
-        for i in 0..n {
-            dist[i * n + i] = 0.0;
-        }
         let index = |name: &str, link: &str| {
             names
                 .iter()
                 .position(|x| x == name)
                 .ok_or_else(|| format!("backbone link `{link}`: unknown hub `{name}`"))
         };
-        for link in &spec.links {
-            let (a, b, submarine) = match (link.split_once('-'), link.split_once('~')) {
-                (Some((a, b)), None) => (a, b, false),
-                (None, Some((a, b))) => (a, b, true),
-                _ => {
-                    return Err(format!(
-                        "backbone link `{link}` is not `hub-hub` (land) or `hub~hub` (submarine)"
-                    ));
-                }
-            };
-            let (i, j) = (index(a.trim(), link)?, index(b.trim(), link)?);
-            if i == j {
-                return Err(format!("backbone link `{link}` joins a hub to itself"));
-            }
-            let d = great_circle_km(coords[i].0, coords[i].1, coords[j].0, coords[j].1);
-            if d < dist[i * n + j] {
-                let s = if submarine { d } else { 0.0 };
-                dist[i * n + j] = d;
-                dist[j * n + i] = d;
-                sea[i * n + j] = s;
-                sea[j * n + i] = s;
-            }
+        let parse = |links: &[String]| -> Result<Vec<Link>, String> {
+            links
+                .iter()
+                .map(|link| {
+                    let (a, b, submarine) = match (link.split_once('-'), link.split_once('~')) {
+                        (Some((a, b)), None) => (a, b, false),
+                        (None, Some((a, b))) => (a, b, true),
+                        _ => {
+                            return Err(format!(
+                                "backbone link `{link}` is not `hub-hub` (land) or `hub~hub` \
+                                 (submarine)"
+                            ));
+                        }
+                    };
+                    let (i, j) = (index(a.trim(), link)?, index(b.trim(), link)?);
+                    if i == j {
+                        return Err(format!("backbone link `{link}` joins a hub to itself"));
+                    }
+                    let km = great_circle_km(coords[i].0, coords[i].1, coords[j].0, coords[j].1);
+                    Ok(Link {
+                        i,
+                        j,
+                        km,
+                        submarine,
+                    })
+                })
+                .collect()
+        };
+        let links = parse(&spec.links)?;
+        let shared = Distances::new(n, &links);
+        let mut own = BTreeMap::new();
+        for (provider, extra) in &spec.provider_links {
+            own.insert(provider.clone(), parse(extra)?);
         }
-        for k in 0..n {
-            for i in 0..n {
-                let dik = dist[i * n + k];
-                if dik.is_infinite() {
-                    continue;
-                }
-                for j in 0..n {
-                    let via = dik + dist[k * n + j];
-                    if via < dist[i * n + j] {
-                        dist[i * n + j] = via;
-                        sea[i * n + j] = sea[i * n + k] + sea[k * n + j];
+        // A hub only some provider's corridors reach must be transit: a region entering there
+        // would have no path on the others' networks.
+        let mut on_shared = vec![false; n];
+        for l in &links {
+            on_shared[l.i] = true;
+            on_shared[l.j] = true;
+        }
+        for (provider, extra) in &own {
+            for l in extra {
+                for h in [l.i, l.j] {
+                    if !on_shared[h] && !spec.hubs[h].transit {
+                        return Err(format!(
+                            "backbone hub `{}` is reached only by provider_links.{provider}: \
+                             mark it `transit = true` or link it in `links`",
+                            names[h]
+                        ));
                     }
                 }
             }
         }
-        if let Some(p) = dist.iter().position(|d| d.is_infinite()) {
+        let provider_only =
+            |h: usize| !on_shared[h] && own.values().flatten().any(|l| l.i == h || l.j == h);
+        if let Some(p) = (0..n * n).find(|&p| {
+            shared.dist[p].is_infinite() && !provider_only(p / n) && !provider_only(p % n)
+        }) {
             return Err(format!(
                 "backbone: hub `{}` cannot reach hub `{}` (the link graph is not connected)",
                 names[p / n],
                 names[p % n]
             ));
         }
+        let own = own
+            .into_iter()
+            .map(|(p, extra)| {
+                let mut all = links.clone();
+                all.extend(extra);
+                (p, Distances::new(n, &all))
+            })
+            .collect();
         Ok(Backbone {
             names,
             access: spec.hubs.iter().map(|h| !h.transit).collect(),
             coords,
-            dist,
-            sea,
+            shared,
+            own,
         })
     }
 
@@ -173,9 +256,30 @@ impl Backbone {
         self.route(a, b, routing).km
     }
 
-    /// The path between two points: the great circle up to `direct_km`, else the shortest route
-    /// through the hubs (never shorter than the great circle), with its submarine km.
+    /// The path between two points over the corridors every provider uses (see
+    /// [`Backbone::route_between`]).
     pub fn route(&self, a: (f64, f64), b: (f64, f64), routing: &Routing) -> Path {
+        self.route_on(&self.shared, a, b, routing)
+    }
+
+    /// The path between a region of provider `pa` at `a` and one of `pb` at `b`: the great
+    /// circle up to `direct_km`, else the shortest route through the hubs (never shorter than
+    /// the great circle), with its submarine km. Two regions of one provider may take its own
+    /// corridors; a pair of two providers takes the shared ones (the model does not know which
+    /// network carries it, and the measured cross-provider paths do not show either's).
+    pub fn route_between(
+        &self,
+        a: (f64, f64),
+        b: (f64, f64),
+        routing: &Routing,
+        pa: &str,
+        pb: &str,
+    ) -> Path {
+        let g = if pa == pb { self.own.get(pa) } else { None };
+        self.route_on(g.unwrap_or(&self.shared), a, b, routing)
+    }
+
+    fn route_on(&self, g: &Distances, a: (f64, f64), b: (f64, f64), routing: &Routing) -> Path {
         let d = great_circle_km(a.0, a.1, b.0, b.1);
         let direct = Path { km: d, sea_km: 0.0 };
         if d <= routing.direct_km || self.names.is_empty() {
@@ -192,11 +296,11 @@ impl Backbone {
         };
         for &(i, da) in &ea {
             for &(j, db) in &eb {
-                let km = da + self.dist[i * n + j] + db;
+                let km = da + g.dist[i * n + j] + db;
                 if km < best.km {
                     best = Path {
                         km,
-                        sea_km: self.sea[i * n + j],
+                        sea_km: g.sea[i * n + j],
                     };
                 }
             }
@@ -246,6 +350,7 @@ mod tests {
                 hub("d", 40.0, 10.0),
             ],
             links: vec!["a-b".into(), "b~c".into(), "c-d".into()],
+            provider_links: BTreeMap::new(),
         };
         let g = Backbone::new(&spec).unwrap();
         let r = Routing {
@@ -278,6 +383,7 @@ mod tests {
                 hub("c", 10.0, 10.0),
             ],
             links: vec!["a-t".into(), "t-b".into(), "a-c".into()],
+            provider_links: BTreeMap::new(),
         };
         let r = Routing {
             direct_km: 100.0,
@@ -300,11 +406,61 @@ mod tests {
     }
 
     #[test]
+    fn provider_links_serve_that_providers_own_pairs() {
+        // a and c are linked through b, far to the north; x's own corridor a~t~c goes straight
+        // along the equator through transit hub t, which only x's corridors reach.
+        let mut t = hub("t", 0.0, 20.0);
+        t.transit = true;
+        let spec = BackboneSpec {
+            hubs: vec![
+                hub("a", 0.0, 0.0),
+                hub("b", 40.0, 20.0),
+                hub("c", 0.0, 40.0),
+                t,
+            ],
+            links: vec!["a-b".into(), "b-c".into()],
+            provider_links: BTreeMap::from([("x".into(), vec!["a~t".into(), "t~c".into()])]),
+        };
+        let g = Backbone::new(&spec).unwrap();
+        let r = Routing {
+            direct_km: 100.0,
+            access_margin_km: 0.0,
+        };
+        let gc = |x: (f64, f64), y: (f64, f64)| great_circle_km(x.0, x.1, y.0, y.1);
+        let (p, q) = ((0.0, 0.0), (0.0, 40.0));
+        let north = gc(p, (40.0, 20.0)) + gc((40.0, 20.0), q);
+        let own = g.route_between(p, q, &r, "x", "x");
+        assert!((own.km - gc(p, q)).abs() < 1e-6, "{own:?}");
+        assert!((own.sea_km - gc(p, q)).abs() < 1e-6, "{own:?}");
+        for (pa, pb) in [("y", "y"), ("x", "y"), ("y", "x")] {
+            let other = g.route_between(p, q, &r, pa, pb);
+            assert!((other.km - north).abs() < 1e-6, "{pa}-{pb}: {other:?}");
+            assert_eq!(other.sea_km, 0.0);
+        }
+        assert_eq!(g.route(p, q, &r), g.route_between(p, q, &r, "y", "y"));
+        // A hub only a provider's corridors reach must be transit; links must name known hubs.
+        let mut open = spec.clone();
+        open.hubs[3].transit = false;
+        let e = Backbone::new(&open).unwrap_err();
+        assert!(
+            e.contains("provider_links.x") && e.contains("transit"),
+            "{e}"
+        );
+        let mut unknown = spec.clone();
+        unknown
+            .provider_links
+            .insert("z".into(), vec!["a~nowhere".into()]);
+        let e = Backbone::new(&unknown).unwrap_err();
+        assert!(e.contains("unknown hub `nowhere`"), "{e}");
+    }
+
+    #[test]
     fn bad_graphs_are_rejected() {
         let two = vec![hub("a", 0.0, 0.0), hub("b", 1.0, 1.0)];
         let spec = |links: &[&str], hubs: Vec<HubSpec>| BackboneSpec {
             hubs,
             links: links.iter().map(|s| s.to_string()).collect(),
+            provider_links: BTreeMap::new(),
         };
         assert!(Backbone::new(&spec(&["a-b"], two.clone())).is_ok());
         let e = Backbone::new(&spec(&[], two.clone())).unwrap_err();

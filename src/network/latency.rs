@@ -267,6 +267,19 @@ impl Coefficients {
                 ));
             }
         }
+        // A misspelt provider would silently give its pairs the shared corridors only.
+        let catalogue = Catalogue::builtin();
+        let providers = catalogue.providers();
+        for p in self.backbone.provider_links.keys() {
+            if !providers.contains_key(p.as_str()) {
+                let known: Vec<&str> = providers.keys().copied().collect();
+                return Err(format!(
+                    "backbone.provider_links: `{p}` is not a provider of models/regions.csv \
+                     (expected one of {})",
+                    known.join(", ")
+                ));
+            }
+        }
         if !self.jitter.pair_clip.is_finite() || self.jitter.pair_clip <= 0.0 {
             return Err(format!(
                 "jitter.pair_clip = {} must be > 0",
@@ -379,8 +392,13 @@ impl LatencyModel {
                 sea_km: 0.0,
             }
         } else {
-            self.backbone
-                .route((a.lat, a.lon), (b.lat, b.lon), &self.coef.routing)
+            self.backbone.route_between(
+                (a.lat, a.lon),
+                (b.lat, b.lon),
+                &self.coef.routing,
+                &a.provider,
+                &b.provider,
+            )
         };
         PairGeometry {
             d_km,
@@ -576,6 +594,12 @@ mod tests {
         assert!(c.validate().unwrap_err().contains("stretch.far"));
         let bad = BUILTIN_LATENCY_TOML.replace("[stretch]", "[stretch]\nextra = 1");
         assert!(LatencyModel::from_toml(&bad, 1).is_err());
+        // Provider corridors name a provider of the catalogue.
+        let mut c = m.coefficients().clone();
+        let azure = c.backbone.provider_links.remove("azure").unwrap();
+        c.backbone.provider_links.insert("azur".into(), azure);
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("`azur`") && e.contains("azure"), "{e}");
         // Interconnect keys are provider pairs in order; unknown pairs take the default.
         let mut c = m.coefficients().clone();
         c.cross_provider.interconnect_ms = [("gcp-aws".to_string(), 2.0)].into();

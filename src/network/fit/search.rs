@@ -127,7 +127,7 @@ pub fn prepare(base: &Coefficients, obs: &[Observation]) -> Result<Vec<Prepared>
                         direct_km,
                         access_margin_km,
                     };
-                    let path = backbone.route(a, b, &r);
+                    let path = backbone.route_between(a, b, &r, &o.src.provider, &o.dst.provider);
                     fibre.push(fibre_floor_ms(path.km));
                     sea.push(fibre_floor_ms(path.sea_km));
                 }
