@@ -508,7 +508,7 @@ fn held_out_errors_do_not_regress() {
     let e = fit::validate::stats(&sky.scored, |_| true);
     assert!(e.n > 4000, "{e:?}");
     assert!(
-        e.median_abs_pct < 9.3 && e.p90_abs_pct < 22.7,
+        e.median_abs_pct < 8.8 && e.p90_abs_pct < 22.2,
         "skyplane held out: {e:?}"
     );
     let metro = fit::validate::stats(&sky.scored, fit::Scored::same_metro);
@@ -546,9 +546,9 @@ fn full_calibration_reproduces_the_shipped_file() {
     let data = fit::load_datasets(&dir, &cat).unwrap();
     let shipped = LatencyModel::builtin(1).coefficients().clone();
     let r = fit::run_fit(&data, &shipped).unwrap();
-    // The shipped fit's pooled figures with a little slack: dataset left out 7.5% / 20.2%,
-    // provider pair left out 7.6% / 19.8% (issue 16 aims at <= 8% / <= 20%).
-    for (folds, median, p90) in [(&r.lodo, 7.7, 20.8), (&r.loppo, 7.8, 20.0)] {
+    // The shipped fit's pooled figures with a little slack: dataset left out 7.2% / 19.6%,
+    // provider pair left out 7.5% / 20.1% (issue 16 aims at <= 8% / <= 20%).
+    for (folds, median, p90) in [(&r.lodo, 7.5, 20.0), (&r.loppo, 7.8, 20.5)] {
         let e = fit::validate::stats(&fit::validate::pooled(folds), |_| true);
         assert!(e.median_abs_pct < median && e.p90_abs_pct < p90, "{e:?}");
     }
