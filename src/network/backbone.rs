@@ -199,30 +199,33 @@ impl Backbone {
         for (provider, extra) in &spec.provider_links {
             own.insert(provider.clone(), parse(extra)?);
         }
-        // A hub only some provider's corridors reach must be transit: a region entering there
-        // would have no path on the others' networks.
+        // A hub only some provider's corridors reach must be transit (a region entering there
+        // would have no path on the others' networks); the shared graph need not reach it.
         let mut on_shared = vec![false; n];
         for l in &links {
             on_shared[l.i] = true;
             on_shared[l.j] = true;
         }
+        let mut provider_only = vec![false; n];
         for (provider, extra) in &own {
             for l in extra {
                 for h in [l.i, l.j] {
-                    if !on_shared[h] && !spec.hubs[h].transit {
+                    if on_shared[h] {
+                        continue;
+                    }
+                    if !spec.hubs[h].transit {
                         return Err(format!(
                             "backbone hub `{}` is reached only by provider_links.{provider}: \
                              mark it `transit = true` or link it in `links`",
                             names[h]
                         ));
                     }
+                    provider_only[h] = true;
                 }
             }
         }
-        let provider_only =
-            |h: usize| !on_shared[h] && own.values().flatten().any(|l| l.i == h || l.j == h);
         if let Some(p) = (0..n * n).find(|&p| {
-            shared.dist[p].is_infinite() && !provider_only(p / n) && !provider_only(p % n)
+            shared.dist[p].is_infinite() && !provider_only[p / n] && !provider_only[p % n]
         }) {
             return Err(format!(
                 "backbone: hub `{}` cannot reach hub `{}` (the link graph is not connected)",
