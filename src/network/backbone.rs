@@ -11,8 +11,9 @@
 //! Shorter pairs take the great circle. Hub-to-hub distances are computed once per set of
 //! corridors (Floyd-Warshall over great-circle link lengths), so a path costs a few lookups.
 //! Links written `a~b` are submarine cables, `a-b` terrestrial; a path also reports how many of
-//! its km are submarine, because cables run close to the great circle between their landings
-//! while land routes follow rights of way (the model's `stretch.sea` weighs the two).
+//! its km are submarine: a cable's length over the great circle between its landings is the
+//! same for every path it carries, while the detours of land routes and metro loops weigh more
+//! on short paths (the model stretches the two differently: `stretch.sea`, `stretch.far/near`).
 
 use crate::topology::great_circle_km;
 use serde::{Deserialize, Serialize};

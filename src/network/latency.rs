@@ -68,20 +68,16 @@ pub struct Coefficients {
 }
 
 /// `[stretch]`: route stretch s(d) = far + (near - far) exp(-d / scale_km), applied to the
-/// routed path's length with its submarine km weighted by `sea`.
+/// routed path's terrestrial km; its submarine km take the constant stretch `sea`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Stretch {
     pub far: f64,
     pub near: f64,
     pub scale_km: f64,
-    /// Weight of a submarine km relative to a terrestrial one (1 when absent).
-    #[serde(default = "one")]
+    /// Stretch of a submarine km, whatever the pair's distance: a cable's length over the
+    /// great circle between its landings does not depend on where the path's ends are.
     pub sea: f64,
-}
-
-fn one() -> f64 {
-    1.0
 }
 
 /// `[short_path]`: additive add_ms exp(-d / scale_km) for same-provider pairs.
@@ -211,7 +207,7 @@ impl Coefficients {
             ("stretch.far", self.stretch.far, 1.0, 10.0),
             ("stretch.near", self.stretch.near, 1.0, 20.0),
             ("stretch.scale_km", self.stretch.scale_km, 1.0, 1e6),
-            ("stretch.sea", self.stretch.sea, 0.5, 1.5),
+            ("stretch.sea", self.stretch.sea, 0.5, 3.0),
             ("short_path.add_ms", self.short_path.add_ms, 0.0, 1000.0),
             ("short_path.scale_km", self.short_path.scale_km, 1.0, 1e6),
             ("routing.direct_km", self.routing.direct_km, 0.0, 1e6),
@@ -300,8 +296,8 @@ impl Coefficients {
         if g.same_region {
             return self.same_region.rtt_ms;
         }
-        let km = g.path_km - (1.0 - self.stretch.sea) * g.sea_km;
-        let prop = fibre_floor_ms(km) * self.stretch_at(g.d_km);
+        let prop = fibre_floor_ms(g.path_km - g.sea_km) * self.stretch_at(g.d_km)
+            + fibre_floor_ms(g.sea_km) * self.stretch.sea;
         if g.same_provider {
             prop + self.short_path.add_ms * (-g.d_km / self.short_path.scale_km).exp()
         } else {
