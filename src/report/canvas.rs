@@ -1,7 +1,9 @@
 //! Drawing a figure: the embedded font, text sizes, colours, legends beside the plot (never over
 //! the data), and rendering one figure to both SVG and PNG.
 
+use plotters::chart::{MeshStyle, SecondaryMeshStyle};
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 use std::sync::Once;
 
@@ -49,6 +51,55 @@ pub fn legend_style() -> TextStyle<'static> {
 /// Small annotations (cell values).
 pub fn small_style() -> TextStyle<'static> {
     (FAMILY, 16).into_font().color(&INK)
+}
+
+/// A chart on `area` with the house margins and label areas: tick labels and an axis
+/// description below and to the left, room on the right for the last tick label.
+pub fn chart_on<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(area);
+    b.margin(12)
+        .margin_right(26)
+        .x_label_area_size(56)
+        .y_label_area_size(104);
+    b
+}
+
+/// The house style of a chart's mesh: tick and axis-description fonts, grid colours, and tick
+/// labels by [`tick`](super::data::tick) on both axes (a caller may set other formatters after).
+pub fn styled_mesh<'m, 'a, 'b, X, Y, DB>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+    DB: DrawingBackend,
+{
+    mesh.label_style(tick_style())
+        .axis_desc_style(label_style())
+        .light_line_style(GRID)
+        .bold_line_style(GRID_BOLD)
+        .x_label_formatter(&tick_label)
+        .y_label_formatter(&tick_label)
+}
+
+/// The right-hand axis of a chart with two, in the house style of [`styled_mesh`].
+pub fn styled_secondary<'m, 'a, 'b, X, Y, DB>(
+    axes: &'m mut SecondaryMeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut SecondaryMeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    DB: DrawingBackend,
+{
+    axes.label_style(tick_style())
+        .axis_desc_style(label_style())
+        .y_label_formatter(&tick_label)
+}
+
+fn tick_label(v: &f64) -> String {
+    super::data::tick(*v)
 }
 
 pub const INK: RGBColor = RGBColor(33, 37, 41);

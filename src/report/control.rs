@@ -4,7 +4,7 @@
 //! the actions as markers (`control_actions.csv`; skipped ones hollow).
 
 use super::canvas::{self, Entry, Figure, Shape, de};
-use super::data::{Csv, TimeUnit, human, scenario_table, tick};
+use super::data::{Csv, TimeUnit, human, scenario_table};
 use super::{Outcome, ReportError};
 use crate::output::names::file;
 use plotters::coord::Shift;
@@ -185,33 +185,18 @@ impl Figure for ControlFigure {
             .copied()
             .filter(|v| v.is_finite())
             .fold(1.0, f64::max);
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(12)
-            .margin_right(26)
-            .x_label_area_size(56)
-            .y_label_area_size(104)
+        let mut chart = canvas::chart_on(&plot)
             .right_y_label_area_size(72)
             .build_cartesian_2d(x.clone(), 0.0..cpu_max * 1.05)
             .map_err(de)?
             .set_secondary_coord(x.clone(), 0.0..(vm_max * 1.25).ceil());
-        chart
-            .configure_mesh()
+        canvas::styled_mesh(&mut chart.configure_mesh())
             .x_desc(format!("time ({})", self.unit.name))
             .y_desc("CPU (%)")
-            .label_style(canvas::tick_style())
-            .axis_desc_style(canvas::label_style())
-            .light_line_style(canvas::GRID)
-            .bold_line_style(canvas::GRID_BOLD)
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(de)?;
-        chart
-            .configure_secondary_axes()
+        canvas::styled_secondary(&mut chart.configure_secondary_axes())
             .y_desc("VMs")
-            .label_style(canvas::tick_style())
-            .axis_desc_style(canvas::label_style())
-            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(de)?;
         chart

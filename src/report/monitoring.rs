@@ -85,16 +85,10 @@ impl Figure for LoadFigure {
             } else {
                 String::new()
             };
-            chart
-                .configure_mesh()
+            canvas::styled_mesh(&mut chart.configure_mesh())
                 .x_desc(x_desc)
                 .y_desc(panel.y_desc)
                 .y_labels(5)
-                .label_style(canvas::tick_style())
-                .axis_desc_style(canvas::label_style())
-                .light_line_style(canvas::GRID)
-                .bold_line_style(canvas::GRID_BOLD)
-                .x_label_formatter(&|v| tick(*v))
                 .y_label_formatter(&y_fmt)
                 .draw()
                 .map_err(de)?;
@@ -260,33 +254,18 @@ impl Figure for DelayFigure {
         let x = canvas::span(self.times.iter().map(|t| self.unit.of(*t)));
         let y = canvas::range(self.p50.iter().chain(&self.p95).copied(), true);
         let y2 = canvas::range(self.agents.iter().copied(), true);
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(12)
-            .margin_right(26)
-            .x_label_area_size(56)
-            .y_label_area_size(104)
+        let mut chart = canvas::chart_on(&plot)
             .right_y_label_area_size(100)
             .build_cartesian_2d(x.clone(), y)
             .map_err(de)?
             .set_secondary_coord(x, y2);
-        chart
-            .configure_mesh()
+        canvas::styled_mesh(&mut chart.configure_mesh())
             .x_desc(format!("time ({})", self.unit.name))
             .y_desc(format!("delay, agent send to stored ({})", self.delay_unit))
-            .label_style(canvas::tick_style())
-            .axis_desc_style(canvas::label_style())
-            .light_line_style(canvas::GRID)
-            .bold_line_style(canvas::GRID_BOLD)
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(de)?;
-        chart
-            .configure_secondary_axes()
+        canvas::styled_secondary(&mut chart.configure_secondary_axes())
             .y_desc("active agents")
-            .label_style(canvas::tick_style())
-            .axis_desc_style(canvas::label_style())
-            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(de)?;
         let pts = |v: &[f64]| -> Vec<(f64, f64)> {

@@ -9,7 +9,7 @@
 //! the sample interval and counted from the first MCIS request, scale-out VMs included.
 
 use super::canvas::{self, Entry, Figure, de};
-use super::data::{Csv, TimeUnit, human, mcis_request_times, num, tick};
+use super::data::{Csv, TimeUnit, human, mcis_request_times, num};
 use super::{Outcome, ReportError};
 use crate::output::names::{file, metric};
 use plotters::coord::Shift;
@@ -249,23 +249,12 @@ impl Figure for CdfFigure {
                 .chain(self.marks.iter().map(|m| self.unit.of(m.1))),
             true,
         );
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(12)
-            .margin_right(26)
-            .x_label_area_size(56)
-            .y_label_area_size(104)
+        let mut chart = canvas::chart_on(&plot)
             .build_cartesian_2d(x.clone(), 0.0..1.02)
             .map_err(de)?;
-        chart
-            .configure_mesh()
+        canvas::styled_mesh(&mut chart.configure_mesh())
             .x_desc(self.x_desc.clone())
             .y_desc("fraction of provisioned VMs")
-            .label_style(canvas::tick_style())
-            .axis_desc_style(canvas::label_style())
-            .light_line_style(canvas::GRID)
-            .bold_line_style(canvas::GRID_BOLD)
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(de)?;
         for (i, (_, t)) in self.marks.iter().enumerate() {

@@ -356,14 +356,9 @@ impl ScalingFigure {
                     .with_light_points(yl),
             )
             .map_err(de)?;
-        chart
-            .configure_mesh()
+        canvas::styled_mesh(&mut chart.configure_mesh())
             .x_desc("VMs")
             .y_desc(panel.y_desc)
-            .label_style(canvas::tick_style())
-            .axis_desc_style(canvas::label_style())
-            .light_line_style(canvas::GRID)
-            .bold_line_style(canvas::GRID_BOLD)
             .x_label_formatter(&|v| vms_label(*v))
             .y_label_formatter(&|v| human(*v, 3))
             .draw()

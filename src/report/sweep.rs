@@ -4,7 +4,7 @@
 //! one with the most values is the x axis and every combination of the others is a series.
 
 use super::canvas::{self, Entry, Figure, Swatch, de};
-use super::data::{Csv, human, tick};
+use super::data::{Csv, human};
 use super::{Outcome, Plot, ReportError};
 use crate::output::names::{file, metric};
 use plotters::coord::Shift;
@@ -268,23 +268,15 @@ impl Figure for SweepFigure {
                 .flat_map(|s| s.points.iter().flat_map(|(_, st)| [st.mean, st.lo, st.hi])),
             false,
         );
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(12)
-            .margin_right(26)
+        let mut chart = canvas::chart_on(&plot)
             .x_label_area_size(if self.x.numeric { 56 } else { 76 })
-            .y_label_area_size(104)
             .build_cartesian_2d(x, y)
             .map_err(de)?;
         let y_desc = format!("{} ({})", self.metric, unit_of(&self.metric));
         let mut mesh = chart.configure_mesh();
-        mesh.x_desc(self.x.desc())
-            .y_desc(y_desc)
-            .label_style(canvas::tick_style())
-            .axis_desc_style(canvas::label_style())
-            .light_line_style(canvas::GRID)
-            .bold_line_style(canvas::GRID_BOLD)
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v));
+        canvas::styled_mesh(&mut mesh)
+            .x_desc(self.x.desc())
+            .y_desc(y_desc);
         if !self.x.numeric {
             mesh.x_labels(0).disable_x_mesh();
         }

@@ -1,7 +1,7 @@
 //! `vm_states`: VMs per status over time, summed over clouds, as stacked areas.
 
 use super::canvas::{self, Entry, Figure, de};
-use super::data::{Csv, TimeUnit, num, tick};
+use super::data::{Csv, TimeUnit, num};
 use super::{Outcome, ReportError};
 use crate::output::names::file;
 use plotters::coord::Shift;
@@ -149,24 +149,13 @@ impl Figure for StatesFigure {
         }
         let x = canvas::span(d.times.iter().map(|t| self.unit.of(*t)));
         let y = canvas::range(totals.iter().copied(), true);
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(12)
-            .margin_right(26)
-            .x_label_area_size(56)
-            .y_label_area_size(104)
+        let mut chart = canvas::chart_on(&plot)
             .build_cartesian_2d(x, y)
             .map_err(de)?;
         let x_desc = format!("time ({})", self.unit.name);
-        chart
-            .configure_mesh()
+        canvas::styled_mesh(&mut chart.configure_mesh())
             .x_desc(x_desc)
             .y_desc("VMs")
-            .label_style(canvas::tick_style())
-            .axis_desc_style(canvas::label_style())
-            .light_line_style(canvas::GRID)
-            .bold_line_style(canvas::GRID_BOLD)
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(de)?;
         let mut lower = vec![0.0; n];
