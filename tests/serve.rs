@@ -474,6 +474,22 @@ fn cloudtwin_vm(conn: &str, name: &str) -> Value {
     vm_body(conn, name, "ubuntu18.04-sshd-systemd", "spec-1")
 }
 
+/// A server whose CLOUDTWIN cloud takes a simulated hour per API call (6 wall minutes at 10x)
+/// and a `POST /vm` of `vm-01` there, waiting in a thread: the server, a client and the call.
+fn blocked_create(dir: &Path) -> (Server, Client, JoinHandle<(u16, Value)>) {
+    let server = Serve::new(10.0)
+        .set("lifecycle.providers.cloudtwin.create_failure_p=0")
+        .set("lifecycle.providers.cloudtwin.api_delay=1h")
+        .start(dir);
+    let c = server.client();
+    cloudtwin_conn(&c, "cloud-1", "ct1");
+    let blocked = {
+        let c = c.clone();
+        thread::spawn(move || c.call("POST", "/spider/vm", &cloudtwin_vm("ct1", "vm-01")))
+    };
+    (server, c, blocked)
+}
+
 /// A CLOUDTWIN connection `conn` to cloud `domain` with its network.
 fn cloudtwin_conn(c: &Client, domain: &str, conn: &str) {
     c.register("CLOUDTWIN", ("DomainName", domain), "default", conn);
@@ -1501,16 +1517,7 @@ fn sigint_writes_results_that_replay_to_the_same_bytes() {
 #[test]
 fn sigint_answers_a_blocked_create_with_503() {
     let tmp = tempfile::tempdir().unwrap();
-    let server = Serve::new(10.0)
-        .set("lifecycle.providers.cloudtwin.create_failure_p=0")
-        .set("lifecycle.providers.cloudtwin.api_delay=1h")
-        .start(tmp.path());
-    let c = server.client();
-    cloudtwin_conn(&c, "cloud-1", "ct1");
-    let blocked = {
-        let c = c.clone();
-        thread::spawn(move || c.call("POST", "/spider/vm", &cloudtwin_vm("ct1", "vm-01")))
-    };
+    let (server, c, blocked) = blocked_create(tmp.path());
     let deadline = Instant::now() + SETTLE_TIMEOUT;
     while c.state()["api"]["waiting"] != 1 {
         assert!(
@@ -2592,16 +2599,7 @@ fn metrics_need_the_credentials_under_auth() {
 #[test]
 fn a_blocked_create_reads_creating_until_forced_away() {
     let tmp = tempfile::tempdir().unwrap();
-    let server = Serve::new(10.0)
-        .set("lifecycle.providers.cloudtwin.create_failure_p=0")
-        .set("lifecycle.providers.cloudtwin.api_delay=1h")
-        .start(tmp.path());
-    let c = server.client();
-    cloudtwin_conn(&c, "cloud-1", "ct1");
-    let blocked = {
-        let c = c.clone();
-        thread::spawn(move || c.call("POST", "/spider/vm", &cloudtwin_vm("ct1", "vm-01")))
-    };
+    let (server, c, blocked) = blocked_create(tmp.path());
     c.wait_status("ct1", "vm-01", "Creating");
     assert_eq!(c.state()["api"]["waiting"], 1);
     let conn = json!({"ConnectionName": "ct1"});
