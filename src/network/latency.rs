@@ -582,6 +582,32 @@ mod tests {
     }
 
     #[test]
+    fn submarine_km_take_one_stretch_at_every_distance() {
+        let c = LatencyModel::builtin(1).coefficients().clone();
+        let pair = |d_km: f64, path_km: f64, sea_km: f64| PairGeometry {
+            d_km,
+            path_km,
+            sea_km,
+            same_provider: true,
+            same_region: false,
+            interconnect_ms: 0.0,
+        };
+        // 1,000 km of a path moved from land to sea: the change is the same at any distance,
+        // fibre(1,000 km) x (stretch.sea - s(d)) with the land stretch at that distance.
+        for d in [2000.0, 6000.0, 15000.0] {
+            let land = c.core_ms(&pair(d, d * 1.1, 0.0));
+            let sea = c.core_ms(&pair(d, d * 1.1, 1000.0));
+            let expect = fibre_floor_ms(1000.0) * (c.stretch.sea - c.stretch_at(d));
+            assert!((sea - land - expect).abs() < 1e-9, "d {d}: {land} {sea}");
+        }
+        // An all-submarine path costs fibre x stretch.sea plus the short-path term, whatever d.
+        let (d, l) = (9000.0, 9500.0);
+        let short = c.short_path.add_ms * (-d / c.short_path.scale_km).exp();
+        let all_sea = c.core_ms(&pair(d, l, l));
+        assert!((all_sea - fibre_floor_ms(l) * c.stretch.sea - short).abs() < 1e-9);
+    }
+
+    #[test]
     fn builtin_coefficients_load_and_check() {
         let m = LatencyModel::builtin(1);
         assert!(m.backbone().hub_names().len() > 20);
