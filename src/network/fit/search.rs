@@ -333,7 +333,7 @@ pub fn fit(base: &Coefficients, obs: &[Observation], priors: Priors) -> Result<F
 /// prepared training observations; everything else (priors, jitter, backbone) is taken from
 /// `base`. Long grids are scanned at every `len / COARSE_POINTS`-th value until nothing
 /// changes, then at every value within one coarse step of the current one, alternating with
-/// [`diagonal_step`] until neither improves the loss.
+/// `diagonal_step` until neither improves the loss.
 pub fn fit_prepared(
     base: &Coefficients,
     train: &[&Prepared],
