@@ -64,7 +64,8 @@ const SCALARS: usize = 10;
 
 /// The fixed start (published figures: stretch ~1.55 far, 2.3-3.4 near, 4-8 ms added under
 /// 500 km; the cross-provider priors; no measurement offset, unless the AWS matrix is trained
-/// on: then the offset starts from [`Priors`]; submarine km stretched as much as far terrestrial ones).
+/// on: then the offset starts from [`Priors`]; a submarine km's stretch starts at 1.45, a little
+/// below the far terrestrial one, since cables run near the great circle between landings).
 const START: [f64; SCALARS] = [
     1.55,
     2.5,
