@@ -8,10 +8,7 @@
 //! never depends on which pairs were asked for before it. Probes draw from the caller's stream.
 
 use super::backbone::{Backbone, Path};
-pub use super::coefficients::{
-    Coefficients, CrossProvider, FIBRE_KM_PER_S, Jitter, Measurement, PairGeometry, RttStat,
-    SameRegion, ShortPath, Stretch, fibre_floor_ms, provider_pair_key,
-};
+use super::coefficients::{Coefficients, PairGeometry, RttStat, fibre_floor_ms};
 use super::measured::MeasuredMatrix;
 use crate::engine::rng::{RngFactory, SimRng, StreamFamily};
 use crate::topology::{Catalogue, Region, great_circle_km};

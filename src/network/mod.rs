@@ -30,8 +30,6 @@ pub mod latency;
 pub mod measured;
 pub mod table;
 
-pub use latency::{
-    BUILTIN_LATENCY_TOML, Coefficients, FIBRE_KM_PER_S, LatencyModel, PairGeometry, RttStat,
-    fibre_floor_ms, find_regions, parse_region_list,
-};
+pub use coefficients::{Coefficients, FIBRE_KM_PER_S, PairGeometry, RttStat, fibre_floor_ms};
+pub use latency::{BUILTIN_LATENCY_TOML, LatencyModel, find_regions, parse_region_list};
 pub use measured::MeasuredMatrix;

@@ -2,8 +2,8 @@
 //! floors per pair of distinct regions (clouds that are accounts of one region share a row),
 //! so per-probe and per-pair lookups are array reads. Values equal the model's.
 
-use super::latency::Jitter;
-use super::latency::{LatencyModel, RttStat};
+use super::coefficients::{Jitter, RttStat};
+use super::latency::LatencyModel;
 use crate::engine::SimRng;
 use crate::topology::Cloud;
 use std::collections::BTreeMap;

@@ -17,7 +17,7 @@
 //!   300 ms), while 95% of the rows with `mdev_rtt` spread by under 5%. Rows mapping to one
 //!   directed region pair are merged by their median.
 
-use crate::network::latency::{fibre_floor_ms, provider_pair_key};
+use crate::network::coefficients::{fibre_floor_ms, provider_pair_key};
 use crate::scenario::sha256_hex;
 use crate::topology::{Catalogue, Region, great_circle_km};
 use std::collections::BTreeMap;

@@ -30,7 +30,8 @@ pub use report::{render_report, residuals_csv, rewrite_toml};
 pub use search::{Fitted, Prepared, Priors, fit, fit_prepared, prepare};
 pub use validate::{EVAL_SEED, ErrorStats, Fold, SAME_METRO_KM, Scored};
 
-use crate::network::latency::{Coefficients, LatencyModel};
+use crate::network::coefficients::Coefficients;
+use crate::network::latency::LatencyModel;
 
 /// The whole calibration.
 #[derive(Clone, Debug)]

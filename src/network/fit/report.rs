@@ -6,7 +6,7 @@ use super::data::{DATASETS, Datasets};
 use super::distribution::{DistributionCheck, PROBES};
 use super::validate::{self, EVAL_SEED, ErrorStats, Fold, Scored};
 use super::{FitReport, round_to};
-use crate::network::latency::Coefficients;
+use crate::network::coefficients::Coefficients;
 use std::fmt::Write as _;
 
 /// One line per fitted coefficient set.

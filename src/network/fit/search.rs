@@ -13,7 +13,7 @@
 
 use super::data::{DATASETS, Observation};
 use crate::network::backbone::{Backbone, Routing};
-use crate::network::latency::{Coefficients, fibre_floor_ms};
+use crate::network::coefficients::{Coefficients, fibre_floor_ms};
 use std::collections::BTreeMap;
 
 /// Grids of the fitted coefficients.

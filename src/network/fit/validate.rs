@@ -14,7 +14,8 @@
 
 use super::data::{DATASETS, Observation};
 use super::search::{Fitted, Prepared, Priors, fit_prepared};
-use crate::network::latency::{Coefficients, LatencyModel, RttStat};
+use crate::network::coefficients::{Coefficients, RttStat};
+use crate::network::latency::LatencyModel;
 
 /// Seed of the model used to evaluate errors (per-pair effects included).
 pub const EVAL_SEED: u64 = 1;
