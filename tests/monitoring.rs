@@ -371,6 +371,49 @@ queue_limit = 100
     assert_eq!((net, col), (0, 0));
 }
 
+/// Storage dropped reports when one write takes exactly one round (`write` after it starts):
+/// each round's only batch fills the queue (`queue_limit` = the round's points), so the next
+/// round fits only if that write is done before the round is handled.
+fn storage_drops_when_a_write_takes(write: &str) -> i64 {
+    let out = run_text(
+        &scenario(
+            "305s",
+            "5s",
+            "",
+            &format!(
+                r#"{TWO_CLOUDS}
+[monitoring]
+interval = "2s"
+agent_start_delay = "0s"
+measurements = 2
+
+[monitoring.collectors]
+policy = "fixed"
+count = 1
+interval = "10s"
+
+[monitoring.storage]
+write_capacity = 1e18
+batch_points = 1000
+batch_overhead = "{write}"
+queue_limit = 100
+"#
+            ),
+        ),
+        &[],
+    );
+    assert_conserved(write, &out).2
+}
+
+/// A write that ends at a round's instant was started before that round was scheduled (by the
+/// round before), so the engine handles its completion first: the queue is free again and no
+/// round is dropped. A nanosecond later, every other round is (the control: the test can fail).
+#[test]
+fn storage_write_ending_at_a_round_instant_is_done_before_that_round() {
+    assert_eq!(storage_drops_when_a_write_takes("10s"), 0);
+    assert!(storage_drops_when_a_write_takes("10000000001ns") > 0);
+}
+
 #[test]
 fn conservation_with_crashes_and_control_actions() {
     // VMs crash; the MCIS is suspended and resumed; one cloud is terminated. Per-collector

@@ -13,8 +13,6 @@ pub enum MonEvent {
     ServiceDone { collector: u32 },
     /// Aggregation round, dead-agent detection and collector rebalancing.
     Round,
-    /// Storage finished writing a batch.
-    StorageDone,
     /// Pull mode: the server polls every agent.
     Poll,
 }

@@ -72,7 +72,7 @@ impl Monitoring {
                 collector_ids,
                 rngs.counter_family("monitoring.service"),
             ),
-            storage: Storage::new(&spec.storage, server),
+            storage: Storage::new(&spec.storage),
             series: Series::new(
                 plan.horizon,
                 spec.collectors.server_cores,
@@ -148,7 +148,6 @@ impl Monitoring {
                     .service_done(sched, collector, self.round, &mut self.series)
             }
             MonEvent::Round => self.round(sched),
-            MonEvent::StorageDone => self.storage.done(sched, &mut self.series, &mut self.counts),
             MonEvent::Poll => {
                 // No answer (VM down) or the previous poll is still out: a failed call.
                 self.counts.pull_failures += self.agents.poll(sched);
@@ -196,13 +195,17 @@ impl Monitoring {
 
     /// The aggregation round: each collector's round to storage, dead agents, scale-in.
     fn round<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>) {
-        self.catch_up(sched.now(), true);
+        let now = sched.now();
+        self.collectors
+            .catch_up(now, true, self.round, &mut self.series);
+        self.storage
+            .settle_before_round(now, self.round, &mut self.series, &mut self.counts);
         for (reports, points) in self.collectors.take_rounds() {
             let dropped = self.storage.submit(reports, points);
             self.counts.dropped_storage += dropped;
             self.series.iv_dropped += dropped;
         }
-        self.storage.kick(sched, &mut self.series);
+        self.storage.kick(now, self.round, &mut self.series);
 
         // Dead agents: silent for `dead_after_rounds` rounds -> topic deleted.
         let collectors = &mut self.collectors;
@@ -219,10 +222,13 @@ impl Monitoring {
         sched.post_in(self.round_interval, self.server, MonEvent::Round.into());
     }
 
-    /// Applies the collector services computed ahead up to `t` (see `collectors::inline`).
+    /// Applies the collector services computed ahead (see `collectors::inline`) and the
+    /// completions kept by the collectors and storage up to `t`.
     fn catch_up(&mut self, t: SimTime, inclusive: bool) {
         self.collectors
             .catch_up(t, inclusive, self.round, &mut self.series);
+        self.storage
+            .settle(t, inclusive, self.round, &mut self.series, &mut self.counts);
     }
 
     /// An on-demand monitoring call (CB-Tumblebug's auto-control): when the answer is back at

@@ -100,7 +100,8 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
             }
         }
         // Per round: the round event, a storage write per collector with reports in the
-        // round (more for rounds of more than `batch_points` points), and a pass over the
+        // round (more for rounds of more than `batch_points` points; storage applies its
+        // writes itself, not as events, but each costs as much as one), and a pass over the
         // collectors (a tenth of an event each).
         let rounds = sh.per(m.collectors.interval);
         let per_round = m.collectors.interval.as_secs_f64() / period.as_secs_f64().max(1e-9);
