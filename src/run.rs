@@ -23,19 +23,54 @@ pub struct RunOutput {
     pub end: SimTime,
     /// Stopped before the horizon (by the observer, e.g. Ctrl-C).
     pub interrupted: bool,
+    /// Threads the run used: 2 when the monitoring pipeline's collecting side ran on its own
+    /// (see [`RunOptions::threads`]), else 1.
+    pub threads: usize,
+}
+
+/// How a run uses the machine. Whatever is chosen, the results are the same, byte for byte.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// The event list's structure.
+    pub fel: FelKind,
+    /// Threads for the run: with 2 or more, the monitoring pipeline's collecting side
+    /// (collectors, rounds, storage) runs on a thread of its own beside the engine's.
+    pub threads: usize,
+}
+
+impl Default for RunOptions {
+    /// The default event list; two threads where the machine has two cores or more.
+    fn default() -> Self {
+        RunOptions {
+            fel: FelKind::default(),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
+        }
+    }
 }
 
 /// Runs a loaded scenario to its horizon.
 pub fn simulate(loaded: &Loaded, control: &mut RunControl<'_>) -> RunOutput {
-    simulate_with(loaded, control, FelKind::default())
+    simulate_opts(loaded, control, RunOptions::default())
 }
 
 /// Runs with a chosen event-list structure (for benchmarks).
 pub fn simulate_with(loaded: &Loaded, control: &mut RunControl<'_>, fel: FelKind) -> RunOutput {
-    let mut sched = Scheduler::with_fel(fel);
+    let opts = RunOptions {
+        fel,
+        ..RunOptions::default()
+    };
+    simulate_opts(loaded, control, opts)
+}
+
+/// Runs with chosen [`RunOptions`].
+pub fn simulate_opts(loaded: &Loaded, control: &mut RunControl<'_>, opts: RunOptions) -> RunOutput {
+    let mut sched = Scheduler::with_fel(opts.fel);
     let mut world = World::new(loaded, &mut sched);
+    let apart = opts.threads > 1 && world.run_apart();
     let outcome = sched.run_until(&mut world, loaded.resolved.horizon, control);
-    collect(loaded, sched, world, outcome.end, outcome.interrupted)
+    let mut out = collect(loaded, sched, world, outcome.end, outcome.interrupted);
+    out.threads = if apart { 2 } else { 1 };
+    out
 }
 
 /// The results of a run that ended at `end`: every model settles, then the summary (the run's
@@ -66,6 +101,7 @@ pub(crate) fn collect(
         events: sched.stats().processed,
         end,
         interrupted,
+        threads: 1,
     }
 }
 

@@ -102,6 +102,12 @@ impl World {
         }
     }
 
+    /// Runs what can run beside the engine on threads of its own (the monitoring pipeline's
+    /// collecting side); the results stay the same. Returns whether anything moved.
+    pub fn run_apart(&mut self) -> bool {
+        self.monitoring.as_mut().is_some_and(|m| m.run_apart())
+    }
+
     /// The models, in the order their summary rows and tables are written.
     fn parts(&mut self) -> Vec<&mut dyn Results> {
         let mut v: Vec<&mut dyn Results> = vec![&mut self.lifecycle];

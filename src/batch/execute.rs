@@ -188,7 +188,16 @@ impl<'s> SweepSession<'s> {
         let started = (hooks.clock)();
         let out = catch_unwind(AssertUnwindSafe(|| {
             let mut observer = |_: Progress| !hooks.stop.load(Ordering::Relaxed);
-            crate::run::simulate(&loaded, &mut RunControl::every(1 << 14, &mut observer))
+            // One thread per run: the sweep's workers already take the cores.
+            let opts = crate::run::RunOptions {
+                threads: 1,
+                ..Default::default()
+            };
+            crate::run::simulate_opts(
+                &loaded,
+                &mut RunControl::every(1 << 14, &mut observer),
+                opts,
+            )
         }));
         let out = match out {
             Ok(o) => o,

@@ -121,6 +121,14 @@ pub fn results_dir(
 }
 
 /// Parses `--set` arguments (plus extra ones such as `--seed`).
+/// Checks `--threads N` (at least 1; more than 2 is allowed and uses 2).
+pub fn threads_arg(threads: Option<usize>) -> Result<Option<usize>, CliError> {
+    match threads {
+        Some(0) => Err(CliError::bad_input("--threads must be at least 1")),
+        t => Ok(t),
+    }
+}
+
 pub fn parse_overrides(sets: &[String]) -> Result<Vec<cloudtwin::scenario::Override>, CliError> {
     sets.iter()
         .map(|s| cloudtwin::scenario::Override::parse(s).map_err(CliError::from))

@@ -4,12 +4,12 @@
 //! exponential gaps with the same mean); the report travels to the monitoring site with its
 //! cloud's one-way delay and may be lost. The agent's timer fires when the report *arrives*, so
 //! a report costs one event. In pull mode the server polls every agent each `pull_interval`
-//! (a call there and back). Each agent also tracks its topic's collector and the rounds it was
-//! heard in (dead-agent detection).
+//! (a call there and back). (The agent's topic at the site, its collector and the rounds it
+//! was heard in, is the collecting side's: `topics.rs`.)
 //!
-//! Sources: `../shared/domain/cloud-barista.md` section 2.2 (agent, Telegraf interval, topics),
-//! 2.4 (dead-agent detection) and 2.5 (pull mode); the delay model is the latency model's
-//! probe distribution (see `network::latency`).
+//! Sources: `../shared/domain/cloud-barista.md` section 2.2 (agent, Telegraf interval) and 2.5
+//! (pull mode); the delay model is the latency model's probe distribution (see
+//! `network::latency`).
 
 use super::config::{Arrivals, Mode};
 use super::events::MonEvent;
@@ -25,7 +25,7 @@ use rand_distr::{Distribution, Exp1};
 /// One agent's state, packed into one cache line: a million of them are touched in random
 /// order, one report at a time, so their size sets the simulator's speed at scale.
 #[derive(Clone, Debug)]
-#[repr(C, align(64))] // fields in this order: 58 bytes, one line
+#[repr(C, align(64))] // fields in this order: 48 bytes, one line
 pub(super) struct Agent {
     /// The agent's own stream (phase, delays, gaps, loss): a counter-based stream, 16 bytes
     /// (see `engine::counter_rng`).
@@ -39,11 +39,6 @@ pub(super) struct Agent {
     /// scheduler's cancellation table.
     epoch: u32,
     cloud: u32,
-    /// The topic's collector, or `NO_COLLECTOR`.
-    pub(super) collector: u32,
-    /// Last round in which a report of this agent arrived (dead-agent detection).
-    last_round_seen: u32,
-    pub(super) silent_rounds: u16,
     vm_running: bool,
     installed: bool,
     /// Stop after the report in flight (the VM stopped after it was sent).
@@ -53,14 +48,9 @@ pub(super) struct Agent {
     in_flight: bool,
 }
 
-pub(super) const NO_COLLECTOR: u32 = u32::MAX;
-const NO_ROUND: u32 = u32::MAX;
-
 /// The agents and what they report through.
 pub(super) struct Agents {
-    pub(super) all: Vec<Agent>,
-    /// Provider index of each agent (csp collector policy).
-    providers: Vec<u32>,
+    all: Vec<Agent>,
     fam: CounterFamily,
     ids: EntityRange,
     paths: Vec<PathDelay>,
@@ -71,8 +61,6 @@ pub(super) struct Agents {
     loss_p: Probability,
     /// Agents installed on a Running VM.
     running: u32,
-    /// Agents with a topic heard from in the current round.
-    seen_in_round: u32,
 }
 
 impl Agents {
@@ -90,16 +78,12 @@ impl Agents {
                     epoch: 0,
                     start: None,
                     cloud: a.cloud,
-                    collector: NO_COLLECTOR,
-                    last_round_seen: NO_ROUND,
-                    silent_rounds: 0,
                     vm_running: false,
                     installed: false,
                     stopping: false,
                     in_flight: false,
                 })
                 .collect(),
-            providers: plan.agents.iter().map(|a| a.provider).collect(),
             fam,
             ids,
             paths: plan.paths.clone(),
@@ -109,7 +93,6 @@ impl Agents {
             start_delay: spec.agent_start_delay.clone(),
             loss_p: spec.loss_p,
             running: 0,
-            seen_in_round: 0,
         }
     }
 
@@ -129,11 +112,6 @@ impl Agents {
         self.running
     }
 
-    pub(super) fn provider(&self, agent: u32) -> u32 {
-        self.providers[agent as usize]
-    }
-
-    /// Sets where a scale-out VM's agent reports from.
     /// A cloud joined the run: its path to the site.
     pub(super) fn add_path(&mut self, path: PathDelay) {
         self.paths.push(path);
@@ -146,9 +124,9 @@ impl Agents {
             .is_some_and(|a| a.installed && a.vm_running)
     }
 
-    pub(super) fn place(&mut self, agent: u32, cloud: u32, provider: u32) {
+    /// Sets where a scale-out VM's agent reports from.
+    pub(super) fn place(&mut self, agent: u32, cloud: u32) {
         self.all[agent as usize].cloud = cloud;
-        self.providers[agent as usize] = provider;
     }
 
     /// The VM of `agent` entered Running: install (first time) or restart its agent.
@@ -302,48 +280,6 @@ impl Agents {
             && self
                 .loss_p
                 .sample(&mut self.fam.at(agent, &mut self.all[agent as usize].rng))
-    }
-
-    /// A report of the agent (which has a topic) reached its collector in `round`.
-    #[inline]
-    pub(super) fn heard(&mut self, agent: u32, round: u32) {
-        let a = &mut self.all[agent as usize];
-        if a.last_round_seen != round {
-            a.last_round_seen = round;
-            a.silent_rounds = 0;
-            self.seen_in_round += 1;
-        }
-    }
-
-    /// Ends aggregation round `round`: every agent with a topic not heard from in it has been
-    /// silent one more round, and after `dead_after` silent rounds it is declared dead and its
-    /// topic deleted (`release` gets the topic's collector). Returns the agents declared dead.
-    pub(super) fn end_round(
-        &mut self,
-        round: u32,
-        dead_after: u32,
-        registered: u32,
-        mut release: impl FnMut(u32),
-    ) -> u64 {
-        // Nothing to do when every registered agent was heard from (the usual case): skip the
-        // pass over all agents.
-        let all_seen = self.seen_in_round == registered;
-        self.seen_in_round = 0;
-        let agents: &mut [Agent] = if all_seen { &mut [] } else { &mut self.all };
-        let mut dead = 0;
-        for a in agents.iter_mut() {
-            let c = a.collector;
-            if c == NO_COLLECTOR || a.last_round_seen == round {
-                continue;
-            }
-            a.silent_rounds = a.silent_rounds.saturating_add(1);
-            if a.silent_rounds as u32 >= dead_after {
-                a.collector = NO_COLLECTOR;
-                release(c);
-                dead += 1;
-            }
-        }
-        dead
     }
 
     /// Pull mode: the server polls every installed agent; the answer is an arrival one round

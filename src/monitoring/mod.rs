@@ -14,10 +14,14 @@
 //! - `config.rs`: the `[monitoring]` section and its defaults; `plan.rs`: the checked plan
 //!   (site, per-cloud delays, agent slots, the policy's collector counts, inline service).
 //! - `events.rs`: the model's events (a leaf: every part schedules them).
-//! - `model.rs`: [`Monitoring`], composing the parts below: event dispatch, the aggregation
-//!   round, on-demand calls, the `SubModel` and `Results` interfaces.
+//! - `model.rs`: [`Monitoring`], composing the parts below: event dispatch, on-demand calls,
+//!   the `SubModel` and `Results` interfaces; what reaches the site becomes a command to the
+//!   collecting side.
 //! - `agents.rs`: the agents (64-byte state each), their reports, network delays and loss,
-//!   start and stop with the VM, pull polling, dead-agent counting.
+//!   start and stop with the VM, pull polling.
+//! - `sink.rs`: the collecting side, driven by commands in the engine's order: topics
+//!   (`topics.rs`: each agent's collector, dead-agent detection), collectors, the aggregation
+//!   round, storage, series. `pipe.rs` runs it on a thread of its own, with the same results.
 //! - `collectors/`: collectors, their queues and the service on the server's cores
 //!   (`mod.rs`); services computed on arrival (`inline.rs`); the collector policy trait
 //!   (`policy.rs`) and one module per policy (`agent_count.rs`, `csp.rs`, `fixed.rs`).
@@ -30,9 +34,12 @@ mod collectors;
 pub mod config;
 pub mod events;
 pub mod model;
+mod pipe;
 pub mod plan;
 mod series;
+mod sink;
 mod storage;
+mod topics;
 
 pub use config::MonitoringSpec;
 pub use events::MonEvent;

@@ -1,6 +1,9 @@
 //! The monitoring pipeline: agents -> network -> collectors -> aggregation rounds -> storage,
-//! composed from its parts (`agents.rs`, `collectors/`, `storage.rs`, `series.rs`); this file
-//! holds the events, their dispatch, the aggregation round and the on-demand calls.
+//! composed from its parts (`agents.rs`, `collectors/`, `storage.rs`, `series.rs`). This file
+//! holds the events and their dispatch and the on-demand calls; what reaches the monitoring
+//! site goes, as commands in the engine's order, to the collecting side (`sink.rs`: topics,
+//! collectors, the aggregation round, storage), which runs on the engine's thread or on its
+//! own (`pipe.rs`, [`Monitoring::run_apart`]) with the same results.
 //!
 //! - Agents start `agent_start_delay` after their VM is Running and stop with it; their reports
 //!   (push) or answers to the server's polls (pull) arrive at the monitoring site, or are lost.
@@ -19,15 +22,17 @@
 //! Sources: `../shared/domain/cloud-barista.md` section 2 (Dragonfly v0.3.x, the Cloud-Twin-era
 //! push pipeline, 2.4; pull mode, 2.5; on-demand calls, 2.2).
 
-use super::agents::{Agents, NO_COLLECTOR};
-use super::collectors::{Collectors, Msg};
-use super::config::{Mode, MonitoringSpec};
+use super::agents::Agents;
+use super::config::Mode;
 use super::events::MonEvent;
+use super::pipe::Pipe;
 use super::plan::{PathDelay, Plan};
 pub use super::series::MonitoringCounts;
-use super::series::{Series, Snapshot, Totals};
-use super::storage::Storage;
-use crate::engine::{DurationDist, EntityId, RngFactory, Scheduler, SimDuration, SimRng, SimTime};
+use super::series::Totals;
+use super::sink::{Cmd, Sink};
+use crate::engine::{
+    DurationDist, EntityId, EntityRange, RngFactory, Scheduler, SimDuration, SimRng, SimTime,
+};
 use crate::model::{Notice, PlanError, Resolved, Results, SubModel};
 use crate::output::{Summary, Table};
 
@@ -38,51 +43,52 @@ struct OnDemand {
     rng: SimRng,
 }
 
+/// Where the collecting side runs.
+enum Link {
+    /// On the engine's thread: each command is applied as it is sent.
+    Here(Box<Sink>),
+    /// On its own thread (until the run's `finish`).
+    Apart(Pipe),
+    /// Only while moving from one to the other.
+    Moving,
+}
+
 /// The monitoring model's state.
 pub struct Monitoring {
     agents: Agents,
-    collectors: Collectors,
-    storage: Storage,
-    series: Series,
-    /// The monitoring server's entity (rounds, polls, storage).
+    /// The collecting side: topics, collectors, rounds, storage, series.
+    link: Link,
+    /// The collectors' entities (their completions, when those are engine events).
+    collector_ids: EntityRange,
+    /// The monitoring server's entity (rounds, polls).
     server: EntityId,
-    /// The current aggregation round.
-    round: u32,
     round_interval: SimDuration,
     pull_interval: SimDuration,
-    dead_after_rounds: u32,
     on_demand: OnDemand,
-    pub counts: MonitoringCounts,
+    /// The agents' side's own counts: failed polls and on-demand calls (the collecting side
+    /// counts the rest).
+    counts: MonitoringCounts,
     /// Where CB-Dragonfly runs (a cloud joining the run gets its path to it).
     site: crate::topology::Region,
 }
 
 impl Monitoring {
     /// Builds the model from its plan and schedules the first aggregation round (and poll).
+    /// The collecting side runs on the engine's thread (see [`Monitoring::run_apart`]).
     pub fn new<E: From<MonEvent> + Copy>(plan: &Plan, sched: &mut Scheduler<E>) -> Self {
-        let spec: &MonitoringSpec = &plan.spec;
+        let spec = &plan.spec;
         let rngs = RngFactory::new(plan.seed);
         let agent_ids = sched.alloc_entities(plan.agents.len() as u32);
         let collector_ids = sched.alloc_entities(plan.max_collectors);
         let server = sched.alloc_entities(1).get(0);
+        let sink = Sink::new(plan, rngs.counter_family("monitoring.service"));
         let m = Monitoring {
             agents: Agents::new(plan, agent_ids, rngs.counter_family("monitoring.agent")),
-            collectors: Collectors::new(
-                plan,
-                collector_ids,
-                rngs.counter_family("monitoring.service"),
-            ),
-            storage: Storage::new(&spec.storage),
-            series: Series::new(
-                plan.horizon,
-                spec.collectors.server_cores,
-                spec.report_bytes,
-            ),
+            link: Link::Here(Box::new(sink)),
+            collector_ids,
             server,
-            round: 0,
             round_interval: spec.collectors.interval,
             pull_interval: spec.pull_interval,
-            dead_after_rounds: spec.collectors.dead_after_rounds.max(1),
             on_demand: OnDemand {
                 service: spec.on_demand_service.clone(),
                 free_at: SimTime::ZERO,
@@ -106,8 +112,68 @@ impl Monitoring {
         m
     }
 
+    /// Moves the collecting side onto a thread of its own for the rest of the run (until
+    /// [`Results::finish`]); the results stay the same. Not for collectors whose services
+    /// complete as engine events (the plain per-collector and shared queues): those stay.
+    /// Returns whether it moved.
+    pub fn run_apart(&mut self) -> bool {
+        match std::mem::replace(&mut self.link, Link::Moving) {
+            Link::Here(sink) if !sink.collectors.completes_as_events() => {
+                match Pipe::spawn(sink) {
+                    Ok(pipe) => self.link = Link::Apart(pipe),
+                    // No thread to be had: stay on this one.
+                    Err(sink) => self.link = Link::Here(sink),
+                }
+            }
+            other => self.link = other,
+        }
+        matches!(self.link, Link::Apart(_))
+    }
+
+    /// Sends a command to the collecting side; on the engine's thread, the completions it
+    /// started as engine events are scheduled.
+    #[inline]
+    fn send<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, cmd: Cmd) {
+        match &mut self.link {
+            Link::Here(sink) => {
+                sink.apply(cmd);
+                if sink.collectors.completes_as_events() {
+                    for (at, c) in sink.collectors.take_outbox() {
+                        sched.post_at(
+                            at,
+                            self.collector_ids.get(c),
+                            MonEvent::ServiceDone { collector: c }.into(),
+                        );
+                    }
+                }
+            }
+            Link::Apart(pipe) => pipe.send(cmd),
+            Link::Moving => unreachable!("the collecting side is between threads"),
+        }
+    }
+
+    /// Sends a command that starts no service (samples, placements, the end of the run).
+    fn send_quiet(&mut self, cmd: Cmd) {
+        match &mut self.link {
+            Link::Here(sink) => {
+                sink.apply(cmd);
+                debug_assert!(sink.collectors.outbox_is_empty());
+            }
+            Link::Apart(pipe) => pipe.send(cmd),
+            Link::Moving => unreachable!("the collecting side is between threads"),
+        }
+    }
+
+    /// The collecting side, once the run is over (or while it runs on the engine's thread).
+    fn sink(&self) -> &Sink {
+        match &self.link {
+            Link::Here(sink) => sink,
+            _ => panic!("the collecting side is read before the run's finish()"),
+        }
+    }
+
     pub fn owns(&self, e: EntityId) -> bool {
-        self.agents.owns(e) || self.collectors.owns(e) || e == self.server
+        self.agents.owns(e) || self.collector_ids.contains(e) || e == self.server
     }
 
     /// The VM of `agent` entered Running: install (first time) or restart its agent.
@@ -125,110 +191,55 @@ impl Monitoring {
     fn prefetch_state(&self, ev: &MonEvent) {
         if let MonEvent::Report { agent, .. } = *ev {
             self.agents.prefetch_report(agent);
+            // On this thread the report will also touch its topic.
+            if let Link::Here(sink) = &self.link {
+                sink.prefetch_topic(agent);
+            }
         }
     }
 
+    #[inline]
     pub fn handle_event<E: From<MonEvent> + Copy>(
         &mut self,
         sched: &mut Scheduler<E>,
         ev: MonEvent,
     ) {
+        let now = sched.now();
         match ev {
             MonEvent::AgentStart { agent } => self.agents.installed(sched, agent),
             MonEvent::Report { agent, epoch } => {
-                let now = sched.now();
                 let Some(sent_at) = self.agents.report_arrived(sched, agent, epoch) else {
                     return; // withdrawn before it was sent
                 };
-                self.counts.sent += 1;
-                self.arrive(sched, agent, sent_at, now);
+                let lost = self.agents.lost(agent);
+                let cmd = Cmd::Arrive {
+                    agent,
+                    lost,
+                    sent_at,
+                    now,
+                };
+                match &mut self.link {
+                    // The hot path, without the command's round trip through `Sink::apply`
+                    // (which does the same).
+                    Link::Here(sink) if !sink.collectors.completes_as_events() => {
+                        sink.arrive(agent, lost, sent_at, now)
+                    }
+                    _ => self.send(sched, cmd),
+                }
             }
             MonEvent::ServiceDone { collector } => {
-                self.collectors
-                    .service_done(sched, collector, self.round, &mut self.series)
+                self.send(sched, Cmd::ServiceDone { collector, now })
             }
-            MonEvent::Round => self.round(sched),
+            MonEvent::Round => {
+                self.send(sched, Cmd::Round { now });
+                sched.post_in(self.round_interval, self.server, MonEvent::Round.into());
+            }
             MonEvent::Poll => {
                 // No answer (VM down) or the previous poll is still out: a failed call.
                 self.counts.pull_failures += self.agents.poll(sched);
                 sched.post_in(self.pull_interval, self.server, MonEvent::Poll.into());
             }
         }
-    }
-
-    /// A report reaches the site: lost, or queued at its collector.
-    #[inline]
-    fn arrive<E: From<MonEvent> + Copy>(
-        &mut self,
-        sched: &mut Scheduler<E>,
-        agent: u32,
-        sent_at: SimTime,
-        now: SimTime,
-    ) {
-        self.series.iv_arrivals += 1;
-        if self.agents.lost(agent) {
-            self.counts.dropped_network += 1;
-            self.series.iv_dropped += 1;
-            return;
-        }
-        let c = match self.agents.all[agent as usize].collector {
-            NO_COLLECTOR => {
-                let provider = self.agents.provider(agent);
-                self.collectors
-                    .register(provider, &mut self.agents.all[agent as usize])
-            }
-            c => c,
-        };
-        self.agents.heard(agent, self.round);
-        self.collectors
-            .before_arrival(now, self.round, &mut self.series);
-        let msg = Msg {
-            agent,
-            sent_at,
-            arrived: now,
-        };
-        if !self.collectors.arrive(sched, &mut self.series, c, msg) {
-            self.counts.dropped_collector += 1;
-            self.series.iv_dropped += 1;
-        }
-    }
-
-    /// The aggregation round: each collector's round to storage, dead agents, scale-in.
-    fn round<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>) {
-        let now = sched.now();
-        self.collectors
-            .catch_up(now, true, self.round, &mut self.series);
-        self.storage
-            .settle_before_round(now, self.round, &mut self.series, &mut self.counts);
-        for (reports, points) in self.collectors.take_rounds() {
-            let dropped = self.storage.submit(reports, points);
-            self.counts.dropped_storage += dropped;
-            self.series.iv_dropped += dropped;
-        }
-        self.storage.kick(now, self.round, &mut self.series);
-
-        // Dead agents: silent for `dead_after_rounds` rounds -> topic deleted.
-        let collectors = &mut self.collectors;
-        self.counts.agents_declared_dead += self.agents.end_round(
-            self.round,
-            self.dead_after_rounds,
-            collectors.registered(),
-            |c| collectors.release(c),
-        );
-        self.round += 1;
-
-        self.collectors
-            .after_round(sched, &mut self.agents.all, &mut self.series);
-        sched.post_in(self.round_interval, self.server, MonEvent::Round.into());
-    }
-
-    /// Applies the collector services computed ahead (see `collectors::inline`) and the
-    /// completions kept by the collectors and storage up to `t`.
-    fn catch_up(&mut self, t: SimTime, inclusive: bool) {
-        self.collectors
-            .catch_up(t, inclusive, self.round, &mut self.series);
-        self.storage
-            .settle(t, inclusive, self.round, &mut self.series, &mut self.counts);
     }
 
     /// An on-demand monitoring call (CB-Tumblebug's auto-control): when the answer is back at
@@ -246,31 +257,45 @@ impl Monitoring {
         (start + s + rtt, ok)
     }
 
+    /// The run's counts: the agents' side's and the collecting side's (after the run).
+    pub fn counts(&self) -> MonitoringCounts {
+        let mut c = self.sink().counts.clone();
+        c.pull_failures += self.counts.pull_failures;
+        c.on_demand_calls += self.counts.on_demand_calls;
+        c.on_demand_failures += self.counts.on_demand_failures;
+        c
+    }
+
     /// Reports sent and not yet stored or dropped (network, queues, rounds, storage).
     pub fn in_flight(&self, now: SimTime) -> u64 {
-        self.agents.in_network(now) + self.collectors.held() + self.storage.held()
+        self.agents.in_network(now) + self.sink().held()
     }
 
     /// Reports sent by `now` (arrived or still on the network).
     pub fn sent_by(&self, now: SimTime) -> u64 {
-        self.counts.sent + self.agents.in_network(now)
+        self.sink().counts.sent + self.agents.in_network(now)
     }
 
     /// Mean collector wait in seconds and the 95% CI half-width from batch means (first batch
     /// dropped as warm-up).
     pub fn wait_mean_ci(&self) -> (f64, f64) {
-        self.series.waits.mean_ci()
+        self.sink().series.waits.mean_ci()
     }
 
     /// Sets where a scale-out VM's agent reports from (its slot was reserved without a cloud).
     pub fn place_agent(&mut self, agent: u32, cloud: u32, provider: u32) {
-        self.agents.place(agent, cloud, provider);
+        self.agents.place(agent, cloud);
+        self.send_quiet(Cmd::Place { agent, provider });
     }
 
     /// Reports that reached the site so far, and the messages collectors hold (queued, in
-    /// service or in the current round): for watching a live twin.
+    /// service or in the current round): for watching a live twin, whose collecting side
+    /// runs on the engine's thread (apart, both read 0 until the run ends).
     pub fn load_gauges(&self) -> (u64, u64) {
-        (self.counts.sent, self.collectors.held())
+        match &self.link {
+            Link::Here(sink) => (sink.counts.sent, sink.collectors.held()),
+            _ => (0, 0),
+        }
     }
 
     /// Whether the VM's agent answers (installed, and its VM Running): CB-Dragonfly's
@@ -283,20 +308,27 @@ impl Monitoring {
 impl Results for Monitoring {
     /// Brings the inline-service accounting up to the end of the run (before summaries).
     fn finish(&mut self, end: SimTime) {
-        self.catch_up(end, true);
+        self.link = match std::mem::replace(&mut self.link, Link::Moving) {
+            Link::Apart(pipe) => Link::Here(pipe.finish()),
+            other => other,
+        };
+        self.send_quiet(Cmd::Finish { end });
     }
 
     fn summarize(&self, sum: &mut Summary, end: SimTime) {
         let totals = Totals {
             sent: self.sent_by(end),
             in_flight: self.in_flight(end),
-            collectors_max: self.collectors.most(),
+            collectors_max: self.sink().collectors.most(),
         };
-        self.series.summarize(sum, &self.counts, totals);
+        self.sink().series.summarize(sum, &self.counts(), totals);
     }
 
     fn take_tables(&mut self) -> Vec<Table> {
-        vec![self.series.take_table()]
+        match &mut self.link {
+            Link::Here(sink) => vec![sink.series.take_table()],
+            _ => panic!("the collecting side is read before the run's finish()"),
+        }
     }
 }
 
@@ -304,6 +336,7 @@ impl<E: From<MonEvent> + Copy> SubModel<E> for Monitoring {
     type Event = MonEvent;
     type Peers<'p> = ();
 
+    #[inline]
     fn handle(&mut self, sched: &mut Scheduler<E>, ev: MonEvent, _: ()) {
         self.handle_event(sched, ev);
     }
@@ -318,14 +351,11 @@ impl<E: From<MonEvent> + Copy> SubModel<E> for Monitoring {
     }
 
     fn sample(&mut self, now: SimTime, _: ()) {
-        self.catch_up(now, false);
-        let snapshot = Snapshot {
-            agents_running: self.agents.running(),
-            collectors: self.collectors.active(),
-            backlogs: self.collectors.backlogs(now),
-            storage_backlog_points: self.storage.queued_points(),
-        };
-        self.series.sample(now, snapshot);
+        let agents_running = self.agents.running();
+        self.send_quiet(Cmd::Sample {
+            now,
+            agents_running,
+        });
     }
 
     fn cloud_added(&mut self, world: &Resolved) -> Result<(), PlanError> {

@@ -11,7 +11,7 @@
 
 use super::Pool;
 use super::policy::{CollectorPolicy, Requeue};
-use crate::monitoring::agents::{Agent, NO_COLLECTOR};
+use crate::monitoring::topics::{NO_COLLECTOR, Topic};
 
 pub(super) struct AgentCount {
     /// Topics per collector (`max_host_count`, at least 1).
@@ -58,16 +58,16 @@ impl CollectorPolicy for AgentCount {
     fn scale_in(
         &mut self,
         pool: &mut Pool,
-        agents: &mut [Agent],
+        topics: &mut [Topic],
         registered: u32,
         requeue: &mut Requeue<'_>,
     ) {
         let target = registered.div_ceil(self.max).max(1);
         let active = pool.active();
-        // The topics of every retired collector, found in one pass over the agents.
+        // The topics of every retired collector, found in one pass over all of them.
         let mut moved: Vec<Vec<u32>> = vec![Vec::new(); active.saturating_sub(target) as usize];
         if !moved.is_empty() {
-            for (i, a) in agents.iter().enumerate() {
+            for (i, a) in topics.iter().enumerate() {
                 if a.collector != NO_COLLECTOR && a.collector >= target && a.collector < active {
                     moved[(a.collector - target) as usize].push(i as u32);
                 }
@@ -79,9 +79,9 @@ impl CollectorPolicy for AgentCount {
                 // There is room below `target`: it holds ceil(topics / max) collectors.
                 let to = self.first_with_room(pool).unwrap_or(0);
                 pool.add_topic(to);
-                agents[a as usize].collector = to;
+                topics[a as usize].collector = to;
             }
-            requeue(pool, agents, gone);
+            requeue(pool, topics, gone);
         }
     }
 }

@@ -10,7 +10,10 @@
 //!
 //! Where exact, services are computed on arrival instead of simulated as events ([`inline`]);
 //! elsewhere the collectors keep their own completions and apply them in the engine's order
-//! ([`deferred`]). Either way a report costs one engine event instead of two.
+//! ([`deferred`]). Either way a report costs one engine event instead of two, and the
+//! collectors need no scheduler: they can run apart from the engine (see `sink.rs`). Only the
+//! plain per-collector and shared queues complete services as engine events; their
+//! completions go to an outbox the caller schedules ([`Collectors::take_outbox`]).
 //!
 //! Sources: `../shared/domain/cloud-barista.md` section 2.4 (collectors, topics, policies,
 //! scale-in of the highest index) and 2.5 (pull calls).
@@ -25,15 +28,11 @@ mod round_points;
 #[cfg(test)]
 mod ties;
 
-use super::agents::{Agent, NO_COLLECTOR};
 use super::config::{Mode, Policy, QueueDiscipline};
-use super::events::MonEvent;
 use super::plan::Plan;
 use super::series::Series;
-use crate::engine::{
-    CounterCursor, CounterFamily, DurationDist, EntityId, EntityRange, Scheduler, SimDuration,
-    SimTime,
-};
+use super::topics::{NO_COLLECTOR, Topic};
+use crate::engine::{CounterCursor, CounterFamily, DurationDist, SimDuration, SimTime};
 use deferred::Deferred;
 use inline::Pending;
 use policy::CollectorPolicy;
@@ -169,8 +168,6 @@ enum Discipline {
 struct Service {
     /// Service-time streams, one per collector.
     fam: CounterFamily,
-    /// The collectors' entities (their completions).
-    ids: EntityRange,
     time: DurationDist,
     /// Pull mode: metric calls per message.
     pull_calls: Option<u64>,
@@ -179,6 +176,9 @@ struct Service {
     busy: u32,
     /// Completions kept by the collectors instead of the engine (see [`deferred`]).
     deferred: Option<Deferred>,
+    /// Otherwise, completions for the engine to schedule: (when, collector), in the order
+    /// the services started.
+    outbox: Vec<(SimTime, u32)>,
 }
 
 impl Service {
@@ -214,25 +214,14 @@ impl Service {
         now + d
     }
 
-    /// Collector `c` starts serving `msg` now; its completion is an engine event, or (deferred
-    /// completions) an entry of `deferred`.
+    /// Collector `c` starts serving `msg` at `now`; its completion is an entry of `deferred`
+    /// (deferred completions), or an engine event to schedule (the outbox).
     #[inline]
-    fn start<E: From<MonEvent> + Copy>(
-        &mut self,
-        sched: &mut Scheduler<E>,
-        c: u32,
-        col: &mut Collector,
-        msg: Msg,
-        s: &mut Series,
-    ) {
-        let done = self.begin(sched.now(), c, col, msg, s);
+    fn start(&mut self, now: SimTime, c: u32, col: &mut Collector, msg: Msg, s: &mut Series) {
+        let done = self.begin(now, c, col, msg, s);
         match &mut self.deferred {
             Some(d) => d.push(done, c, msg.agent),
-            None => sched.post_at(
-                done,
-                self.ids.get(c),
-                MonEvent::ServiceDone { collector: c }.into(),
-            ),
+            None => self.outbox.push((done, c)),
         }
     }
 }
@@ -264,8 +253,8 @@ pub(super) struct Collectors {
 }
 
 impl Collectors {
-    /// The plan's initial collectors, with entities `ids` and service streams `fam`.
-    pub(super) fn new(plan: &Plan, ids: EntityRange, fam: CounterFamily) -> Self {
+    /// The plan's initial collectors, with service streams `fam`.
+    pub(super) fn new(plan: &Plan, fam: CounterFamily) -> Self {
         let spec = &plan.spec;
         let c = &spec.collectors;
         // At least one collector, whatever the plan says (it says so too).
@@ -281,12 +270,12 @@ impl Collectors {
             policy: policy_of(plan, initial),
             service: Service {
                 fam,
-                ids,
                 time: c.service_time.clone(),
                 pull_calls: (spec.mode == Mode::Pull).then_some(spec.pull_calls.max(1) as u64),
                 cores: c.server_cores.max(1),
                 busy: 0,
                 deferred: (discipline == Discipline::Deferred).then(Deferred::default),
+                outbox: Vec::new(),
             },
             discipline,
             shared: VecDeque::new(),
@@ -297,8 +286,23 @@ impl Collectors {
         }
     }
 
-    pub(super) fn owns(&self, e: EntityId) -> bool {
-        self.service.ids.contains(e)
+    /// Whether services may complete as engine events (see [`Collectors::take_outbox`]).
+    pub(super) fn completes_as_events(&self) -> bool {
+        matches!(
+            self.discipline,
+            Discipline::PerCollector | Discipline::Shared
+        )
+    }
+
+    /// The completions started since the last call, for the engine to schedule as
+    /// `ServiceDone` events: (when, collector), in the order the services started.
+    pub(super) fn take_outbox(&mut self) -> impl Iterator<Item = (SimTime, u32)> + '_ {
+        self.service.outbox.drain(..)
+    }
+
+    /// Whether completions wait in the outbox.
+    pub(super) fn outbox_is_empty(&self) -> bool {
+        self.service.outbox.is_empty()
     }
 
     /// Collectors in service.
@@ -315,8 +319,8 @@ impl Collectors {
         self.registered
     }
 
-    /// Gives the topic of agent `a` (of `provider`) a collector, as the policy says.
-    pub(super) fn register(&mut self, provider: u32, a: &mut Agent) -> u32 {
+    /// Gives the topic `a` (of an agent of `provider`) a collector, as the policy says.
+    pub(super) fn register(&mut self, provider: u32, a: &mut Topic) -> u32 {
         let c = self.policy.assign(&mut self.pool, provider);
         self.pool.add_topic(c);
         self.registered += 1;
@@ -334,19 +338,13 @@ impl Collectors {
 
     /// A report reaches collector `c`. Returns false if it is dropped (buffer full).
     #[inline]
-    pub(super) fn arrive<E: From<MonEvent> + Copy>(
-        &mut self,
-        sched: &mut Scheduler<E>,
-        s: &mut Series,
-        c: u32,
-        msg: Msg,
-    ) -> bool {
+    pub(super) fn arrive(&mut self, now: SimTime, s: &mut Series, c: u32, msg: Msg) -> bool {
         match self.discipline {
             Discipline::Inline => return self.arrive_inline(c, msg, s),
             Discipline::PerCollector | Discipline::Deferred => {
                 let col = &mut self.pool.all[c as usize];
                 if col.in_service.is_none() {
-                    self.service.start(sched, c, col, msg, s);
+                    self.service.start(now, c, col, msg, s);
                 } else if col.queue.len() >= self.buffer {
                     return false;
                 } else {
@@ -359,7 +357,7 @@ impl Collectors {
                     (0..pool.active).find(|i| pool.all[*i as usize].in_service.is_none())
                 {
                     let col = &mut pool.all[idle as usize];
-                    self.service.start(sched, idle, col, msg, s);
+                    self.service.start(now, idle, col, msg, s);
                 } else if self.shared.len() >= self.buffer {
                     return false;
                 } else {
@@ -370,14 +368,9 @@ impl Collectors {
         true
     }
 
-    /// Collector `c` finished its message (in aggregation round `round`) and takes the next.
-    pub(super) fn service_done<E: From<MonEvent> + Copy>(
-        &mut self,
-        sched: &mut Scheduler<E>,
-        c: u32,
-        round: u32,
-        s: &mut Series,
-    ) {
+    /// Collector `c` finished its message at `now` (in aggregation round `round`) and takes
+    /// the next.
+    pub(super) fn service_done(&mut self, now: SimTime, c: u32, round: u32, s: &mut Series) {
         self.service.busy -= 1;
         let col = &mut self.pool.all[c as usize];
         let msg = col.in_service.take().expect("a message in service");
@@ -395,7 +388,7 @@ impl Collectors {
             Discipline::Shared => None,
         };
         if let Some(m) = next {
-            self.service.start(sched, c, col, m, s);
+            self.service.start(now, c, col, m, s);
         }
     }
 
@@ -440,32 +433,27 @@ impl Collectors {
             .map(|c| (&mut c.round_reports, std::mem::take(&mut c.round_points)))
     }
 
-    /// After an aggregation round: the policy's scale-in; a retired collector's queued
-    /// messages follow their topics (or go to collector 0).
-    pub(super) fn after_round<E: From<MonEvent> + Copy>(
-        &mut self,
-        sched: &mut Scheduler<E>,
-        agents: &mut [Agent],
-        s: &mut Series,
-    ) {
+    /// After an aggregation round at `now`: the policy's scale-in; a retired collector's
+    /// queued messages follow their topics (or go to collector 0).
+    pub(super) fn after_round(&mut self, now: SimTime, topics: &mut [Topic], s: &mut Series) {
         let service = &mut self.service;
-        let mut requeue = |pool: &mut Pool, agents: &[Agent], gone: u32| {
+        let mut requeue = |pool: &mut Pool, topics: &[Topic], gone: u32| {
             let queued: Vec<Msg> = pool.all[gone as usize].queue.drain(..).collect();
             for m in queued {
-                let to = match agents[m.agent as usize].collector {
+                let to = match topics[m.agent as usize].collector {
                     NO_COLLECTOR => 0,
                     c => c,
                 };
                 let col = &mut pool.all[to as usize];
                 if col.in_service.is_none() {
-                    service.start(sched, to, col, m, s);
+                    service.start(now, to, col, m, s);
                 } else {
                     col.queue.push_back(m);
                 }
             }
         };
         self.policy
-            .scale_in(&mut self.pool, agents, self.registered, &mut requeue);
+            .scale_in(&mut self.pool, topics, self.registered, &mut requeue);
     }
 
     /// Messages waiting at each active collector at `now` (one entry for a shared queue).

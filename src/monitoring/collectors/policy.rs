@@ -9,11 +9,11 @@
 //! `max_host_count`) and 2.4 (the agentCount and csp policies).
 
 use super::Pool;
-use crate::monitoring::agents::Agent;
+use crate::monitoring::topics::Topic;
 
-/// Where a retired collector's queued messages go: `requeue(pool, agents, retired)`, called
+/// Where a retired collector's queued messages go: `requeue(pool, topics, retired)`, called
 /// once the retired collector's topics have moved.
-pub(super) type Requeue<'r> = dyn FnMut(&mut Pool, &[Agent], u32) + 'r;
+pub(super) type Requeue<'r> = dyn FnMut(&mut Pool, &[Topic], u32) + 'r;
 
 /// One collector policy.
 pub(super) trait CollectorPolicy: Send {
@@ -25,12 +25,12 @@ pub(super) trait CollectorPolicy: Send {
     fn released(&mut self, _c: u32) {}
 
     /// After every aggregation round, with `registered` topics: retire collectors, highest
-    /// index first (`Pool::retire_last`), moving their topics (`Agent::collector`) to the
+    /// index first (`Pool::retire_last`), moving their topics (`Topic::collector`) to the
     /// remaining ones, then `requeue` each retired one. Default: none retired.
     fn scale_in(
         &mut self,
         _pool: &mut Pool,
-        _agents: &mut [Agent],
+        _topics: &mut [Topic],
         _registered: u32,
         _requeue: &mut Requeue<'_>,
     ) {

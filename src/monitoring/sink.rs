@@ -1,0 +1,202 @@
+//! The collecting side of the monitoring pipeline: topics, collectors, aggregation rounds,
+//! storage and the series, driven by [`Cmd`]s in the engine's order. The agents' side
+//! (`model.rs`, `agents.rs`) turns each event that reaches the site into a command; nothing on
+//! this side feeds back into the agents or the rest of the world during a run, and it needs no
+//! scheduler (collectors and storage keep their own completions), so it can run on a thread
+//! of its own (`pipe.rs`) with the same results: it sees the same commands in the same order.
+//! Only collectors whose services complete as engine events (the plain per-collector and
+//! shared queues) return work for the engine, in their outbox; those runs keep this side on
+//! the engine's thread.
+//!
+//! Sources: as `model.rs` (`../shared/domain/cloud-barista.md` section 2.4).
+
+use super::collectors::{Collectors, Msg};
+use super::config::MonitoringSpec;
+use super::plan::Plan;
+use super::series::{MonitoringCounts, Series, Snapshot};
+use super::storage::Storage;
+use super::topics::{NO_COLLECTOR, Topics};
+use crate::engine::{CounterFamily, SimTime};
+
+/// What happens at the monitoring site, in the engine's order.
+#[derive(Copy, Clone, Debug)]
+pub(super) enum Cmd {
+    /// A report (or a poll's answer) sent at `sent_at` reaches the site at `now`; `lost` on the
+    /// network.
+    Arrive {
+        agent: u32,
+        lost: bool,
+        sent_at: SimTime,
+        now: SimTime,
+    },
+    /// A collector's service ends (collectors whose completions are engine events).
+    ServiceDone { collector: u32, now: SimTime },
+    /// The aggregation round.
+    Round { now: SimTime },
+    /// The world samples its time series; `agents_running` is the agents' side's gauge.
+    Sample { now: SimTime, agents_running: u32 },
+    /// A scale-out VM's agent will report from a cloud of `provider`.
+    Place { agent: u32, provider: u32 },
+    /// The run ends at `end`: everything due by then is applied.
+    Finish { end: SimTime },
+}
+
+/// The collecting side's state.
+pub(super) struct Sink {
+    pub(super) collectors: Collectors,
+    pub(super) storage: Storage,
+    pub(super) series: Series,
+    topics: Topics,
+    /// Provider index of each agent (csp collector policy).
+    providers: Vec<u32>,
+    /// The current aggregation round.
+    round: u32,
+    dead_after_rounds: u32,
+    pub(super) counts: MonitoringCounts,
+}
+
+impl Sink {
+    pub(super) fn new(plan: &Plan, service: CounterFamily) -> Self {
+        let spec: &MonitoringSpec = &plan.spec;
+        Sink {
+            collectors: Collectors::new(plan, service),
+            storage: Storage::new(&spec.storage),
+            series: Series::new(
+                plan.horizon,
+                spec.collectors.server_cores,
+                spec.report_bytes,
+            ),
+            topics: Topics::new(plan.agents.len()),
+            providers: plan.agents.iter().map(|a| a.provider).collect(),
+            round: 0,
+            dead_after_rounds: spec.collectors.dead_after_rounds.max(1),
+            counts: MonitoringCounts::default(),
+        }
+    }
+
+    /// Applies one command.
+    #[inline]
+    pub(super) fn apply(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Arrive {
+                agent,
+                lost,
+                sent_at,
+                now,
+            } => self.arrive(agent, lost, sent_at, now),
+            Cmd::ServiceDone { collector, now } => {
+                self.collectors
+                    .service_done(now, collector, self.round, &mut self.series)
+            }
+            Cmd::Round { now } => self.round(now),
+            Cmd::Sample {
+                now,
+                agents_running,
+            } => self.sample(now, agents_running),
+            Cmd::Place { agent, provider } => self.providers[agent as usize] = provider,
+            Cmd::Finish { end } => self.catch_up(end, true),
+        }
+    }
+
+    /// A report reaches the site: lost, or queued at its collector.
+    #[inline(always)]
+    pub(super) fn arrive(&mut self, agent: u32, lost: bool, sent_at: SimTime, now: SimTime) {
+        self.counts.sent += 1;
+        self.series.iv_arrivals += 1;
+        if lost {
+            self.counts.dropped_network += 1;
+            self.series.iv_dropped += 1;
+            return;
+        }
+        let c = match self.topics.all[agent as usize].collector {
+            NO_COLLECTOR => {
+                let provider = self.providers[agent as usize];
+                self.collectors
+                    .register(provider, &mut self.topics.all[agent as usize])
+            }
+            c => c,
+        };
+        self.topics.heard(agent, self.round);
+        self.collectors
+            .before_arrival(now, self.round, &mut self.series);
+        let msg = Msg {
+            agent,
+            sent_at,
+            arrived: now,
+        };
+        if !self.collectors.arrive(now, &mut self.series, c, msg) {
+            self.counts.dropped_collector += 1;
+            self.series.iv_dropped += 1;
+        }
+    }
+
+    /// The aggregation round: each collector's round to storage, dead agents, scale-in.
+    fn round(&mut self, now: SimTime) {
+        self.collectors
+            .catch_up(now, true, self.round, &mut self.series);
+        self.storage
+            .settle_before_round(now, self.round, &mut self.series, &mut self.counts);
+        for (reports, points) in self.collectors.take_rounds() {
+            let dropped = self.storage.submit(reports, points);
+            self.counts.dropped_storage += dropped;
+            self.series.iv_dropped += dropped;
+        }
+        self.storage.kick(now, self.round, &mut self.series);
+
+        // Dead agents: silent for `dead_after_rounds` rounds -> topic deleted.
+        let collectors = &mut self.collectors;
+        self.counts.agents_declared_dead += self.topics.end_round(
+            self.round,
+            self.dead_after_rounds,
+            collectors.registered(),
+            |c| collectors.release(c),
+        );
+        self.round += 1;
+
+        self.collectors
+            .after_round(now, &mut self.topics.all, &mut self.series);
+    }
+
+    /// Applies the collector services computed ahead (see `collectors::inline`) and the
+    /// completions kept by the collectors and storage up to `t`.
+    fn catch_up(&mut self, t: SimTime, inclusive: bool) {
+        self.collectors
+            .catch_up(t, inclusive, self.round, &mut self.series);
+        self.storage
+            .settle(t, inclusive, self.round, &mut self.series, &mut self.counts);
+    }
+
+    /// One row of `monitoring.csv` (the sampler comes first at its instant).
+    fn sample(&mut self, now: SimTime, agents_running: u32) {
+        self.catch_up(now, false);
+        let snapshot = Snapshot {
+            agents_running,
+            collectors: self.collectors.active(),
+            backlogs: self.collectors.backlogs(now),
+            storage_backlog_points: self.storage.queued_points(),
+        };
+        self.series.sample(now, snapshot);
+    }
+
+    /// Starts loading the topic a report of `agent` will touch (see `engine::hint`).
+    #[inline]
+    pub(super) fn prefetch_topic(&self, agent: u32) {
+        if let Some(t) = self.topics.all.get(agent as usize) {
+            crate::engine::hint::prefetch(t);
+        }
+    }
+
+    /// Reports at the collectors and in storage (queued, in service, in a round, being written).
+    pub(super) fn held(&self) -> u64 {
+        self.collectors.held() + self.storage.held()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Commands travel by the thousand between threads: keep them small.
+    #[test]
+    fn commands_stay_small() {
+        assert!(std::mem::size_of::<super::Cmd>() <= 24);
+    }
+}
