@@ -178,6 +178,14 @@ impl Sink {
         self.series.sample(now, snapshot);
     }
 
+    /// Starts loading what `cmd` will touch (its report's topic; see `engine::hint`).
+    #[inline]
+    pub(super) fn prefetch(&self, cmd: &Cmd) {
+        if let Cmd::Arrive { agent, .. } = *cmd {
+            self.prefetch_topic(agent);
+        }
+    }
+
     /// Starts loading the topic a report of `agent` will touch (see `engine::hint`).
     #[inline]
     pub(super) fn prefetch_topic(&self, agent: u32) {

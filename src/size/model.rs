@@ -27,8 +27,9 @@ pub const BYTES_PER_SLOT: f64 = 500.0;
 /// Per VM launched before the horizon: its create path (gate queues, calls, timeouts, boot
 /// events), provisioning record.
 pub const BYTES_PER_LAUNCH: f64 = 150.0;
-/// Per monitoring agent: its state (one cache line), its plan entry, its pending report.
-pub const BYTES_PER_AGENT: f64 = 66.0;
+/// Per monitoring agent: its state (one cache line), its topic at the site (12 bytes), its
+/// plan entry, its pending report.
+pub const BYTES_PER_AGENT: f64 = 78.0;
 /// Per collector: queues, round buffer, service stream.
 pub const BYTES_PER_COLLECTOR: f64 = 160.0;
 /// Per cloud: the resolved cloud and its region (held by several plans), gates, counters.
