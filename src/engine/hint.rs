@@ -19,24 +19,3 @@ pub fn prefetch<T>(value: &T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = value;
 }
-
-/// Asks the CPU to bring the cache line at `ptr` into cache for writing (`prefetchw`): a
-/// store to a line another core holds waits for that core to give it up, and this starts
-/// that exchange early. `ptr` is never dereferenced; any address is allowed.
-#[inline(always)]
-pub fn prefetch_write<T>(ptr: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SAFETY: `prefetchw` is a hint: it never faults, reads or writes program state (a
-        // CPU without it decodes the instruction as a no-op).
-        unsafe {
-            std::arch::asm!(
-                "prefetchw [{0}]",
-                in(reg) ptr,
-                options(nostack, preserves_flags, readonly)
-            );
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = ptr;
-}

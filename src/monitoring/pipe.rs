@@ -7,16 +7,13 @@
 //! agents, network draws).
 
 use super::sink::{Cmd, Sink};
-use crate::engine::hint::{prefetch, prefetch_write};
+use crate::engine::hint::prefetch;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, channel, sync_channel};
 use std::thread::JoinHandle;
 
 /// Commands per batch: large enough that a channel operation is rare (one per ~1,000
 /// reports), small enough that a batch stays in the caches both threads share.
 const BATCH: usize = 1024;
-
-/// How many commands ahead of the next store the batch's memory is asked for.
-const WRITE_AHEAD: usize = 24;
 
 /// Batches in flight at once: the engine's thread may run this far ahead.
 const IN_FLIGHT: usize = 8;
@@ -71,12 +68,6 @@ impl Pipe {
     /// Queues one command.
     #[inline]
     pub(super) fn send(&mut self, cmd: Cmd) {
-        // The batch's lines were last read by the other core: ask for them a few commands
-        // ahead of the stores (inside the batch's allocation; a hint, never dereferenced).
-        let ahead = self.batch.len() + WRITE_AHEAD;
-        if ahead < BATCH {
-            prefetch_write(self.batch.as_ptr().wrapping_add(ahead));
-        }
         self.batch.push(cmd);
         if self.batch.len() == BATCH {
             self.flush();

@@ -29,7 +29,7 @@
 //! - **Peak memory**: a base (program and catalogues: 10 MB, 22 MB for the debug build tests
 //!   run; 6.3 MB more for the event list's ring once a few thousand events are pending) +
 //!   500 B per VM slot (plan, lifecycle state, bill, workload stream, launch event) + 150 B
-//!   per VM launched before the horizon + 66 B per agent + 160 B per collector in use + 2 kB
+//!   per VM launched before the horizon + 78 B per agent + 160 B per collector in use + 2 kB
 //!   per cloud + 300 B per outage + the **monitoring queues** + the **tables**. Queues: when the reports offered
 //!   (agents / interval) exceed what the collectors serve (busy collectors, at most
 //!   `server_cores`, each a report per mean `service_time`), the excess piles up for the
