@@ -51,6 +51,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! A run may use two threads ([`run::RunOptions`]; by default where the machine has two
+//! cores): the monitoring pipeline's collecting side then runs beside the engine, fed the
+//! same commands in the same order, and the results are the same bytes as on one.
+//!
 //! [`run::write_results`] writes a run as the CLI does (an atomic results folder with
 //! `manifest.json`, `scenario.toml`, `summary.csv`, every table and the report);
 //! [`batch`] runs sweeps with confidence intervals, on all cores or as cluster shards.
