@@ -66,7 +66,7 @@ impl Pipe {
     }
 
     /// Queues one command.
-    #[inline]
+    #[inline(always)]
     pub(super) fn send(&mut self, cmd: Cmd) {
         self.batch.push(cmd);
         if self.batch.len() == BATCH {
@@ -74,6 +74,8 @@ impl Pipe {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn flush(&mut self) {
         let next = self
             .emptied
