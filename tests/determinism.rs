@@ -209,3 +209,54 @@ fn one_and_two_threads_give_the_same_results() {
         }
     }
 }
+
+/// While the collecting side runs on its own thread, the readers of its state answer `None`
+/// (its state is the other thread's, behind the engine's), not a wrong figure or a panic;
+/// after the run's finish they answer, with the same figures as a run on one thread.
+#[test]
+fn the_collecting_side_is_read_after_the_finish() {
+    use cloudtwin::engine::{RunControl, Scheduler};
+    use cloudtwin::world::World;
+    let loaded = load_file(&scenario_path("poc-timeline.toml"), &[]);
+    let half = cloudtwin::engine::SimTime(loaded.resolved.horizon.as_nanos() / 2);
+    let readings = |apart: bool| {
+        let mut sched = Scheduler::new();
+        let mut world = World::new(&loaded, &mut sched);
+        if apart {
+            assert!(
+                world.run_apart(),
+                "this scenario's collecting side can run apart"
+            );
+        }
+        sched.run_until(&mut world, half, &mut RunControl::none());
+        let m = world.monitoring.as_ref().expect("monitoring is on");
+        let mid = (
+            m.counts(),
+            m.sent_by(half),
+            m.in_flight(half),
+            m.wait_mean_ci(),
+        );
+        sched.run_until(&mut world, loaded.resolved.horizon, &mut RunControl::none());
+        world.finish(loaded.resolved.horizon);
+        let m = world.monitoring.as_ref().expect("monitoring is on");
+        let end = loaded.resolved.horizon;
+        let after = (m.counts(), m.sent_by(end), m.in_flight(end));
+        (mid, after)
+    };
+    let ((counts, sent, in_flight, wait), after) = readings(true);
+    assert!(counts.is_none() && sent.is_none() && in_flight.is_none() && wait.is_none());
+    let (c, s, f) = after;
+    let (c, s, f) = (
+        c.expect("after finish"),
+        s.expect("after finish"),
+        f.expect("after finish"),
+    );
+    assert!(s > 0 && c.sent > 0, "reports were sent");
+    // One thread answers mid-run too, and ends with the same figures.
+    let ((counts1, sent1, ..), (c1, s1, f1)) = readings(false);
+    assert!(counts1.is_some() && sent1.is_some());
+    assert_eq!(
+        (c1.expect("one thread").sent, s1, f1),
+        (c.sent, Some(s), Some(f))
+    );
+}

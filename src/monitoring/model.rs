@@ -43,6 +43,10 @@ struct OnDemand {
     rng: SimRng,
 }
 
+/// The contract of [`Results`]: a run's results are read after its `finish`, which takes the
+/// collecting side back from its thread.
+const AFTER_FINISH: &str = "a run's results are read after its finish()";
+
 /// Where the collecting side runs.
 enum Link {
     /// On the engine's thread: each command is applied as it is sent.
@@ -164,11 +168,13 @@ impl Monitoring {
         }
     }
 
-    /// The collecting side, once the run is over (or while it runs on the engine's thread).
-    fn sink(&self) -> &Sink {
+    /// The collecting side, while it runs on the engine's thread or once the run is over;
+    /// `None` while it runs on its own (between [`Monitoring::run_apart`] and the run's
+    /// [`Results::finish`]): its state is then the other thread's, and behind the engine's.
+    fn sink(&self) -> Option<&Sink> {
         match &self.link {
-            Link::Here(sink) => sink,
-            _ => panic!("the collecting side is read before the run's finish()"),
+            Link::Here(sink) => Some(sink),
+            _ => None,
         }
     }
 
@@ -268,29 +274,31 @@ impl Monitoring {
         (start + s + rtt, ok)
     }
 
-    /// The run's counts: the agents' side's and the collecting side's (after the run).
-    pub fn counts(&self) -> MonitoringCounts {
-        let mut c = self.sink().counts.clone();
+    /// The run's counts: the agents' side's and the collecting side's. `None` while the
+    /// collecting side runs on its own thread (until the run's `finish`), as for the readers
+    /// below.
+    pub fn counts(&self) -> Option<MonitoringCounts> {
+        let mut c = self.sink()?.counts.clone();
         c.pull_failures += self.counts.pull_failures;
         c.on_demand_calls += self.counts.on_demand_calls;
         c.on_demand_failures += self.counts.on_demand_failures;
-        c
+        Some(c)
     }
 
     /// Reports sent and not yet stored or dropped (network, queues, rounds, storage).
-    pub fn in_flight(&self, now: SimTime) -> u64 {
-        self.agents.in_network(now) + self.sink().held()
+    pub fn in_flight(&self, now: SimTime) -> Option<u64> {
+        Some(self.agents.in_network(now) + self.sink()?.held())
     }
 
     /// Reports sent by `now` (arrived or still on the network).
-    pub fn sent_by(&self, now: SimTime) -> u64 {
-        self.sink().counts.sent + self.agents.in_network(now)
+    pub fn sent_by(&self, now: SimTime) -> Option<u64> {
+        Some(self.sink()?.counts.sent + self.agents.in_network(now))
     }
 
     /// Mean collector wait in seconds and the 95% CI half-width from batch means (first batch
     /// dropped as warm-up).
-    pub fn wait_mean_ci(&self) -> (f64, f64) {
-        self.sink().series.waits.mean_ci()
+    pub fn wait_mean_ci(&self) -> Option<(f64, f64)> {
+        Some(self.sink()?.series.waits.mean_ci())
     }
 
     /// Sets where a scale-out VM's agent reports from (its slot was reserved without a cloud).
@@ -327,18 +335,26 @@ impl Results for Monitoring {
     }
 
     fn summarize(&self, sum: &mut Summary, end: SimTime) {
-        let totals = Totals {
-            sent: self.sent_by(end),
-            in_flight: self.in_flight(end),
-            collectors_max: self.sink().collectors.most(),
+        let (Some(sink), Some(counts), Some(sent), Some(in_flight)) = (
+            self.sink(),
+            self.counts(),
+            self.sent_by(end),
+            self.in_flight(end),
+        ) else {
+            panic!("{AFTER_FINISH}");
         };
-        self.sink().series.summarize(sum, &self.counts(), totals);
+        let totals = Totals {
+            sent,
+            in_flight,
+            collectors_max: sink.collectors.most(),
+        };
+        sink.series.summarize(sum, &counts, totals);
     }
 
     fn take_tables(&mut self) -> Vec<Table> {
         match &mut self.link {
             Link::Here(sink) => vec![sink.series.take_table()],
-            _ => panic!("the collecting side is read before the run's finish()"),
+            _ => panic!("{AFTER_FINISH}"),
         }
     }
 }

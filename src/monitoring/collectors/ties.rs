@@ -121,7 +121,7 @@ fn run(
     let mut sum = Summary::new();
     h.m.summarize(&mut sum, out.end);
     assert!(
-        h.m.counts().dropped_collector > 0,
+        h.m.counts().expect("one thread").dropped_collector > 0,
         "the buffer of 1 overflows"
     );
     let series = h.m.take_tables().remove(0).to_csv();
