@@ -46,9 +46,8 @@ pub(super) struct Deferred {
     /// The entries in ascending order from `head` (the form while it holds few).
     run: Vec<u128>,
     head: usize,
-    /// The entries, when there are many.
+    /// The entries, when there are many (empty otherwise: see `many`).
     heap: BinaryHeap<Reverse<u128>>,
-    many: bool,
 }
 
 /// Entries above which the sorted run becomes a heap.
@@ -58,10 +57,16 @@ const RUN_MAX: usize = 256;
 const RUN_SLACK: usize = 1024;
 
 impl Deferred {
+    /// Whether the entries are in the heap form: it never holds fewer than `RUN_MAX / 4`.
+    #[inline]
+    fn many(&self) -> bool {
+        !self.heap.is_empty()
+    }
+
     #[inline]
     pub(super) fn push(&mut self, done: SimTime, c: u32, agent: u32) {
         let k = ((done.as_nanos() as u128) << 64) | ((c as u128) << 32) | agent as u128;
-        if self.many {
+        if self.many() {
             self.heap.push(Reverse(k));
             return;
         }
@@ -69,7 +74,6 @@ impl Deferred {
             self.heap.extend(self.run.drain(self.head..).map(Reverse));
             self.run.clear();
             self.head = 0;
-            self.many = true;
             self.heap.push(Reverse(k));
             return;
         }
@@ -88,7 +92,7 @@ impl Deferred {
     /// The earliest entry.
     #[inline]
     fn first(&self) -> Option<u128> {
-        if self.many {
+        if self.many() {
             self.heap.peek().map(|Reverse(k)| *k)
         } else {
             self.run.get(self.head).copied()
@@ -109,7 +113,7 @@ impl Deferred {
         if !(at < before || (inclusive && at == before)) {
             return None;
         }
-        if self.many {
+        if self.many() {
             self.heap.pop();
             if self.heap.len() < RUN_MAX / 4 {
                 self.run = std::mem::take(&mut self.heap)
@@ -119,7 +123,6 @@ impl Deferred {
                     .rev()
                     .collect();
                 self.head = 0;
-                self.many = false;
             }
         } else {
             self.head += 1;
@@ -238,8 +241,8 @@ mod tests {
                     reference.pop();
                     busy[c as usize] = false;
                 }
-                went_many |= d.many;
-                came_back |= went_many && !d.many;
+                went_many |= d.many();
+                came_back |= went_many && !d.many();
             }
         }
         assert!(
