@@ -268,6 +268,41 @@ fn bench_runs() {
     assert!(out.contains("events/s"), "{out}");
 }
 
+/// Output into a pipe nobody reads any more (`cloudtwin bench | head -1`) is dropped, not a
+/// panic: the command finishes its work and exits 0. The pipe's reader is closed before the
+/// command starts, so every write fails.
+#[test]
+fn output_into_a_closed_pipe_is_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let small = write_file(tmp.path(), "small.toml", SMALL);
+    let folder = tmp.path().join("out");
+    let commands: [Vec<std::ffi::OsString>; 3] = [
+        ["bench", "--entities", "100", "--sim-seconds", "10"]
+            .map(Into::into)
+            .into(),
+        vec!["validate".into(), default_scenario().into()],
+        vec![
+            "run".into(),
+            small.into(),
+            "--out".into(),
+            folder.clone().into(),
+        ],
+    ];
+    for args in commands {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("cloudtwin"))
+            .args(&args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?}\n{err}", out.status);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    assert!(folder.join(file::SUMMARY).is_file(), "the run's results");
+}
+
 #[test]
 fn bench_refuses_zero_sizes() {
     cloudtwin()

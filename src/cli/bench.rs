@@ -212,13 +212,19 @@ fn engine_bench(a: &BenchArgs) -> Result<(), CliError> {
         Some(k) => vec![k],
         None => FelKind::ALL.to_vec(),
     };
-    println!(
+    outln!(
         "workload {:?}: {} entities, {} simulated s, median of {}",
-        a.workload, a.entities, w.sim_seconds, a.repeat
+        a.workload,
+        a.entities,
+        w.sim_seconds,
+        a.repeat
     );
-    println!(
+    outln!(
         "{:<16} {:>12} {:>10} {:>14}",
-        "event list", "events", "wall s", "events/s"
+        "event list",
+        "events",
+        "wall s",
+        "events/s"
     );
     // Alternate structures within each repetition so machine noise hits both alike.
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
@@ -233,7 +239,7 @@ fn engine_bench(a: &BenchArgs) -> Result<(), CliError> {
     }
     for (i, k) in kinds.iter().enumerate() {
         let med = median(&mut times[i]);
-        println!(
+        outln!(
             "{:<16} {:>12} {:>10.3} {:>14.0}",
             k.name(),
             events[i],
@@ -304,7 +310,7 @@ fn scenario_bench(
         Some(cloudtwin::output::summary::Value::Int(v)) => *v as f64,
         _ => 0.0,
     };
-    println!(
+    outln!(
         "{name}: {vms} VMs in {} clouds, {} simulated, median of {}, event list {}, {} thread{}",
         loaded.clouds().len(),
         loaded.scenario.simulation.duration,
@@ -313,20 +319,20 @@ fn scenario_bench(
         out.threads,
         if out.threads == 1 { "" } else { "s" }
     );
-    println!("  events              {}", out.events);
-    println!("  wall                {wall:.3} s");
+    outln!("  events              {}", out.events);
+    outln!("  wall                {wall:.3} s");
     if let Some(cpu) = cpu {
         // On a shared machine the thread's own CPU time is the steadier figure.
-        println!("  cpu                 {cpu:.3} s (the engine's thread)");
+        outln!("  cpu                 {cpu:.3} s (the engine's thread)");
     }
     if let (Some(p), 2) = (process_cpu, out.threads) {
         // The collecting side polls for work while it waits: its CPU time is not all work.
-        println!("  cpu, all threads    {p:.3} s");
+        outln!("  cpu, all threads    {p:.3} s");
     }
-    println!("  events/s            {:.0}", out.events as f64 / wall);
-    println!("  reports/s           {:.0}", reports / wall);
-    println!("  peak memory         {:.1} MB", peak as f64 / 1e6);
-    println!(
+    outln!("  events/s            {:.0}", out.events as f64 / wall);
+    outln!("  reports/s           {:.0}", reports / wall);
+    outln!("  peak memory         {:.1} MB", peak as f64 / 1e6);
+    outln!(
         "  memory per VM       {:.0} B",
         peak.saturating_sub(base_rss) as f64 / vms.max(1) as f64
     );

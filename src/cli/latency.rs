@@ -108,7 +108,7 @@ pub fn latency(a: LatencyArgs) -> Result<(), CliError> {
         Some(path) => std::fs::write(path, csv)
             .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display()))),
         None => {
-            print!("{csv}");
+            out!("{csv}");
             Ok(())
         }
     }
@@ -169,7 +169,7 @@ fn latency_fit(f: FitArgs) -> Result<(), CliError> {
     )
     .map_err(CliError::failure)?;
     let report = fit::run_fit(&data, base.coefficients()).map_err(CliError::failure)?;
-    print!("{}", fit::render_report(&data, &shipped, &report));
+    out!("{}", fit::render_report(&data, &shipped, &report));
     if let Some(path) = &f.residuals {
         std::fs::write(path, fit::residuals_csv(&report))
             .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))?;
@@ -178,7 +178,7 @@ fn latency_fit(f: FitArgs) -> Result<(), CliError> {
         let text = fit::rewrite_toml(&base_text, &data, &report).map_err(CliError::failure)?;
         std::fs::write(&toml_path, text)
             .map_err(|e| CliError::failure(format!("cannot write {}: {e}", toml_path.display())))?;
-        println!(
+        outln!(
             "\nwrote {} (rebuild to use the new coefficients)",
             toml_path.display()
         );

@@ -28,19 +28,19 @@ pub fn merge(a: MergeArgs) -> Result<(), CliError> {
         eprintln!("warning: {u} is not a run of this sweep (left out)");
     }
     if !a.quiet {
-        println!(
+        outln!(
             "merged {} runs from {} folder(s) ({} copied)",
             r.runs,
             a.dirs.len(),
             r.copied
         );
-        println!(
+        outln!(
             "  {}",
             r.dir
                 .join(cloudtwin::output::names::file::SWEEP_SUMMARY)
                 .display()
         );
-        println!("results: {}", r.dir.display());
+        outln!("results: {}", r.dir.display());
     }
     Ok(())
 }

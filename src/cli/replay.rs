@@ -129,12 +129,12 @@ pub fn replay(a: ReplayArgs) -> Result<(), CliError> {
     let path =
         cloudtwin::run::write_results(&loaded, &out, dir, wall).map_err(CliError::failure)?;
     if !a.quiet {
-        println!(
+        outln!(
             "replayed {} requests to {:.1} s simulated in {wall:.2} s: answers agree with the journal",
             journal.requests.len(),
             end.as_secs_f64()
         );
-        println!("results: {}", path.display());
+        outln!("results: {}", path.display());
     }
     Ok(())
 }

@@ -29,7 +29,7 @@ pub fn report(a: ReportArgs) -> Result<(), CliError> {
         e @ ReportError::Io { .. } => CliError::failure(e),
     })?;
     if !a.quiet {
-        println!(
+        outln!(
             "{} plot{} in {}",
             r.plots.len(),
             if r.plots.len() == 1 { "" } else { "s" },
@@ -38,9 +38,9 @@ pub fn report(a: ReportArgs) -> Result<(), CliError> {
                 .display()
         );
         for s in &r.skipped {
-            println!("  not plotted: {}: {}", s.name, s.reason);
+            outln!("  not plotted: {}: {}", s.name, s.reason);
         }
-        println!(
+        outln!(
             "report: {}",
             a.dir.join(cloudtwin::output::names::file::REPORT).display()
         );

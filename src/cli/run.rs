@@ -114,7 +114,7 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         cloudtwin::run::write_results(&loaded, &out, dir, wall).map_err(CliError::failure)?;
     if !a.quiet {
         let s = &loaded.scenario.simulation;
-        println!(
+        outln!(
             "{} (seed {}): {} clouds, {} VMs, {} simulated in {:.2} s wall ({:.0} events/s)",
             s.name,
             s.seed,
@@ -125,17 +125,17 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
             out.events as f64 / wall.max(1e-9)
         );
         for (metric, value) in out.summary.rows() {
-            println!("  {metric:<28} {value}");
+            outln!("  {metric:<28} {value}");
         }
         // The estimate against what the run took (the write phase included).
         if let Some(peak) = super::size::peak_rss() {
-            println!(
+            outln!(
                 "peak memory: {} measured, {} estimated",
                 cloudtwin::size::fmt_bytes(peak),
                 cloudtwin::size::fmt_bytes(estimate.peak_bytes())
             );
         }
-        println!("results: {}", path.display());
+        outln!("results: {}", path.display());
     }
     Ok(())
 }

@@ -106,11 +106,13 @@ pub fn serve(a: ServeArgs) -> Result<(), CliError> {
     };
     let served = crate::serve::serve(loaded, opts, dir).map_err(CliError::failure)?;
     if !a.quiet {
-        println!(
+        outln!(
             "stopped: {} requests, {:.1} s simulated in {:.1} s wall",
-            served.requests, served.sim_time_s, served.wall_s
+            served.requests,
+            served.sim_time_s,
+            served.wall_s
         );
-        println!("results: {}", served.folder.display());
+        outln!("results: {}", served.folder.display());
     }
     Ok(())
 }

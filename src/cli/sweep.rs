@@ -220,14 +220,14 @@ fn print_report(sweep: &Sweep, r: &SweepReport, wall: f64) {
         format!(", shard {}", r.shard)
     };
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-    println!(
+    outln!(
         "sweep {}: {} x {} = {}{shard}",
         sweep.name(),
         plural(plan.grid.len(), "point"),
         plural(plan.replications as usize, "replication"),
         plural(plan.runs.len(), "run"),
     );
-    println!(
+    outln!(
         "  ran {}, skipped {} (already complete), failed {}{} in {wall:.2} s wall; \
          {} of {} runs complete in the folder",
         r.ran,
@@ -242,18 +242,18 @@ fn print_report(sweep: &Sweep, r: &SweepReport, wall: f64) {
         r.total
     );
     match r.summary_runs {
-        Some(n) => println!(
+        Some(n) => outln!(
             "  {} over {n} runs",
             r.dir
                 .join(cloudtwin::output::names::file::SWEEP_SUMMARY)
                 .display()
         ),
-        None if r.complete < r.total && !r.shard.is_all() => println!(
-            "  when every shard is done: cloudtwin merge <the shards' folders> [--out DIR]"
-        ),
+        None if r.complete < r.total && !r.shard.is_all() => {
+            outln!("  when every shard is done: cloudtwin merge <the shards' folders> [--out DIR]")
+        }
         None => {}
     }
-    println!("results: {}", r.dir.display());
+    outln!("results: {}", r.dir.display());
 }
 
 fn exit_status(sweep: &Sweep, r: &SweepReport) -> Result<(), CliError> {

@@ -27,7 +27,7 @@ pub fn validate(a: ValidateArgs) -> Result<(), CliError> {
     let draft = cloudtwin::scenario::read(&a.scenario, &overrides)?;
     let estimate = super::size::gate(&draft, a.no_size_check)?;
     let loaded = draft.build()?;
-    print!("{}", loaded.resolved_toml());
+    out!("{}", loaded.resolved_toml());
     let mut per_provider: BTreeMap<&str, usize> = BTreeMap::new();
     for c in loaded.clouds() {
         *per_provider.entry(c.provider()).or_default() += 1;
@@ -36,7 +36,7 @@ pub fn validate(a: ValidateArgs) -> Result<(), CliError> {
         .iter()
         .map(|(p, n)| format!("{p} {n}"))
         .collect();
-    println!(
+    outln!(
         "\n# resolved: {} clouds ({}), {} VMs",
         loaded.clouds().len(),
         mix.join(", "),
@@ -44,7 +44,7 @@ pub fn validate(a: ValidateArgs) -> Result<(), CliError> {
     );
     if a.clouds {
         for c in loaded.clouds() {
-            println!(
+            outln!(
                 "#   {:>4} {:<32} {:<20} {:>8.3} {:>9.3} {:>6} VMs",
                 c.id,
                 c.name(),
@@ -56,10 +56,10 @@ pub fn validate(a: ValidateArgs) -> Result<(), CliError> {
         }
     }
     // The estimate, as TOML comments (the output stays a loadable scenario).
-    println!("# estimate of a run (see `cloudtwin::size`):");
+    outln!("# estimate of a run (see `cloudtwin::size`):");
     for line in cloudtwin::size::describe(&estimate) {
-        println!("#   {line}");
+        outln!("#   {line}");
     }
-    println!("# {}: ok", a.scenario.display());
+    outln!("# {}: ok", a.scenario.display());
     Ok(())
 }

@@ -61,7 +61,7 @@ pub fn serve(loaded: Loaded, opts: Options, dir: ResultsDir) -> Result<Served, S
     let result = rt.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        println!("listening on http://{addr}");
+        outln!("listening on http://{addr}");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
         axum::serve(listener, http::router(state.clone()))
