@@ -173,7 +173,9 @@ impl<E: Copy> Calendar<E> {
                 .map(|(i, e)| ((e.time - base) << idx_bits) | i as u64),
         );
         if n >= RADIX_FROM {
-            radix_sort(keys, &mut self.scratch, self.shift + idx_bits);
+            // The keys are built in index order, and the radix sort is stable: sorting by the
+            // offset alone (not the index bits below it) puts them in full key order.
+            radix_sort(keys, &mut self.scratch, idx_bits, self.shift + idx_bits);
         } else {
             keys.sort_unstable();
         }
@@ -363,18 +365,20 @@ impl<E: Copy> Calendar<E> {
 /// as fast).
 const RADIX_FROM: usize = 256;
 
-/// Sorts `keys`, whose bits above the lowest `bits` are zero, ascending: least significant
-/// byte first, one counting pass for every byte, `scratch` the second buffer. A window's keys
-/// are unique integers of 30-40 bits, so this is 4-5 passes of plain moves where a comparison
-/// sort of a thousand keys (a tenth of the engine's thread) branches on every compare. A byte
-/// every key shares is skipped.
-fn radix_sort(keys: &mut Vec<u64>, scratch: &mut Vec<u64>, bits: u32) {
+/// Sorts `keys` stably by their bits from `from` up to `to` (the bits above `to` are zero),
+/// ascending: least significant byte first, one counting pass for every byte, `scratch` the
+/// second buffer. A window's keys are unique integers of 30-40 bits, its entries' offsets
+/// above their indices; built in index order, they need sorting by the offset only, 3-4 passes
+/// of plain moves where a comparison sort of a thousand keys (a tenth of the engine's thread)
+/// branches on every compare. A byte every key shares is skipped.
+fn radix_sort(keys: &mut Vec<u64>, scratch: &mut Vec<u64>, from: u32, to: u32) {
     const DIGITS: usize = 8;
-    let passes = (bits.div_ceil(8) as usize).min(DIGITS);
+    let passes = (to.saturating_sub(from).div_ceil(8) as usize).min(DIGITS);
+    let digit = |k: u64, p: usize| ((k >> (from as usize + 8 * p)) & 0xff) as usize;
     let mut counts = [[0u32; 256]; DIGITS];
     for &k in keys.iter() {
         for (p, c) in counts.iter_mut().enumerate().take(passes) {
-            c[((k >> (8 * p)) & 0xff) as usize] += 1;
+            c[digit(k, p)] += 1;
         }
     }
     let n = keys.len();
@@ -391,7 +395,7 @@ fn radix_sort(keys: &mut Vec<u64>, scratch: &mut Vec<u64>, bits: u32) {
             at += here;
         }
         for &k in keys.iter() {
-            let d = ((k >> (8 * p)) & 0xff) as usize;
+            let d = digit(k, p);
             scratch[c[d] as usize] = k;
             c[d] += 1;
         }
@@ -432,8 +436,35 @@ mod tests {
             keys.iter_mut().step_by(3).for_each(|k| *k &= 0xffff);
             let mut want = keys.clone();
             want.sort_unstable();
-            radix_sort(&mut keys, &mut scratch, bits);
+            radix_sort(&mut keys, &mut scratch, 0, bits);
             assert_eq!(keys, want, "{n} keys of {bits} bits");
+        }
+    }
+
+    #[test]
+    fn radix_sort_by_the_high_bits_is_stable() {
+        // As the calendar builds them: a 24-bit offset above the index (12 bits), in index
+        // order, many offsets shared or close. Sorting by the offset alone must give the full order.
+        let mut scratch = Vec::new();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for n in [0usize, 1, 256, 1_000, 4_095] {
+            let mut keys: Vec<u64> = (0..n as u64)
+                .map(|i| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let offset = match x % 4 {
+                        0 => 77,
+                        1 => (x >> 8) & 0x3f, // differing in the lowest bits only
+                        _ => (x >> 8) & 0xff_ffff,
+                    };
+                    offset << 12 | i
+                })
+                .collect();
+            let mut want = keys.clone();
+            want.sort_unstable();
+            radix_sort(&mut keys, &mut scratch, 12, 36);
+            assert_eq!(keys, want, "{n} keys");
         }
     }
 
