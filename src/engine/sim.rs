@@ -298,15 +298,14 @@ impl<E: Copy> Scheduler<E> {
     #[inline]
     pub fn pop_due(&mut self, horizon: SimTime) -> Option<(EntityId, E)> {
         loop {
-            let top = self.fel.peek()?;
-            if !Self::is_live(&self.generations, top) {
-                self.fel.pop();
+            // A stale entry goes whatever its time; a live one if it is due.
+            let generations = &self.generations;
+            let e = self
+                .fel
+                .pop_if(|top| !Self::is_live(generations, top) || top.time <= horizon.as_nanos())?;
+            if !Self::is_live(&self.generations, &e) {
                 continue;
             }
-            if top.time > horizon.as_nanos() {
-                return None;
-            }
-            let e = self.fel.pop().expect("peeked");
             if e.slot != NO_SLOT {
                 self.release(e.slot);
             }

@@ -231,6 +231,12 @@ impl<E: Copy> Calendar<E> {
 
     #[inline]
     pub(super) fn pop(&mut self) -> Option<Entry<E>> {
+        self.pop_if(|_| true)
+    }
+
+    /// Pops the smallest entry if `take` accepts it (see `Fel::pop_if`).
+    #[inline]
+    pub(super) fn pop_if(&mut self, take: impl FnOnce(&Entry<E>) -> bool) -> Option<Entry<E>> {
         if !self.ready() {
             return None;
         }
@@ -239,6 +245,14 @@ impl<E: Copy> Calendar<E> {
             (Some(_), None) => false,
             (None, _) => true,
         };
+        let top = if from_late {
+            self.late.peek()
+        } else {
+            self.sorted.last()
+        };
+        if !take(top?) {
+            return None;
+        }
         let e = if from_late {
             self.late.pop()
         } else {

@@ -184,6 +184,23 @@ impl<E: Copy> Fel<E> {
         }
     }
 
+    /// Pops the smallest entry if `take` accepts it: one look at the top where `peek` then
+    /// `pop` take two (in the calendar queue, each finds the current window and compares its
+    /// head with the late heap's). `None` when empty or refused.
+    #[inline]
+    pub fn pop_if(&mut self, take: impl FnOnce(&Entry<E>) -> bool) -> Option<Entry<E>> {
+        match self {
+            Fel::Calendar(c) => c.pop_if(take),
+            _ => {
+                if take(self.peek()?) {
+                    self.pop()
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
     /// An entry that will pop soon, about `k` places ahead (cheap to find only in the calendar
     /// queue, whose current window is a sorted array; `None` elsewhere). For prefetching.
     #[inline]

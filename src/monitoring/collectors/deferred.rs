@@ -105,14 +105,23 @@ impl Deferred {
         self.first().map(|k| ((k >> 32) as u32, k as u32))
     }
 
+    /// Whether the earliest completion is due (`before` it, or at it when `inclusive`).
+    #[inline]
+    pub(super) fn any_due(&self, before: SimTime, inclusive: bool) -> bool {
+        self.first().is_some_and(|k| {
+            let at = SimTime((k >> 64) as u64);
+            at < before || (inclusive && at == before)
+        })
+    }
+
     /// The earliest completion, if it is due (`before` it, or at it when `inclusive`).
     #[inline]
     fn pop_due(&mut self, before: SimTime, inclusive: bool) -> Option<(SimTime, u32)> {
-        let k = self.first()?;
-        let at = SimTime((k >> 64) as u64);
-        if !(at < before || (inclusive && at == before)) {
+        if !self.any_due(before, inclusive) {
             return None;
         }
+        let k = self.first()?;
+        let at = SimTime((k >> 64) as u64);
         if self.many() {
             self.heap.pop();
             if self.heap.len() < RUN_MAX / 4 {
