@@ -300,10 +300,12 @@ impl<E: Copy> Scheduler<E> {
         loop {
             // A stale entry goes whatever its time; a live one if it is due.
             let generations = &self.generations;
-            let e = self
-                .fel
-                .pop_if(|top| !Self::is_live(generations, top) || top.time <= horizon.as_nanos())?;
-            if !Self::is_live(&self.generations, &e) {
+            let mut stale = false;
+            let e = self.fel.pop_if(|top| {
+                stale = !Self::is_live(generations, top);
+                stale || top.time <= horizon.as_nanos()
+            })?;
+            if stale {
                 continue;
             }
             if e.slot != NO_SLOT {
