@@ -418,16 +418,7 @@ impl Collectors {
         round: u32,
         s: &mut Series,
     ) {
-        // Only when one is due: about half the arrivals find none, and the call's setup cost
-        // more than the check. (The next completion's collector was asked for when the last
-        // settlement found nothing more due, or was touched since.)
-        if self.discipline == Discipline::Deferred
-            && self
-                .service
-                .deferred
-                .as_ref()
-                .is_some_and(|d| d.any_due(now, false))
-        {
+        if self.discipline == Discipline::Deferred {
             self.settle_deferred(now, false, round, s);
         }
     }
