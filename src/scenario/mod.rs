@@ -22,6 +22,7 @@ use crate::topology::Cloud;
 use crate::{cladnet, control, lifecycle, monitoring, twin};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A scenario ready to run: the validated schema, the resolved topology, one checked plan per
 /// model, and where it came from.
@@ -30,8 +31,9 @@ pub struct Loaded {
     pub scenario: Scenario,
     /// Seed, horizon, catalogue, clouds and latency model, shared by every plan.
     pub resolved: Resolved,
-    /// The VM lifecycle plan (MCIS, VMs, outages, actions, provider profiles).
-    pub lifecycle: lifecycle::Plan,
+    /// The VM lifecycle plan (MCIS, VMs, outages, actions, provider profiles). Shared with the
+    /// run's lifecycle model, which copies it only if it changes it (see `Lifecycle::new`).
+    pub lifecycle: Arc<lifecycle::Plan>,
     /// The monitoring plan (site, paths, agents, collector sizes).
     pub monitoring: monitoring::Plan,
     /// The control plan (policies with their placement, workloads with their curves).
@@ -234,7 +236,7 @@ impl Draft {
         Ok(Loaded {
             scenario,
             resolved,
-            lifecycle,
+            lifecycle: Arc::new(lifecycle),
             monitoring,
             control,
             cladnet,

@@ -140,7 +140,8 @@ impl<E: Copy> Calendar<E> {
         // The bucket's buffer becomes the current window, and the bucket starts again from
         // nothing: passing the old current buffer (empty but large) on to the bucket would
         // let every bucket's capacity ratchet up to the largest window ever seen, which at
-        // 2^18 buckets is gigabytes.
+        // 2^18 buckets is gigabytes. (So would a bucket keeping its own buffer: the ring
+        // spans the far leads of timeouts too, and a bucket's next lap is often empty.)
         let bucket = std::mem::take(&mut self.ring[b]);
         self.load_sorted(bucket);
         self.loads += 1;
@@ -266,18 +267,6 @@ impl<E: Copy> Calendar<E> {
         e
     }
 
-    pub(super) fn drain_all(&mut self) -> Vec<Entry<E>> {
-        let mut all = Vec::with_capacity(self.len);
-        all.append(&mut self.sorted);
-        all.append(&mut self.late.v);
-        all.append(&mut self.far.v);
-        for b in self.ring.iter_mut() {
-            all.append(b);
-        }
-        self.occupied.iter_mut().for_each(|w| *w = 0);
-        all
-    }
-
     /// Checks the shape against the event density and rebuilds when it is off.
     pub(super) fn adapt(&mut self) {
         let per_window = self.loaded / self.loads.max(1);
@@ -329,28 +318,66 @@ impl<E: Copy> Calendar<E> {
     /// Re-shapes the queue. Entries in `far` stay there (it is ordered by time whatever the
     /// shape) unless the new ring reaches them; everything else is placed again.
     pub(super) fn rebuild(&mut self, shift: u32, bits: u32) {
-        let mut near = Vec::with_capacity(self.len - self.far.len());
-        near.append(&mut self.sorted);
-        near.append(&mut self.late.v);
-        for b in self.ring.iter_mut() {
-            near.append(b);
-        }
+        let mut near = self.take_near();
         let cur_time = self.cur << self.shift;
-        if bits != self.bits {
-            let n = 1usize << bits;
-            self.ring = (0..n).map(|_| Vec::new()).collect();
-            self.occupied = vec![0; n.div_ceil(64)];
-        } else {
-            self.occupied.iter_mut().for_each(|w| *w = 0);
-        }
         self.shift = shift;
         self.bits = bits;
         // The new current window contains the old one's start: no event is before it.
         self.cur = cur_time >> shift;
+        // The far events the new ring reaches join it (as `migrate_far` would move them).
+        while let Some(top) = self.far.peek() {
+            if self.window(top.time) >= self.cur + (1u64 << bits) {
+                break;
+            }
+            near.push(self.far.pop().expect("peeked"));
+        }
+        self.place_all(near);
+    }
+
+    /// Takes every entry but the far ones out of the queue, leaving the ring's buckets without
+    /// buffers.
+    fn take_near(&mut self) -> Vec<Entry<E>> {
+        let mut near = Vec::with_capacity(self.len - self.far.len());
+        near.append(&mut self.sorted);
+        near.append(&mut self.late.v);
+        for b in self.ring.iter_mut() {
+            // The bucket's buffer is freed now: its capacity is as large as the bucket ever
+            // was, and the new ring's buckets are sized to what they get (`place_all`).
+            near.append(&mut std::mem::take(b));
+        }
+        near
+    }
+
+    /// Places `near` (entries not in `far`) into a fresh ring of the current shape whose
+    /// buckets have exactly the capacity they need. Buckets grown push by push hold up to
+    /// four times their entries (a sparse bucket of one timeout keeps room for four), and a
+    /// rebuild places a million entries at once at a million agents: sized this way, the ring
+    /// holds hundreds of megabytes less at ten million. The heaps keep at most twice what
+    /// they hold.
+    fn place_all(&mut self, near: Vec<Entry<E>>) {
+        let n = 1usize << self.bits;
+        let mask = (n - 1) as u64;
+        let mut counts = vec![0u32; n];
+        for e in &near {
+            let w = self.window(e.time);
+            if w > self.cur && w - self.cur <= mask {
+                counts[(w & mask) as usize] += 1;
+            }
+        }
+        self.ring = counts
+            .iter()
+            .map(|&c| Vec::with_capacity(c as usize))
+            .collect();
+        drop(counts);
+        self.occupied = vec![0; n.div_ceil(64)];
         for e in near {
             self.place(e);
         }
-        self.migrate_far();
+        for heap in [&mut self.late.v, &mut self.far.v] {
+            if heap.capacity() > 2 * heap.len() {
+                heap.shrink_to(2 * heap.len());
+            }
+        }
     }
 
     /// Moves the events of `far` that the ring now reaches into it.
@@ -366,12 +393,11 @@ impl<E: Copy> Calendar<E> {
     }
 
     pub(super) fn retain(&mut self, mut keep: impl FnMut(&Entry<E>) -> bool) {
-        let all = self.drain_all();
-        self.len = 0;
-        for e in all.into_iter().filter(|e| keep(e)) {
-            self.len += 1;
-            self.place(e);
-        }
+        self.far.retain(&mut keep);
+        let mut near = self.take_near();
+        near.retain(|e| keep(e));
+        self.len = self.far.len() + near.len();
+        self.place_all(near);
     }
 }
 
@@ -519,6 +545,44 @@ mod tests {
             c.push(entry(time, tie));
             want.push((time, tie));
         }
+        want.sort_unstable();
+        let got: Vec<_> = std::iter::from_fn(|| c.pop().map(|e| e.key())).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_rebuild_sizes_each_bucket_to_its_entries() {
+        // Sparse buckets (one or two entries each, as timeouts are) and a few dense ones,
+        // plus far entries; pushed one by one, a bucket of one entry keeps room for four.
+        let mut c = Calendar::with_shape(20, 10);
+        let mut want = Vec::new();
+        for i in 0..3_000u64 {
+            let time = if i % 10 == 0 {
+                5_000_000
+            } else {
+                i * 3_000_017
+            };
+            c.push(entry(time, i));
+            want.push((time, i));
+        }
+        c.rebuild(21, 11);
+        let placed: usize = c.ring.iter().map(Vec::len).sum();
+        assert!(placed > 100, "the ring holds entries ({placed})");
+        for (b, bucket) in c.ring.iter().enumerate() {
+            assert_eq!(bucket.capacity(), bucket.len(), "bucket {b}");
+        }
+        for heap in [&c.late.v, &c.far.v] {
+            assert!(
+                heap.capacity() <= 2 * heap.len().max(2),
+                "a heap keeps at most twice its entries"
+            );
+        }
+        // Compaction sizes the ring the same way, and neither changes the order.
+        c.retain(|e| e.tie % 7 != 0);
+        for bucket in &c.ring {
+            assert_eq!(bucket.capacity(), bucket.len());
+        }
+        want.retain(|(_, tie)| tie % 7 != 0);
         want.sort_unstable();
         let got: Vec<_> = std::iter::from_fn(|| c.pop().map(|e| e.key())).collect();
         assert_eq!(got, want);

@@ -47,7 +47,7 @@ impl Lifecycle {
                 ));
                 self.rates
                     .push(RateLimit::new(profile.api_rate, profile.api_burst));
-                self.plan.profiles.push(profile);
+                self.plan_mut().profiles.push(profile);
                 self.acct.add_profile();
                 self.plan.profiles.len() - 1
             }
@@ -55,8 +55,9 @@ impl Lifecycle {
         for g in &mut self.gates {
             g.add_cloud();
         }
-        self.plan.cloud_profile.push(p as u32);
-        self.plan.clouds.push(cloud);
+        let plan = self.plan_mut();
+        plan.cloud_profile.push(p as u32);
+        plan.clouds.push(cloud);
         self.acct.add_cloud();
         Ok(())
     }
@@ -73,7 +74,7 @@ impl Lifecycle {
     ) -> Option<u32> {
         let spec = self.intern_spec(spec);
         let vm = self.add_vm(sched, mcis, cloud, spec)?;
-        self.plan.vms[vm as usize].name = name.to_string();
+        self.plan_mut().vms[vm as usize].name = name.to_string();
         Some(vm)
     }
 
@@ -109,7 +110,7 @@ impl Lifecycle {
             .expect("outages are added only in a live twin session");
         let idx = self.plan.outages.len() as u32;
         let (start, end) = (outage.start.max(sched.now()), outage.end);
-        self.plan.outages.push(outage);
+        self.plan_mut().outages.push(outage);
         self.acct.add_outage();
         sched.post_at(start, entity, LcEvent::OutageStart { idx }.into());
         sched.post_at(end.max(start), entity, LcEvent::OutageEnd { idx }.into());
@@ -119,10 +120,12 @@ impl Lifecycle {
     /// The profile of `provider`, to change its behaviour from now on (the live twin's admin
     /// API); `None` if no cloud of the provider is in the run.
     pub fn profile_mut(&mut self, provider: &str) -> Option<&mut Profile> {
-        self.plan
+        let i = self
+            .plan
             .profiles
-            .iter_mut()
-            .find(|p| p.provider == provider)
+            .iter()
+            .position(|p| p.provider == provider)?;
+        Some(&mut self.plan_mut().profiles[i])
     }
 
     /// Applies a changed rate limit of `provider` (after [`Lifecycle::profile_mut`]).

@@ -40,6 +40,7 @@ use crate::model::{Notice, PlanError, Resolved, Results, SubModel};
 use crate::output::{Summary, Table};
 use accounting::Accounting;
 use faults::ActiveOutages;
+use std::sync::Arc;
 
 /// Lifecycle events (wrapped in the world's event type by the caller).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -171,7 +172,11 @@ impl Vm {
 
 /// The lifecycle model's state.
 pub struct Lifecycle {
-    plan: Plan,
+    /// The plan, shared with the loaded scenario until the model changes it (a cloud or an
+    /// outage added by the live twin, a spare slot placed by a scale-out): at ten million VMs
+    /// a copy is about 100 bytes per VM, most runs never need one, and one that does makes it
+    /// once (`plan_mut`).
+    plan: Arc<Plan>,
     vms: Vec<Vm>,
     vm_ids: EntityRange,
     ctl_ids: EntityRange,
@@ -194,7 +199,7 @@ pub struct Lifecycle {
 impl Lifecycle {
     /// Builds the model from its plan and schedules the MCIS requests, timeline actions and
     /// outages.
-    pub fn new<E: From<LcEvent> + Copy>(plan: &Plan, sched: &mut Scheduler<E>) -> Self {
+    pub fn new<E: From<LcEvent> + Copy>(plan: &Arc<Plan>, sched: &mut Scheduler<E>) -> Self {
         let rngs = RngFactory::new(plan.seed);
         let n_vms = plan.vms.len() as u32;
         let vm_ids = sched.alloc_entities(n_vms);
@@ -227,7 +232,7 @@ impl Lifecycle {
             notices: Vec::new(),
             next_spare: plan.mcis.iter().map(|m| m.first + m.count).collect(),
             live_ctl,
-            plan: plan.clone(),
+            plan: Arc::clone(plan),
         };
         for (i, mc) in plan.mcis.iter().enumerate() {
             sched.post_at(
@@ -363,8 +368,9 @@ impl Lifecycle {
         match self.plan.specs.iter().position(|s| s == spec) {
             Some(i) => i as u32,
             None => {
-                self.plan.specs.push(spec.clone());
-                (self.plan.specs.len() - 1) as u32
+                let specs = &mut self.plan_mut().specs;
+                specs.push(spec.clone());
+                (specs.len() - 1) as u32
             }
         }
     }
@@ -372,6 +378,11 @@ impl Lifecycle {
     /// The plan (with scale-out slots as placed so far).
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// The plan, to change: copied first if the loaded scenario still shares it.
+    fn plan_mut(&mut self) -> &mut Plan {
+        Arc::make_mut(&mut self.plan)
     }
 
     /// VMs of an MCIS in CB-Tumblebug's listing, in id order. A VM being deleted by

@@ -123,7 +123,7 @@ impl Lifecycle {
         }
         self.next_spare[mcis as usize] = vm + 1;
         let nz = self.plan.clouds[cloud as usize].region.zones.len().max(1) as u32;
-        let pv = &mut self.plan.vms[vm as usize];
+        let pv = &mut self.plan_mut().vms[vm as usize];
         pv.cloud = cloud;
         pv.zone = ((vm - lo) % nz) as u16;
         pv.spec = spec;
