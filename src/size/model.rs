@@ -13,7 +13,7 @@ use crate::scenario::Scenario;
 /// Resident memory of the program with an empty world: code, the region and spec catalogues,
 /// the latency model, the provider profiles (the unoptimised debug build, which tests run, is
 /// twice the size).
-pub const BASE_BYTES: f64 = if cfg!(debug_assertions) { 22e6 } else { 10e6 };
+pub const BASE_BYTES: f64 = if cfg!(debug_assertions) { 32e6 } else { 12e6 };
 /// Drawing the report (`output.report`): the plots' rasters and fonts.
 pub const REPORT_BYTES: f64 = 6e6;
 /// The event list's ring of buckets once it adapts to a few thousand pending events (2^18
@@ -21,12 +21,12 @@ pub const REPORT_BYTES: f64 = 6e6;
 pub const EVENT_RING_BYTES: f64 = 6.3e6;
 /// Pending events (about one per VM slot) from which the ring is that large.
 const EVENT_RING_FROM: u64 = 2_000;
-/// Per VM slot: its plan (name, cloud, spec; kept by the loaded scenario and the model), its
-/// lifecycle state and bill, its workload stream, its launch event.
-pub const BYTES_PER_SLOT: f64 = 500.0;
+/// Per VM slot: its plan (name, cloud, spec; one copy, shared by the loaded scenario and the
+/// model), its lifecycle state and bill, its workload stream, its launch event.
+pub const BYTES_PER_SLOT: f64 = 300.0;
 /// Per VM launched before the horizon: its create path (gate queues, calls, timeouts, boot
 /// events), provisioning record.
-pub const BYTES_PER_LAUNCH: f64 = 150.0;
+pub const BYTES_PER_LAUNCH: f64 = 100.0;
 /// Per monitoring agent: its state (one cache line), its topic at the site (12 bytes), its
 /// plan entry, its pending report.
 pub const BYTES_PER_AGENT: f64 = 78.0;
