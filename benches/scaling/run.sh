@@ -4,7 +4,7 @@
 # cpu_s is the simulating thread's CPU time, the steadier figure on a shared machine, for a run
 # on one thread; a run on two threads leaves it empty: both work, and wall time is the figure).
 #
-#   benches/scaling/run.sh                      # all four sizes (10M needs ~10 GB and ~15 min)
+#   benches/scaling/run.sh                      # all four sizes (10M needs ~6 GB and ~15 min)
 #   benches/scaling/run.sh --sizes 10k,100k     # a subset; rows of other sizes are kept
 #   benches/scaling/run.sh --bin PATH           # another binary (default target/release/cloudtwin)
 #   benches/scaling/run.sh --duration 10m       # every size for that simulated time (default 1h)

@@ -56,7 +56,7 @@ pub enum WorkloadArg {
     /// 1,000 clouds x 1,000 VMs, monitoring every 5 s, 1 simulated hour.
     #[value(name = "scale-1m")]
     Scale1m,
-    /// 10,000 clouds x 1,000 VMs, monitoring every 5 s, 1 simulated hour (~10 GB).
+    /// 10,000 clouds x 1,000 VMs, monitoring every 5 s, 1 simulated hour (~6 GB).
     #[value(name = "scale-10m")]
     Scale10m,
 }
