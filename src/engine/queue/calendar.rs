@@ -324,13 +324,8 @@ impl<E: Copy> Calendar<E> {
         self.bits = bits;
         // The new current window contains the old one's start: no event is before it.
         self.cur = cur_time >> shift;
-        // The far events the new ring reaches join it (as `migrate_far` would move them).
-        while let Some(top) = self.far.peek() {
-            if self.window(top.time) >= self.cur + (1u64 << bits) {
-                break;
-            }
-            near.push(self.far.pop().expect("peeked"));
-        }
+        // The far events the new ring reaches join it in the same pass.
+        near.extend(std::iter::from_fn(|| self.pop_far_reached()));
         self.place_all(near);
     }
 
@@ -382,14 +377,19 @@ impl<E: Copy> Calendar<E> {
 
     /// Moves the events of `far` that the ring now reaches into it.
     pub(super) fn migrate_far(&mut self) {
-        let n = 1u64 << self.bits;
-        while let Some(top) = self.far.peek() {
-            if self.window(top.time) >= self.cur + n {
-                break;
-            }
-            let e = self.far.pop().expect("peeked");
+        while let Some(e) = self.pop_far_reached() {
             self.place(e);
         }
+    }
+
+    /// The next event of `far` if the ring reaches its window.
+    #[inline]
+    fn pop_far_reached(&mut self) -> Option<Entry<E>> {
+        let top = self.far.peek()?;
+        if self.window(top.time) >= self.cur + (1u64 << self.bits) {
+            return None;
+        }
+        self.far.pop()
     }
 
     pub(super) fn retain(&mut self, mut keep: impl FnMut(&Entry<E>) -> bool) {
