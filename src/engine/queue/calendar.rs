@@ -43,6 +43,14 @@ pub(crate) struct Calendar<E> {
     pub(super) adapt_every: u64,
 }
 
+/// Where `Calendar::place` puts an entry: the late heap (its window is the current one or
+/// earlier), a ring bucket, or the far heap (beyond the ring).
+enum Dest {
+    Late,
+    Ring(usize),
+    Far,
+}
+
 const ADAPT_EVERY: u64 = 1 << 15;
 const MIN_BITS: u32 = 8;
 const MAX_BITS: u32 = 18;
@@ -98,17 +106,29 @@ impl<E: Copy> Calendar<E> {
         self.place(e);
     }
 
+    /// Where an event at `time` belongs in the current shape: the one rule that `place`,
+    /// `place_all` and `pop_far_reached` share.
+    #[inline(always)]
+    fn dest(&self, time: u64) -> Dest {
+        let w = self.window(time);
+        if w <= self.cur {
+            Dest::Late
+        } else if w - self.cur < (1u64 << self.bits) {
+            Dest::Ring((w & ((1u64 << self.bits) - 1)) as usize)
+        } else {
+            Dest::Far
+        }
+    }
+
     #[inline(always)]
     pub(super) fn place(&mut self, e: Entry<E>) {
-        let w = self.window(e.time);
-        if w <= self.cur {
-            self.late.push(e);
-        } else if w - self.cur < (1u64 << self.bits) {
-            let b = (w & ((1u64 << self.bits) - 1)) as usize;
-            self.ring[b].push(e);
-            self.occupied[b / 64] |= 1u64 << (b % 64);
-        } else {
-            self.far.push(e);
+        match self.dest(e.time) {
+            Dest::Late => self.late.push(e),
+            Dest::Ring(b) => {
+                self.ring[b].push(e);
+                self.occupied[b / 64] |= 1u64 << (b % 64);
+            }
+            Dest::Far => self.far.push(e),
         }
     }
 
@@ -351,12 +371,10 @@ impl<E: Copy> Calendar<E> {
     /// they hold.
     fn place_all(&mut self, near: Vec<Entry<E>>) {
         let n = 1usize << self.bits;
-        let mask = (n - 1) as u64;
         let mut counts = vec![0u32; n];
         for e in &near {
-            let w = self.window(e.time);
-            if w > self.cur && w - self.cur <= mask {
-                counts[(w & mask) as usize] += 1;
+            if let Dest::Ring(b) = self.dest(e.time) {
+                counts[b] += 1;
             }
         }
         self.ring = counts
@@ -386,7 +404,7 @@ impl<E: Copy> Calendar<E> {
     #[inline]
     fn pop_far_reached(&mut self) -> Option<Entry<E>> {
         let top = self.far.peek()?;
-        if self.window(top.time) >= self.cur + (1u64 << self.bits) {
+        if let Dest::Far = self.dest(top.time) {
             return None;
         }
         self.far.pop()
