@@ -1,6 +1,7 @@
 //! The calendar queue ([`super::FelKind::Calendar`], the default event list): R. Brown,
 //! "Calendar queues", CACM 31(10), 1988, with power-of-two windows that adapt to the density.
 
+use super::radix::radix_sort;
 use super::{Entry, QuadHeap};
 use std::cmp::Reverse;
 
@@ -12,10 +13,11 @@ use std::cmp::Reverse;
 /// one window. When the clock reaches a window its bucket is sorted (descending, popped from
 /// the end); events scheduled into the current window after that go to `late`, a small heap.
 ///
-/// Every `ADAPT_EVERY` pops the shape is checked: too many events per window halves the width,
-/// too few doubles it, and too many events landing in `far` doubles the ring; the queue is then
-/// rebuilt (all entries re-inserted). The shape depends only on the event sequence, and the
-/// pop order only on the keys, so runs stay deterministic.
+/// Every `ADAPT_EVERY` pops the shape is checked: too many events per window narrows the
+/// windows, too few, or new events spread over too many windows ahead, widens them, and too
+/// many events landing in `far` doubles the ring; the queue is then rebuilt (all entries
+/// re-inserted). The shape depends only on the event sequence, and the pop order only on the
+/// keys, so runs stay deterministic.
 #[derive(Clone, Debug)]
 pub(crate) struct Calendar<E> {
     shift: u32,
@@ -41,6 +43,8 @@ pub(crate) struct Calendar<E> {
     lead_bits: [u64; 65],
     shrink_votes: u32,
     pub(super) adapt_every: u64,
+    /// `LEAD_BITS` (a field so tests can reach the rule without millions of events).
+    lead_bits_max: u32,
 }
 
 /// Where `Calendar::place` puts an entry: the late heap (its window is the current one or
@@ -60,6 +64,17 @@ const MAX_BITS: u32 = 18;
 /// 1.6x slower at a million agents than 96-1,536.
 const WINDOW_MIN: u64 = 96;
 const WINDOW_MAX: u64 = 1536;
+/// Half of the new events should land within `2^LEAD_BITS` windows of the clock: every push
+/// writes at the end of its bucket, so the lead is how many bucket ends are being filled. At ten
+/// million agents, 96-1,536 events per window put a report interval 8,192-16,383 windows ahead;
+/// windows are then wider than `WINDOW_MAX`. Measured (BENCHMARKS.md): the first 4 simulated
+/// minutes of scale-10m take 87-90 s with this rule and 96-106 s without it; over the whole
+/// hour the two are within 1%, so the gain is in the shape changes of the start. A million
+/// agents land within 1,024 windows, where the rule does not act.
+const LEAD_BITS: u32 = 11;
+/// Never more events per window than this, whatever the lead: a window is sorted when the
+/// clock reaches it, and 16,384 entries (640 KB) still sort in L2.
+const WINDOW_HARD_MAX: u64 = 1 << 14;
 
 impl<E: Copy> Calendar<E> {
     pub(super) fn new() -> Self {
@@ -88,6 +103,7 @@ impl<E: Copy> Calendar<E> {
             lead_bits: [0; 65],
             shrink_votes: 0,
             adapt_every: ADAPT_EVERY,
+            lead_bits_max: LEAD_BITS,
         }
     }
 
@@ -107,7 +123,7 @@ impl<E: Copy> Calendar<E> {
     }
 
     /// Where an event at `time` belongs in the current shape: the one rule that `place`,
-    /// `place_all` and `pop_far_reached` share.
+    /// `replace_near` and `pop_far_reached` share.
     #[inline(always)]
     fn dest(&self, time: u64) -> Dest {
         let w = self.window(time);
@@ -289,14 +305,8 @@ impl<E: Copy> Calendar<E> {
 
     /// Checks the shape against the event density and rebuilds when it is off.
     pub(super) fn adapt(&mut self) {
-        let per_window = self.loaded / self.loads.max(1);
-        let mut shift = self.shift;
+        let shift = self.new_shift();
         let mut bits = self.bits;
-        if per_window > WINDOW_MAX && shift > 0 {
-            shift -= 1;
-        } else if per_window < WINDOW_MIN && self.loads > 0 && shift < 40 {
-            shift += 1;
-        }
         // The ring should hold 95% of new events (the rest, the far future of timeouts and
         // crashes, waits in `far`): find the lead bit length that covers them, in the new
         // window width.
@@ -335,61 +345,108 @@ impl<E: Copy> Calendar<E> {
         }
     }
 
+    /// The window width (`shift`) for the density seen since the last check, moved in one
+    /// step as far as the measures ask: a rebuild at ten million agents moves 400 MB.
+    fn new_shift(&self) -> u32 {
+        if self.loads == 0 {
+            // One window held every pop since the last check: no measure of the density.
+            return self.shift;
+        }
+        let per_window = (self.loaded / self.loads).max(1);
+        let lead = self.median_lead_bits();
+        // Doubling the width doubles the events per window and takes one bit off the lead.
+        let steps: i64 = if per_window > WINDOW_HARD_MAX {
+            -i64::from(ceil_log2(per_window.div_ceil(WINDOW_HARD_MAX)))
+        } else if per_window > WINDOW_MAX {
+            // Narrower, but not so narrow that the lead would want it wider again.
+            let want = ceil_log2(per_window.div_ceil(WINDOW_MAX));
+            -i64::from(want.min((self.lead_bits_max - 1).saturating_sub(lead)))
+        } else if per_window < WINDOW_MIN {
+            i64::from(ceil_log2(WINDOW_MIN.div_ceil(per_window)))
+        } else if lead > self.lead_bits_max {
+            let room = (WINDOW_HARD_MAX / per_window).ilog2();
+            i64::from((lead - self.lead_bits_max).min(room))
+        } else {
+            0
+        };
+        (i64::from(self.shift) + steps).clamp(0, 40) as u32
+    }
+
+    /// The bit length of the median lead (windows ahead of the current one) of the pushes
+    /// since the last check: half of them landed within `2^bits` windows.
+    fn median_lead_bits(&self) -> u32 {
+        let mut covered = 0;
+        for (b, n) in self.lead_bits.iter().enumerate() {
+            covered += n;
+            if 2 * covered >= self.pushes {
+                return b as u32;
+            }
+        }
+        0
+    }
+
     /// Re-shapes the queue. Entries in `far` stay there (it is ordered by time whatever the
     /// shape) unless the new ring reaches them; everything else is placed again.
     pub(super) fn rebuild(&mut self, shift: u32, bits: u32) {
-        let mut near = self.take_near();
         let cur_time = self.cur << self.shift;
         self.shift = shift;
         self.bits = bits;
         // The new current window contains the old one's start: no event is before it.
         self.cur = cur_time >> shift;
         // The far events the new ring reaches join it in the same pass.
-        near.extend(std::iter::from_fn(|| self.pop_far_reached()));
-        self.place_all(near);
+        let reached: Vec<_> = std::iter::from_fn(|| self.pop_far_reached()).collect();
+        self.replace_near(reached, |_| true);
     }
 
-    /// Takes every entry but the far ones out of the queue, leaving the ring's buckets without
-    /// buffers.
-    fn take_near(&mut self) -> Vec<Entry<E>> {
-        let mut near = Vec::with_capacity(self.len - self.far.len());
-        near.append(&mut self.sorted);
-        near.append(&mut self.late.v);
-        for b in self.ring.iter_mut() {
-            // The bucket's buffer is freed now: its capacity is as large as the bucket ever
-            // was, and the new ring's buckets are sized to what they get (`place_all`).
-            near.append(&mut std::mem::take(b));
-        }
-        near
-    }
-
-    /// Places `near` (entries not in `far`) into a fresh ring of the current shape whose
-    /// buckets have exactly the capacity they need. Buckets grown push by push hold up to
-    /// four times their entries (a sparse bucket of one timeout keeps room for four), and a
-    /// rebuild places a million entries at once at a million agents: sized this way, the ring
-    /// holds hundreds of megabytes less at ten million. The heaps keep at most twice what
-    /// they hold.
-    fn place_all(&mut self, near: Vec<Entry<E>>) {
+    /// Places every entry not in `far` that `keep` accepts, and `extra`, again, into a fresh
+    /// ring of the current shape whose buckets have exactly the capacity they get. Buckets
+    /// grown push by push hold up to four times their entries (a sparse bucket of one timeout
+    /// keeps room for four), and a rebuild places ten million entries at once at ten million
+    /// agents: sized this way, the ring holds hundreds of megabytes less. The entries move
+    /// bucket by bucket, each new bucket's buffer allocated when its first entry arrives and
+    /// each old bucket's freed once emptied, so the new ring reuses the old one's memory
+    /// rather than touching fresh pages (which costs seconds per gigabyte on a virtual
+    /// machine; BENCHMARKS.md). The heaps keep at most twice what they hold.
+    fn replace_near(&mut self, extra: Vec<Entry<E>>, mut keep: impl FnMut(&Entry<E>) -> bool) {
         let n = 1usize << self.bits;
+        let mut sources = vec![
+            std::mem::take(&mut self.sorted),
+            std::mem::take(&mut self.late.v),
+            extra,
+        ];
+        sources.append(&mut std::mem::take(&mut self.ring));
+        // Filter, and count what each new bucket and the late heap will get.
         let mut counts = vec![0u32; n];
-        for e in &near {
-            if let Dest::Ring(b) = self.dest(e.time) {
-                counts[b] += 1;
+        let mut late = 0;
+        for source in &mut sources {
+            source.retain(|e| keep(e));
+            for e in source.iter() {
+                match self.dest(e.time) {
+                    Dest::Ring(b) => counts[b] += 1,
+                    Dest::Late => late += 1,
+                    Dest::Far => {}
+                }
             }
         }
-        self.ring = counts
-            .iter()
-            .map(|&c| Vec::with_capacity(c as usize))
-            .collect();
-        drop(counts);
+        self.ring = (0..n).map(|_| Vec::new()).collect();
         self.occupied = vec![0; n.div_ceil(64)];
-        for e in near {
-            self.place(e);
-        }
-        for heap in [&mut self.late.v, &mut self.far.v] {
-            if heap.capacity() > 2 * heap.len() {
-                heap.shrink_to(2 * heap.len());
+        self.late.v.reserve_exact(late);
+        self.len = self.far.len();
+        for source in sources {
+            self.len += source.len();
+            for e in source {
+                if let Dest::Ring(b) = self.dest(e.time) {
+                    let bucket = &mut self.ring[b];
+                    if bucket.capacity() == 0 {
+                        bucket.reserve_exact(counts[b] as usize);
+                    }
+                }
+                self.place(e);
             }
+        }
+        let far = &mut self.far.v;
+        if far.capacity() > 2 * far.len() {
+            far.shrink_to(2 * far.len());
         }
     }
 
@@ -412,119 +469,23 @@ impl<E: Copy> Calendar<E> {
 
     pub(super) fn retain(&mut self, mut keep: impl FnMut(&Entry<E>) -> bool) {
         self.far.retain(&mut keep);
-        let mut near = self.take_near();
-        near.retain(|e| keep(e));
-        self.len = self.far.len() + near.len();
-        self.place_all(near);
+        self.replace_near(Vec::new(), keep);
     }
+}
+
+/// `ceil(log2(x))` for `x >= 1`.
+fn ceil_log2(x: u64) -> u32 {
+    u64::BITS - (x - 1).leading_zeros()
 }
 
 /// Windows from this many entries sort their keys by radix (below it a comparison sort is
 /// as fast).
 const RADIX_FROM: usize = 256;
 
-/// Sorts `keys` stably by their bits from `from` up to `to` (the bits above `to` are zero),
-/// ascending: least significant byte first, one counting pass for every byte, `scratch` the
-/// second buffer. A window's keys are unique integers of 30-40 bits, its entries' offsets
-/// above their indices; built in index order, they need sorting by the offset only, 3-4 passes
-/// of plain moves where a comparison sort of a thousand keys (a tenth of the engine's thread)
-/// branches on every compare. A byte every key shares is skipped.
-fn radix_sort(keys: &mut Vec<u64>, scratch: &mut Vec<u64>, from: u32, to: u32) {
-    const DIGITS: usize = 8;
-    let passes = (to.saturating_sub(from).div_ceil(8) as usize).min(DIGITS);
-    let digit = |k: u64, p: usize| ((k >> (from as usize + 8 * p)) & 0xff) as usize;
-    let mut counts = [[0u32; 256]; DIGITS];
-    for &k in keys.iter() {
-        for (p, c) in counts.iter_mut().enumerate().take(passes) {
-            c[digit(k, p)] += 1;
-        }
-    }
-    let n = keys.len();
-    scratch.clear();
-    scratch.resize(n, 0);
-    for (p, c) in counts.iter_mut().enumerate().take(passes) {
-        if c.iter().any(|&m| m as usize == n) {
-            continue;
-        }
-        let mut at = 0u32;
-        for m in c.iter_mut() {
-            let here = *m;
-            *m = at;
-            at += here;
-        }
-        for &k in keys.iter() {
-            let d = digit(k, p);
-            scratch[c[d] as usize] = k;
-            c[d] += 1;
-        }
-        std::mem::swap(keys, scratch);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::queue::tests::entry;
-
-    #[test]
-    fn radix_sort_sorts_as_a_comparison_sort_does() {
-        let mut scratch = Vec::new();
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        for (n, bits) in [
-            (0, 8),
-            (1, 8),
-            (300, 9),
-            (1_000, 31),
-            (1_537, 40),
-            (5_000, 64),
-        ] {
-            let mut keys: Vec<u64> = (0..n)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    if bits == 64 {
-                        x
-                    } else {
-                        x & ((1u64 << bits) - 1)
-                    }
-                })
-                .collect();
-            // Some keys share their high bytes (the skipped passes).
-            keys.iter_mut().step_by(3).for_each(|k| *k &= 0xffff);
-            let mut want = keys.clone();
-            want.sort_unstable();
-            radix_sort(&mut keys, &mut scratch, 0, bits);
-            assert_eq!(keys, want, "{n} keys of {bits} bits");
-        }
-    }
-
-    #[test]
-    fn radix_sort_by_the_high_bits_is_stable() {
-        // As the calendar builds them: a 24-bit offset above the index (12 bits), in index
-        // order, many offsets shared or close. Sorting by the offset alone must give the full order.
-        let mut scratch = Vec::new();
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        for n in [0usize, 1, 256, 1_000, 4_095] {
-            let mut keys: Vec<u64> = (0..n as u64)
-                .map(|i| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    let offset = match x % 4 {
-                        0 => 77,
-                        1 => (x >> 8) & 0x3f, // differing in the lowest bits only
-                        _ => (x >> 8) & 0xff_ffff,
-                    };
-                    offset << 12 | i
-                })
-                .collect();
-            let mut want = keys.clone();
-            want.sort_unstable();
-            radix_sort(&mut keys, &mut scratch, 12, 36);
-            assert_eq!(keys, want, "{n} keys");
-        }
-    }
 
     #[test]
     fn calendar_adapts_its_shape_to_the_density() {
@@ -549,6 +510,48 @@ mod tests {
             (1u64 << c.bits) * width >= 5_000_000_000,
             "ring spans the period"
         );
+    }
+
+    #[test]
+    fn windows_widen_when_new_events_spread_over_too_many_of_them() {
+        // 50,000 timers every 5 s (10,000 events per simulated second). By density alone,
+        // 96-1,536 events per window, a report lands 30-500 windows ahead; with the lead
+        // held to 2^3 windows (as `LEAD_BITS` holds ten million agents' reports to 2^11),
+        // the windows hold thousands.
+        let timers = 50_000u64;
+        let period = 5_000_000_000u64;
+        let run = |lead_bits_max: u32| {
+            let mut c = Calendar::new();
+            c.lead_bits_max = lead_bits_max;
+            for i in 0..timers {
+                c.push(entry(i * (period / timers), i));
+            }
+            let mut tie = timers;
+            let mut last = (0, 0);
+            for _ in 0..4 * timers {
+                let e = c.pop().expect("periodic");
+                assert!(e.key() >= last, "pops in key order");
+                last = e.key();
+                tie += 1;
+                c.push(entry(e.time + period, tie));
+            }
+            let per_window = (timers * (1u64 << c.shift)) as f64 / period as f64;
+            let lead = period >> c.shift;
+            (per_window, lead)
+        };
+        let (per_window, lead) = run(LEAD_BITS);
+        assert!(
+            per_window <= WINDOW_MAX as f64 * 2.0,
+            "{per_window} per window"
+        );
+        assert!(lead > 16, "{lead} windows ahead");
+        let (per_window, lead) = run(3);
+        assert!(per_window > WINDOW_MAX as f64, "{per_window} per window");
+        assert!(
+            per_window <= WINDOW_HARD_MAX as f64,
+            "{per_window} per window"
+        );
+        assert!(lead <= 16, "{lead} windows ahead");
     }
 
     #[test]

@@ -25,6 +25,7 @@
 mod calendar;
 mod keyed;
 mod quad_heap;
+mod radix;
 
 use calendar::Calendar;
 use keyed::KeyedQueue;
