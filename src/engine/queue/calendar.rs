@@ -310,15 +310,7 @@ impl<E: Copy> Calendar<E> {
         // The ring should hold 95% of new events (the rest, the far future of timeouts and
         // crashes, waits in `far`): find the lead bit length that covers them, in the new
         // window width.
-        let mut covered = 0;
-        let mut need = 0u32;
-        for (b, n) in self.lead_bits.iter().enumerate() {
-            covered += n;
-            if covered as f64 >= 0.95 * self.pushes as f64 {
-                need = b as u32;
-                break;
-            }
-        }
+        let need = self.lead_bits_covering(0.95);
         let need = (need as i64 + self.shift as i64 - shift as i64).max(0) as u32;
         if need > bits {
             bits = need.min(MAX_BITS);
@@ -353,7 +345,7 @@ impl<E: Copy> Calendar<E> {
             return self.shift;
         }
         let per_window = (self.loaded / self.loads).max(1);
-        let lead = self.median_lead_bits();
+        let lead = self.lead_bits_covering(0.5);
         // Doubling the width doubles the events per window and takes one bit off the lead.
         let steps: i64 = if per_window > WINDOW_HARD_MAX {
             -i64::from(ceil_log2(per_window.div_ceil(WINDOW_HARD_MAX)))
@@ -372,13 +364,13 @@ impl<E: Copy> Calendar<E> {
         (i64::from(self.shift) + steps).clamp(0, 40) as u32
     }
 
-    /// The bit length of the median lead (windows ahead of the current one) of the pushes
-    /// since the last check: half of them landed within `2^bits` windows.
-    fn median_lead_bits(&self) -> u32 {
+    /// The lead bit length (windows ahead of the current one) that covers the fraction `q` of
+    /// the pushes since the last check: that many of them landed within `2^bits` windows.
+    fn lead_bits_covering(&self, q: f64) -> u32 {
         let mut covered = 0;
         for (b, n) in self.lead_bits.iter().enumerate() {
             covered += n;
-            if 2 * covered >= self.pushes {
+            if covered as f64 >= q * self.pushes as f64 {
                 return b as u32;
             }
         }
