@@ -16,5 +16,6 @@ pub use queue::{EntityId, EventKey, FelKind};
 pub use rng::{RngFactory, SimRng, StreamFamily};
 pub use sim::{
     EntityRange, EventHandle, Model, Progress, RunControl, RunOutcome, Scheduler, SchedulerStats,
+    Seq,
 };
 pub use time::{SimDuration, SimTime};

@@ -82,7 +82,7 @@ impl Monitoring {
     pub fn new<E: From<MonEvent> + Copy>(plan: &Plan, sched: &mut Scheduler<E>) -> Self {
         let spec = &plan.spec;
         let rngs = RngFactory::new(plan.seed);
-        let agent_ids = sched.alloc_entities(plan.agents.len() as u32);
+        let agent_ids = sched.alloc_entities_own_seq(plan.agents.len() as u32);
         let collector_ids = sched.alloc_entities(plan.max_collectors);
         let server = sched.alloc_entities(1).get(0);
         let sink = Sink::new(plan, rngs.counter_family("monitoring.service"));
