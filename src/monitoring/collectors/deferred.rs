@@ -34,110 +34,94 @@ use std::collections::BinaryHeap;
 /// it serves never decides an order; it is carried so the next completion's state can be
 /// fetched ahead.
 ///
-/// Usually a few dozen collectors are busy at once (a million agents on 64 cores: 27 on
-/// average), and a new completion lands among the last: a sorted run, appended near its end
-/// and consumed from its front, costs a few compares where a binary heap sifts through every
-/// level twice (a third of the collecting thread's time at a million agents). Hundreds busy
-/// (a saturated pipeline, long services) would make the insertions slow: past `RUN_MAX`
-/// entries the run becomes a binary heap, and back below `RUN_MAX / 4`. Either way entries
-/// leave in key order, so the results do not depend on the form.
+/// A new completion usually lands among the last: services of one length (the default, 0.2 ms)
+/// started in time order end in time order, and only ties (a lower collector index) or a
+/// stretched or drawn service land a little earlier. So the entries are kept as a sorted run,
+/// appended near its end and consumed from its front: a few compares, where a binary heap sifts
+/// through every level twice (a third of the collecting thread's time at a million agents, 27
+/// busy on average). An entry that would go more than `NEAR` places back into the run goes to
+/// a binary heap instead (`late`), and the earliest entry is the smaller of the run's front and
+/// the heap's top. However many collectors are busy at once (400 at ten million agents, where a
+/// heap of all of them took half the collecting thread's settlement time), in-order entries
+/// cost the same; out-of-order ones cost a heap of the out-of-order ones only. Either way
+/// entries leave in key order, so the results do not depend on where an entry waited.
 #[derive(Default)]
 pub(super) struct Deferred {
-    /// The entries in ascending order from `head` (the form while it holds few).
+    /// Entries in ascending order from `head`.
     run: Vec<u128>,
     head: usize,
-    /// The entries, when there are many (empty otherwise: see `many`).
-    heap: BinaryHeap<Reverse<u128>>,
+    /// Entries that came too far out of order for the run.
+    late: BinaryHeap<Reverse<u128>>,
 }
 
-/// Entries above which the sorted run becomes a heap.
-const RUN_MAX: usize = 256;
+/// How many places back from the run's end a new entry may be inserted (moving those after
+/// it); one going further back goes to `late`.
+const NEAR: usize = 8;
 
 /// Consumed entries the run keeps before moving its live part to the front.
 const RUN_SLACK: usize = 1024;
 
 impl Deferred {
-    /// Whether the entries are in the heap form: it never holds fewer than `RUN_MAX / 4`.
-    #[inline]
-    fn many(&self) -> bool {
-        !self.heap.is_empty()
-    }
-
     #[inline]
     pub(super) fn push(&mut self, done: SimTime, c: u32, agent: u32) {
         let k = ((done.as_nanos() as u128) << 64) | ((c as u128) << 32) | agent as u128;
-        if self.many() {
-            self.heap.push(Reverse(k));
-            return;
-        }
-        if self.run.len() - self.head >= RUN_MAX {
-            self.heap.extend(self.run.drain(self.head..).map(Reverse));
-            self.run.clear();
-            self.head = 0;
-            self.heap.push(Reverse(k));
-            return;
-        }
         if self.head >= RUN_SLACK {
             self.run.drain(..self.head);
             self.head = 0;
         }
         // From the end: a new completion is usually among the last.
-        let mut i = self.run.len();
+        let end = self.run.len();
+        let mut i = end;
         while i > self.head && self.run[i - 1] > k {
+            if end - i == NEAR {
+                self.late.push(Reverse(k));
+                return;
+            }
             i -= 1;
         }
         self.run.insert(i, k);
     }
 
-    /// The earliest entry.
+    /// The earliest entry, and whether it is the run's (not the heap's).
     #[inline]
-    fn first(&self) -> Option<u128> {
-        if self.many() {
-            self.heap.peek().map(|Reverse(k)| *k)
-        } else {
-            self.run.get(self.head).copied()
+    fn first(&self) -> Option<(u128, bool)> {
+        match (self.run.get(self.head), self.late.peek()) {
+            (Some(&r), Some(Reverse(l))) if *l < r => Some((*l, false)),
+            (Some(&r), _) => Some((r, true)),
+            (None, Some(Reverse(l))) => Some((*l, false)),
+            (None, None) => None,
         }
     }
 
     /// The collector and agent of the earliest completion.
     #[inline]
     fn next(&self) -> Option<(u32, u32)> {
-        self.first().map(|k| ((k >> 32) as u32, k as u32))
+        self.first().map(|(k, _)| ((k >> 32) as u32, k as u32))
     }
 
     /// Whether the earliest completion is due (`before` it, or at it when `inclusive`).
     #[inline]
     fn any_due(&self, before: SimTime, inclusive: bool) -> bool {
-        self.first().is_some_and(|k| due(k, before, inclusive))
+        self.first().is_some_and(|(k, _)| due(k, before, inclusive))
     }
 
     /// The earliest completion, if it is due (`before` it, or at it when `inclusive`).
     #[inline]
     fn pop_due(&mut self, before: SimTime, inclusive: bool) -> Option<(SimTime, u32)> {
-        let k = self.first()?;
+        let (k, in_run) = self.first()?;
         if !due(k, before, inclusive) {
             return None;
         }
-        let at = SimTime((k >> 64) as u64);
-        if self.many() {
-            self.heap.pop();
-            if self.heap.len() < RUN_MAX / 4 {
-                self.run = std::mem::take(&mut self.heap)
-                    .into_sorted_vec()
-                    .into_iter()
-                    .map(|Reverse(k)| k)
-                    .rev()
-                    .collect();
-                self.head = 0;
-            }
-        } else {
+        if in_run {
             self.head += 1;
             if self.head == self.run.len() {
                 self.run.clear();
                 self.head = 0;
             }
+        } else {
+            self.late.pop();
         }
-        Some((at, (k >> 32) as u32))
+        Some((SimTime((k >> 64) as u64), (k >> 32) as u32))
     }
 }
 
@@ -219,27 +203,42 @@ mod tests {
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
-    /// The run, the heap and the moves between them give every entry back in key order: a
-    /// binary heap of the same keys is the reference, through phases of few busy collectors,
-    /// many (past `RUN_MAX`, so the heap form) and few again, with ties on the time.
+    /// The run and the heap of late entries give every entry back in key order: a binary heap
+    /// of the same keys is the reference, through phases of few busy collectors, many and few
+    /// again, with ties on the time, and with entries both in order (services of one length)
+    /// and out of order (drawn lengths), so both places are used.
     #[test]
-    fn completions_leave_in_key_order_in_either_form() {
+    fn completions_leave_in_key_order_from_the_run_and_the_heap() {
         let mut rng = ChaCha8Rng::seed_from_u64(15);
         let mut d = Deferred::default();
         let mut reference = BinaryHeap::new();
         let mut busy = vec![false; 2_000];
         let mut now = 0u64;
-        let (mut went_many, mut came_back) = (false, false);
-        for phase in [40usize, 1_500, 30, 600, 10] {
+        let (mut used_late, mut late_emptied, mut long_run) = (false, false, false);
+        // (busy collectors, whether every service has the same length)
+        for (phase, fixed) in [
+            (40usize, false),
+            (1_500, true),
+            (1_500, false),
+            (30, false),
+            (600, true),
+            (10, false),
+        ] {
             for _ in 0..20_000 {
                 let live = reference.len();
                 // Start services until about `phase` are busy; service times on a 100 ns
-                // grid (long enough for `phase` to be reached), so completions often tie.
+                // grid (long enough for `phase` to be reached), so completions often tie;
+                // one length for all (in order, but for ties) or drawn (out of order).
                 if live < phase && rng.random_bool(0.7) {
                     let c = rng.random_range(0..busy.len() as u32);
                     if !busy[c as usize] {
                         busy[c as usize] = true;
-                        let done = now + 100 * rng.random_range(0..=phase as u64);
+                        let len = if fixed {
+                            phase as u64
+                        } else {
+                            rng.random_range(0..=phase as u64)
+                        };
+                        let done = now + 100 * len;
                         let agent = rng.random::<u32>();
                         d.push(SimTime(done), c, agent);
                         reference.push(Reverse(
@@ -272,13 +271,14 @@ mod tests {
                     reference.pop();
                     busy[c as usize] = false;
                 }
-                went_many |= d.many();
-                came_back |= went_many && !d.many();
+                used_late |= !d.late.is_empty();
+                late_emptied |= used_late && d.late.is_empty();
+                long_run |= d.run.len() - d.head > 500;
             }
         }
         assert!(
-            went_many && came_back,
-            "both forms and the moves between them were used"
+            used_late && late_emptied && long_run,
+            "late entries came and went, and hundreds waited in the run"
         );
     }
 }
