@@ -3,6 +3,7 @@
 
 pub mod counter_rng;
 pub mod dist;
+pub mod entities;
 pub mod hint;
 pub mod huge_pages;
 pub mod queue;
@@ -12,10 +13,8 @@ pub mod time;
 
 pub use counter_rng::{CounterCursor, CounterFamily, CounterRng};
 pub use dist::{Dist, DurationDist, Probability};
+pub use entities::{EntityRange, Seq};
 pub use queue::{EntityId, EventKey, FelKind};
 pub use rng::{RngFactory, SimRng, StreamFamily};
-pub use sim::{
-    EntityRange, EventHandle, Model, Progress, RunControl, RunOutcome, Scheduler, SchedulerStats,
-    Seq,
-};
+pub use sim::{EventHandle, Model, Progress, RunControl, RunOutcome, Scheduler, SchedulerStats};
 pub use time::{SimDuration, SimTime};

@@ -26,6 +26,7 @@
 //! assert_eq!(outcome.events, 13);
 //! ```
 
+use super::entities::{EntityRange, Seq, Sequences};
 use super::queue::{EntityId, Entry, EventKey, Fel, FelKind, NO_SLOT};
 use super::time::{SimDuration, SimTime};
 
@@ -36,15 +37,6 @@ pub struct EventHandle {
     slot: u32,
     generation: u32,
 }
-
-/// The sequence counter of one entity, kept in its model's state instead of the scheduler's
-/// table (entities from [`Scheduler::alloc_entities_own_seq`], scheduled with
-/// [`Scheduler::post_at_seq`] and [`Scheduler::schedule_at_seq`]). The keys are the same as the
-/// table's would be (the count of the entity's events scheduled so far); what changes is where
-/// the counter lives: a model whose every event touches its entity's state anyway (an agent's
-/// report) saves the table's random access per event, at ten million agents a 40 MB table.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
-pub struct Seq(u32);
 
 /// What a model sees of the engine: the clock, scheduling and cancelling.
 ///
@@ -59,13 +51,8 @@ pub struct Scheduler<E> {
     /// generation matches; firing or cancelling bumps it.
     generations: Vec<u32>,
     free: Vec<u32>,
-    /// Next sequence number per entity (the last tie-breaker of [`EventKey`]), except the
-    /// entities of `own_seq`: entity `e`'s is at `e` less the size of the `own_seq` ranges
-    /// below it (see [`Self::table_index`]).
-    seqs: Vec<u32>,
-    /// Entities whose models keep their sequence counters ([`Seq`]), in allocation order.
-    own_seq: Vec<EntityRange>,
-    next_entity: u32,
+    /// Entity ids and their sequence numbers (the last tie-breaker of [`EventKey`]).
+    seqs: Sequences,
     live: usize,
     stats: SchedulerStats,
 }
@@ -155,9 +142,7 @@ impl<E: Copy> Scheduler<E> {
             fel: Fel::new(kind),
             generations: Vec::new(),
             free: Vec::new(),
-            seqs: Vec::new(),
-            own_seq: Vec::new(),
-            next_entity: 0,
+            seqs: Sequences::default(),
             live: 0,
             stats: SchedulerStats::default(),
         }
@@ -171,11 +156,7 @@ impl<E: Copy> Scheduler<E> {
 
     /// Reserves `n` consecutive entity ids (models take ranges so ids never collide).
     pub fn alloc_entities(&mut self, n: u32) -> EntityRange {
-        let start = self.next_entity;
-        self.next_entity = start
-            .checked_add(n)
-            .expect("more than 2^32 entities allocated");
-        EntityRange { start, len: n }
+        self.seqs.alloc(n, false)
     }
 
     /// Reserves `n` consecutive entity ids whose sequence counters their model keeps (a [`Seq`]
@@ -183,27 +164,7 @@ impl<E: Copy> Scheduler<E> {
     /// [`Self::post_at_seq`] and [`Self::schedule_at_seq`], and take no room in the scheduler's
     /// table.
     pub fn alloc_entities_own_seq(&mut self, n: u32) -> EntityRange {
-        let r = self.alloc_entities(n);
-        if n > 0 {
-            self.own_seq.push(r);
-        }
-        r
-    }
-
-    /// Where entity `e`'s sequence number is in the table; `None` if its model keeps it.
-    #[inline]
-    fn table_index(&self, e: u32) -> Option<usize> {
-        let mut i = e;
-        for r in &self.own_seq {
-            if e < r.start {
-                break;
-            }
-            if e - r.start < r.len {
-                return None;
-            }
-            i -= r.len;
-        }
-        Some(i as usize)
+        self.seqs.alloc(n, true)
     }
 
     /// Events scheduled and not yet fired or cancelled.
@@ -222,20 +183,10 @@ impl<E: Copy> Scheduler<E> {
             "event scheduled in the past ({at} < {})",
             self.now
         );
-        let Some(e) = self.table_index(entity.0) else {
-            panic!(
-                "{entity:?} keeps its own sequence numbers: schedule with post_at_seq or schedule_at_seq"
-            );
-        };
-        if e >= self.seqs.len() {
-            self.seqs.resize(e + 1, 0);
-        }
-        let seq = self.seqs[e];
-        self.seqs[e] = seq.wrapping_add(1);
         EventKey {
             time: at,
             entity,
-            seq: seq as u64,
+            seq: self.seqs.take(entity),
         }
     }
 
@@ -248,15 +199,13 @@ impl<E: Copy> Scheduler<E> {
             self.now
         );
         debug_assert!(
-            self.table_index(entity.0).is_none(),
+            self.seqs.is_own(entity),
             "{entity:?} is not from alloc_entities_own_seq"
         );
-        let s = seq.0;
-        seq.0 = s.wrapping_add(1);
         EventKey {
             time: at,
             entity,
-            seq: s as u64,
+            seq: seq.take(),
         }
     }
 
@@ -441,12 +390,7 @@ impl<E: Copy> Scheduler<E> {
                 {
                     super::hint::prefetch(g);
                 }
-                if let Some(q) = self
-                    .table_index(next.entity().0)
-                    .and_then(|i| self.seqs.get(i))
-                {
-                    super::hint::prefetch(q);
-                }
+                self.seqs.prefetch(next.entity());
                 model.prefetch(next.entity(), &next.payload);
             }
             model.handle(self, entity, ev);
@@ -479,32 +423,6 @@ impl<E: Copy> Scheduler<E> {
             end: self.now,
             interrupted: false,
         }
-    }
-}
-
-/// A range of entity ids reserved with [`Scheduler::alloc_entities`].
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct EntityRange {
-    pub start: u32,
-    pub len: u32,
-}
-
-impl EntityRange {
-    /// The `i`-th entity of the range.
-    pub fn get(&self, i: u32) -> EntityId {
-        assert!(
-            i < self.len,
-            "entity index {i} outside range of {}",
-            self.len
-        );
-        EntityId(self.start + i)
-    }
-    pub fn contains(&self, e: EntityId) -> bool {
-        e.0 >= self.start && e.0 - self.start < self.len
-    }
-    /// Index of `e` within the range, if it belongs to it.
-    pub fn index_of(&self, e: EntityId) -> Option<u32> {
-        self.contains(e).then(|| e.0 - self.start)
     }
 }
 
@@ -629,9 +547,10 @@ mod tests {
     /// Every key an entity's model-kept counter gives is the key the scheduler's table would
     /// have given: the same events scheduled through both, entity ranges of either kind
     /// interleaved (so the table's index skips the model-kept ranges below it), same-instant
-    /// repeats (so the sequence numbers decide), cancellable and not.
+    /// repeats (so the sequence numbers decide), cancellable and not. (The table itself:
+    /// `entities.rs`.)
     #[test]
-    fn model_kept_sequences_give_the_table_s_keys() {
+    fn model_kept_sequences_give_the_keys_of_the_table() {
         // Ranges in allocation order: table, kept, table, kept, table.
         let sizes = [3u32, 5, 2, 4, 3];
         let kept = |r: usize| r % 2 == 1;
@@ -683,18 +602,6 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(drain(&mut mixed), drain(&mut plain));
-        // The kept ranges take no room in the table.
-        assert_eq!(plain.seqs.len(), 17);
-        assert_eq!(mixed.seqs.len(), 17 - 5 - 4);
-    }
-
-    #[test]
-    #[should_panic(expected = "keeps its own sequence numbers")]
-    fn a_model_kept_entity_cannot_use_the_table() {
-        let mut s = Scheduler::<()>::new();
-        s.alloc_entities(2);
-        let kept = s.alloc_entities_own_seq(3);
-        s.post_at(SimTime::ZERO, kept.get(1), ());
     }
 
     #[test]
