@@ -176,13 +176,17 @@ impl<E: Copy> Scheduler<E> {
         self.stats
     }
 
+    /// Scheduling in the past is a model bug: the run stops with the two times.
+    #[inline(always)]
+    fn check_not_past(&self, at: SimTime) {
+        if at < self.now {
+            scheduled_in_the_past(at, self.now);
+        }
+    }
+
     #[inline]
     fn key(&mut self, at: SimTime, entity: EntityId) -> EventKey {
-        assert!(
-            at >= self.now,
-            "event scheduled in the past ({at} < {})",
-            self.now
-        );
+        self.check_not_past(at);
         EventKey {
             time: at,
             entity,
@@ -191,13 +195,9 @@ impl<E: Copy> Scheduler<E> {
     }
 
     /// The key of an event of an entity whose model keeps its sequence counter `seq`.
-    #[inline]
+    #[inline(always)]
     fn key_own(&mut self, at: SimTime, entity: EntityId, seq: &mut Seq) -> EventKey {
-        assert!(
-            at >= self.now,
-            "event scheduled in the past ({at} < {})",
-            self.now
-        );
+        self.check_not_past(at);
         debug_assert!(
             self.seqs.is_own(entity),
             "{entity:?} is not from alloc_entities_own_seq"
@@ -209,7 +209,10 @@ impl<E: Copy> Scheduler<E> {
         }
     }
 
-    #[inline]
+    /// Inlined whole where it is on a hot path (`post_at_seq`, the report's): an entry
+    /// handed to a call went through memory and was read back with other widths, which
+    /// defeats the CPU's store-to-load forwarding (see `Fel::push`).
+    #[inline(always)]
     fn push(&mut self, entry: Entry<E>) {
         self.fel.push(entry);
         self.live += 1;
@@ -284,8 +287,10 @@ impl<E: Copy> Scheduler<E> {
         self.push(Entry::new(key, NO_SLOT, 0, event));
     }
 
-    /// [`Self::post_at`] for an entity whose model keeps its sequence counter `seq`.
-    #[inline]
+    /// [`Self::post_at`] for an entity whose model keeps its sequence counter `seq`. Inlined
+    /// whole (it is the report's path): the event is then written straight into the event
+    /// list (see `Fel::push`).
+    #[inline(always)]
     pub fn post_at_seq(&mut self, at: SimTime, entity: EntityId, seq: &mut Seq, event: E) {
         let key = self.key_own(at, entity, seq);
         self.push(Entry::new(key, NO_SLOT, 0, event));
@@ -352,23 +357,24 @@ impl<E: Copy> Scheduler<E> {
     #[inline]
     pub fn pop_due(&mut self, horizon: SimTime) -> Option<(EntityId, E)> {
         loop {
-            // A stale entry goes whatever its time; a live one if it is due.
+            // A stale entry goes whatever its time; a live one if it is due. Its fields are
+            // read where it lies (see `Fel::pop_with`).
             let generations = &self.generations;
-            let mut stale = false;
-            let e = self.fel.pop_if(|top| {
-                stale = !Self::is_live(generations, top);
-                stale || top.time <= horizon.as_nanos()
+            let (live, time, slot, entity, payload) = self.fel.pop_with(|top| {
+                let live = Self::is_live(generations, top);
+                (!live || top.time <= horizon.as_nanos())
+                    .then(|| (live, top.time, top.slot, top.entity(), top.payload))
             })?;
-            if stale {
+            if !live {
                 continue;
             }
-            if e.slot != NO_SLOT {
-                self.release(e.slot);
+            if slot != NO_SLOT {
+                self.release(slot);
             }
             self.live -= 1;
-            self.now = SimTime(e.time);
+            self.now = SimTime(time);
             self.stats.processed += 1;
-            return Some((e.entity(), e.payload));
+            return Some((entity, payload));
         }
     }
 
@@ -424,6 +430,13 @@ impl<E: Copy> Scheduler<E> {
             interrupted: false,
         }
     }
+}
+
+/// The panic of [`Scheduler::check_not_past`], out of line.
+#[cold]
+#[inline(never)]
+fn scheduled_in_the_past(at: SimTime, now: SimTime) -> ! {
+    panic!("event scheduled in the past ({at} < {now})")
 }
 
 #[cfg(test)]
@@ -628,5 +641,25 @@ mod tests {
         assert!(out.interrupted);
         assert_eq!(out.events, 100);
         assert_eq!(seen, 100);
+    }
+
+    #[test]
+    #[should_panic(expected = "event scheduled in the past (t=1s < t=2s)")]
+    fn scheduling_in_the_past_is_a_model_bug() {
+        let mut s: Scheduler<u32> = Scheduler::new();
+        s.schedule_at(SimTime(2_000_000_000), EntityId(0), 0);
+        s.pop_due(SimTime::MAX);
+        s.post_at(SimTime(1_000_000_000), EntityId(0), 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "event scheduled in the past")]
+    fn model_kept_sequences_check_the_past_too() {
+        let mut s: Scheduler<u32> = Scheduler::new();
+        let ids = s.alloc_entities_own_seq(1);
+        let mut seq = Seq::default();
+        s.post_at_seq(SimTime(5), ids.get(0), &mut seq, 0);
+        s.pop_due(SimTime::MAX);
+        s.post_at_seq(SimTime(4), ids.get(0), &mut seq, 1);
     }
 }

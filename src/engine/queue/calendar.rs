@@ -112,7 +112,8 @@ impl<E: Copy> Calendar<E> {
         time >> self.shift
     }
 
-    #[inline]
+    /// Inlined into the scheduler (see `Fel::push`).
+    #[inline(always)]
     pub(super) fn push(&mut self, e: Entry<E>) {
         self.len += 1;
         self.pushes += 1;
@@ -139,12 +140,31 @@ impl<E: Copy> Calendar<E> {
     #[inline(always)]
     pub(super) fn place(&mut self, e: Entry<E>) {
         match self.dest(e.time) {
-            Dest::Late => self.late.push(e),
             Dest::Ring(b) => {
                 self.ring[b].push(e);
                 self.occupied[b / 64] |= 1u64 << (b % 64);
             }
+            _ => self.place_off_ring(e.time, e.tie, e.slot, e.generation, e.payload),
+        }
+    }
+
+    /// The rare destinations, out of line so that the ring's path stays small where it is
+    /// inlined. (The entry comes in parts: passing it whole would keep it in memory on the
+    /// ring's path too, see `Fel::push`.)
+    #[cold]
+    #[inline(never)]
+    fn place_off_ring(&mut self, time: u64, tie: u64, slot: u32, generation: u32, payload: E) {
+        let e = Entry {
+            payload,
+            time,
+            tie,
+            slot,
+            generation,
+        };
+        match self.dest(time) {
+            Dest::Late => self.late.push(e),
             Dest::Far => self.far.push(e),
+            Dest::Ring(_) => unreachable!("placed by `place`"),
         }
     }
 
@@ -268,12 +288,13 @@ impl<E: Copy> Calendar<E> {
 
     #[inline]
     pub(super) fn pop(&mut self) -> Option<Entry<E>> {
-        self.pop_if(|_| true)
+        self.pop_with(|e| Some(*e))
     }
 
-    /// Pops the smallest entry if `take` accepts it (see `Fel::pop_if`).
+    /// Reads the smallest entry in place and removes it if `read` returns `Some` (see
+    /// `Fel::pop_with`).
     #[inline]
-    pub(super) fn pop_if(&mut self, take: impl FnOnce(&Entry<E>) -> bool) -> Option<Entry<E>> {
+    pub(super) fn pop_with<R>(&mut self, read: impl FnOnce(&Entry<E>) -> Option<R>) -> Option<R> {
         if !self.ready() {
             return None;
         }
@@ -287,20 +308,19 @@ impl<E: Copy> Calendar<E> {
         } else {
             self.sorted.last()
         };
-        if !take(top?) {
-            return None;
-        }
-        let e = if from_late {
-            self.late.pop()
+        let r = read(top?)?;
+        if from_late {
+            self.late.pop();
         } else {
-            self.sorted.pop()
-        };
+            // The entry was read where it lies: only the length moves.
+            self.sorted.truncate(self.sorted.len() - 1);
+        }
         self.len -= 1;
         self.pops += 1;
         if self.pops >= self.adapt_every {
             self.adapt();
         }
-        e
+        Some(r)
     }
 
     /// Checks the shape against the event density and rebuilds when it is off.
