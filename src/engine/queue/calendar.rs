@@ -149,18 +149,11 @@ impl<E: Copy> Calendar<E> {
     }
 
     /// The rare destinations, out of line so that the ring's path stays small where it is
-    /// inlined. (The entry comes in parts: passing it whole would keep it in memory on the
-    /// ring's path too, see `Fel::push`.)
+    /// inlined. (The entry comes in parts: see `Entry::from_parts`.)
     #[cold]
     #[inline(never)]
     fn place_off_ring(&mut self, time: u64, tie: u64, slot: u32, generation: u32, payload: E) {
-        let e = Entry {
-            payload,
-            time,
-            tie,
-            slot,
-            generation,
-        };
+        let e = Entry::from_parts(time, tie, slot, generation, payload);
         match self.dest(time) {
             Dest::Late => self.late.push(e),
             Dest::Far => self.far.push(e),

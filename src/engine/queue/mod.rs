@@ -106,6 +106,19 @@ impl<E> Entry<E> {
             payload,
         }
     }
+    /// The entry again from its fields, as an out-of-line call receives it: an entry passed
+    /// whole to a call is kept in memory by the caller, on its hot path too (see
+    /// [`Fel::push`]).
+    #[inline(always)]
+    fn from_parts(time: u64, tie: u64, slot: u32, generation: u32, payload: E) -> Self {
+        Entry {
+            time,
+            tie,
+            slot,
+            generation,
+            payload,
+        }
+    }
     #[inline]
     pub fn entity(&self) -> EntityId {
         EntityId((self.tie >> 32) as u32)
@@ -161,20 +174,14 @@ impl<E: Copy> Fel<E> {
     pub fn push(&mut self, e: Entry<E>) {
         match self {
             Fel::Calendar(c) => c.push(e),
-            // In parts, not whole: see `Calendar::place_off_ring`.
+            // In parts, not whole: see `Entry::from_parts`.
             _ => self.push_other(e.time, e.tie, e.slot, e.generation, e.payload),
         }
     }
 
     #[inline(never)]
     fn push_other(&mut self, time: u64, tie: u64, slot: u32, generation: u32, payload: E) {
-        let e = Entry {
-            time,
-            tie,
-            slot,
-            generation,
-            payload,
-        };
+        let e = Entry::from_parts(time, tie, slot, generation, payload);
         match self {
             Fel::Heap(h) => h.push(Reverse(e)),
             Fel::Quad(q) => q.push(e),
