@@ -209,9 +209,9 @@ impl<E: Copy> Scheduler<E> {
         }
     }
 
-    /// Inlined whole where it is on a hot path (`post_at_seq`, the report's): an entry
-    /// handed to a call went through memory and was read back with other widths, which
-    /// defeats the CPU's store-to-load forwarding (see `Fel::push`).
+    /// Always inlined, so that `post_at_seq` (the report's path) writes the entry straight
+    /// into the event list: an entry handed to a call went through memory and was read back
+    /// with other widths, which defeats the CPU's store-to-load forwarding (see `Fel::push`).
     #[inline(always)]
     fn push(&mut self, entry: Entry<E>) {
         self.fel.push(entry);
