@@ -82,6 +82,7 @@ pub(crate) fn collect(
     end: SimTime,
     interrupted: bool,
 ) -> RunOutput {
+    world.close_series(&sched);
     world.finish(end);
     let clouds = world.lifecycle.plan().clouds.clone();
     let mut summary = Summary::new();

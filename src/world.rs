@@ -62,6 +62,8 @@ impl From<ApiEvent> for Event {
 pub struct World {
     sampler: EntityId,
     sample_interval: SimDuration,
+    /// When the time series last got a row (see `close_series`).
+    last_sample: Option<SimTime>,
     pub lifecycle: Lifecycle,
     /// `None` when `monitoring.enabled = false`.
     pub monitoring: Option<Monitoring>,
@@ -90,6 +92,7 @@ impl World {
         World {
             sampler,
             sample_interval: loaded.scenario.simulation.sample_interval,
+            last_sample: None,
             lifecycle,
             monitoring,
             control,
@@ -143,7 +146,14 @@ impl World {
     }
 
     fn sample(&mut self, sched: &mut Scheduler<Event>) {
+        self.record_sample(sched);
+        sched.post_in(self.sample_interval, self.sampler, Event::Sample);
+    }
+
+    /// One row of every time series, at the clock.
+    fn record_sample(&mut self, sched: &Scheduler<Event>) {
         let now = sched.now();
+        self.last_sample = Some(now);
         self.engine_series.push(vec![
             fmt_secs(now),
             sched.stats().processed.to_string(),
@@ -158,7 +168,16 @@ impl World {
         if let Some((t, peers)) = self.twin_and_peers() {
             SubModel::<Event>::sample(t, now, peers);
         }
-        sched.post_in(self.sample_interval, self.sampler, Event::Sample);
+    }
+
+    /// Ends every time series at the run's end (the clock, after the last event): a duration
+    /// that is not a multiple of `sample_interval` (or a run stopped early) would otherwise
+    /// leave the state of its last stretch out of them. Nothing is added when the last
+    /// periodic sample was at the end. Call once, before `finish`.
+    pub fn close_series(&mut self, sched: &Scheduler<Event>) {
+        if self.last_sample.is_none_or(|t| t < sched.now()) {
+            self.record_sample(sched);
+        }
     }
 
     /// Passes the lifecycle's notices on to the models that follow VMs.

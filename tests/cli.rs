@@ -114,6 +114,48 @@ fn run_writes_a_complete_results_folder() {
     assert!(resolved.contains("seed = 42"), "{resolved}");
 }
 
+/// The time column of a results table.
+fn times(path: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn time_series_end_at_the_horizon_between_two_samples() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 10 min 15 s: the last periodic sample is at 600 s, the run ends 15 s later.
+    let scenario = write_file(
+        tmp.path(),
+        "small.toml",
+        &SMALL.replace("duration = \"10m\"", "duration = \"10m15s\""),
+    );
+    let out = tmp.path().join("out");
+    run_binary(&scenario, &out, &[]);
+    let engine = times(&out.join(file::ENGINE));
+    assert_eq!(engine.len(), 22, "0, 30, ..., 600 and 615: {engine:?}");
+    assert_eq!(engine[20..], ["600", "615"], "{engine:?}");
+    let monitoring = times(&out.join(file::MONITORING));
+    assert_eq!(monitoring, engine, "every time series gets the row");
+    // The estimate counts it too.
+    let v = stdout_of(cloudtwin().arg("validate").arg(&scenario));
+    let line = v
+        .lines()
+        .find(|l| l.contains(file::ENGINE))
+        .expect("engine.csv estimated");
+    assert!(line.contains("~22 rows"), "{line}");
+
+    // A duration that is a multiple of the interval gets no extra row.
+    let scenario = write_file(tmp.path(), "even.toml", SMALL);
+    let out = tmp.path().join("even");
+    run_binary(&scenario, &out, &[]);
+    let engine = times(&out.join(file::ENGINE));
+    assert_eq!(engine.len(), 21, "{engine:?}");
+    assert_eq!(engine.last().map(String::as_str), Some("600"));
+}
+
 #[test]
 fn run_refuses_an_existing_folder_unless_forced() {
     let tmp = tempfile::tempdir().unwrap();

@@ -118,9 +118,13 @@ pub(super) struct Series {
     pub(super) iv_busy_ns: u64,
     pub(super) iv_storage_busy_ns: u64,
     last_sample: SimTime,
+    /// The sampling interval: the first sample's length (only the run's last can be shorter).
+    full_interval_ns: u64,
+    /// Utilization summed over the sample intervals, each weighted by its share of a full
+    /// interval (1 but for a short last one), and the weights' sum.
     util_sum: f64,
     storage_util_sum: f64,
-    util_samples: u64,
+    util_weight: f64,
     /// Agent-to-storage delays of the whole run up to the last sample, and since it.
     delays_us: Histogram<u64>,
     interval_delays_us: Histogram<u64>,
@@ -149,9 +153,10 @@ impl Series {
             iv_busy_ns: 0,
             iv_storage_busy_ns: 0,
             last_sample: SimTime::ZERO,
+            full_interval_ns: 0,
             util_sum: 0.0,
             storage_util_sum: 0.0,
-            util_samples: 0,
+            util_weight: 0.0,
             delays_us: hist(),
             interval_delays_us: hist(),
             cores: server_cores.max(1) as f64,
@@ -191,6 +196,7 @@ impl Series {
     /// Records one row of `monitoring.csv` at `now` and starts the next interval.
     pub(super) fn sample(&mut self, now: SimTime, s: Snapshot) {
         let dt = now.since(self.last_sample).as_secs_f64();
+        let since = self.last_sample;
         self.last_sample = now;
         let n = s.collectors as usize;
         let backlog_max = s.backlogs.iter().copied().max().unwrap_or(0);
@@ -209,9 +215,19 @@ impl Series {
             (0.0, 0.0, 0.0, 0.0, 0.0)
         };
         if dt > 0.0 {
-            self.util_sum += util;
-            self.storage_util_sum += sutil.min(1.0);
-            self.util_samples += 1;
+            let ns = now.since(since).as_nanos();
+            if self.full_interval_ns == 0 {
+                self.full_interval_ns = ns;
+            }
+            // Exactly 1 for a full interval, so those add as they always did.
+            let w = if ns == self.full_interval_ns {
+                1.0
+            } else {
+                ns as f64 / self.full_interval_ns as f64
+            };
+            self.util_sum += util * w;
+            self.storage_util_sum += sutil.min(1.0) * w;
+            self.util_weight += w;
         }
         let (p50, p95) = if self.interval_delays_us.is_empty() {
             (f64::NAN, f64::NAN)
@@ -263,7 +279,11 @@ impl Series {
             }
         };
         let (wait, ci) = self.waits.mean_ci();
-        let n = self.util_samples.max(1) as f64;
+        let n = if self.util_weight > 0.0 {
+            self.util_weight
+        } else {
+            1.0
+        };
         sum.int(metric::MONITORING_REPORTS_SENT, t.sent)
             .int(metric::MONITORING_REPORTS_STORED, c.stored)
             .int(metric::MONITORING_REPORTS_DROPPED, c.dropped())
@@ -294,4 +314,54 @@ impl Series {
 
 fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::summary::Value;
+
+    fn snapshot() -> Snapshot {
+        Snapshot {
+            agents_running: 1,
+            collectors: 1,
+            backlogs: vec![0],
+            storage_backlog_points: 0,
+        }
+    }
+
+    fn utilization(series: &Series) -> f64 {
+        let mut sum = Summary::new();
+        let t = Totals {
+            sent: 0,
+            in_flight: 0,
+            collectors_max: 1,
+        };
+        series.summarize(&mut sum, &MonitoringCounts::default(), t);
+        match sum.get(metric::COLLECTOR_UTILIZATION_MEAN) {
+            Some(Value::Float(v)) => *v,
+            other => panic!("no utilization: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_short_last_interval_weighs_by_its_length() {
+        let s = SimTime::from_secs;
+        let mut series = Series::new(s(15), 1, 100);
+        series.sample(s(0), snapshot());
+        // One collector busy half of a full 10 s interval, then a fifth of a 5 s last one.
+        series.iv_busy_ns = 5_000_000_000;
+        series.sample(s(10), snapshot());
+        assert_eq!(utilization(&series), 0.5);
+        series.iv_busy_ns = 1_000_000_000;
+        series.sample(s(15), snapshot());
+        // (0.5 x 1 + 0.2 x 0.5) / 1.5, not the samples' plain mean 0.35.
+        assert!(
+            (utilization(&series) - 0.4).abs() < 1e-12,
+            "{}",
+            utilization(&series)
+        );
+        let rows = series.table.take();
+        assert_eq!(rows.len(), 3);
+    }
 }

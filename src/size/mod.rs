@@ -8,9 +8,10 @@
 //! - **Counts** ([`Counts`]): clouds, VMs and spare slots, agents, collectors, MCIS, outages, and
 //!   the agent-seconds of reporting (each VM's time from its launch, after the group's stagger,
 //!   jitter, API delay, boot and agent start, to the horizon).
-//! - **Rows per table**: time series get one row per sample (`duration / sample_interval + 1`)
-//!   and key: `engine.csv` and `monitoring.csv` one, `vm_states.csv` 1-2 per cloud with VMs
-//!   (Running, and Failed where VMs fail for good), `mcis_status.csv` one per MCIS,
+//! - **Rows per table**: time series get one row per sample (`duration / sample_interval + 1`,
+//!   and one more at the end when the duration is not a multiple of the interval) and key:
+//!   `engine.csv` and `monitoring.csv` one, `vm_states.csv` 1-2 per cloud with VMs (Running,
+//!   and Failed where VMs fail for good), `mcis_status.csv` one per MCIS,
 //!   `provider_api.csv` one per provider, `control.csv` one per watched MCIS;
 //!   `control_samples.csv` one per control tick and policy; `cloud_rtt.csv` clouds squared
 //!   (unless over `network.cloud_rtt_max_clouds`); `latency_matrix.csv` per status test and

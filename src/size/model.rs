@@ -80,7 +80,8 @@ pub struct TableEstimate {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Estimate {
     pub counts: Counts,
-    /// Time-series samples (`duration / sample_interval + 1`).
+    /// Time-series samples (`duration / sample_interval + 1`, rounded down, plus one at the
+    /// end when the duration is not a multiple of the interval).
     pub samples: f64,
     /// Status-test probes drawn (not engine events, but work).
     pub probes: f64,
@@ -137,7 +138,7 @@ impl Estimate {
 
 /// What the parts of an estimate are derived from, besides the counts.
 pub(super) struct Shape {
-    /// Time-series samples (`duration / sample_interval + 1`), and as text.
+    /// Time-series samples (as in [`Estimate::samples`]), and as text.
     pub samples: f64,
     pub n_samples: String,
     /// Control-loop ticks (none without a policy).
@@ -154,9 +155,12 @@ pub(super) struct Shape {
 impl Shape {
     fn of(s: &Scenario, c: &Counts) -> Shape {
         let sim = &s.simulation;
-        let samples =
-            (sim.duration.as_nanos() as f64 / sim.sample_interval.as_nanos().max(1) as f64).floor()
-                + 1.0;
+        // One row at every multiple of the interval up to the end, and one at the end.
+        let (d, i) = (
+            sim.duration.as_nanos(),
+            sim.sample_interval.as_nanos().max(1),
+        );
+        let samples = (d / i) as f64 + 1.0 + if d % i == 0 { 0.0 } else { 1.0 };
         let p = s
             .lifecycle
             .create_failure_p
