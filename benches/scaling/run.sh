@@ -8,9 +8,16 @@
 #   benches/scaling/run.sh --sizes 10k,100k     # a subset; rows of other sizes are kept
 #   benches/scaling/run.sh --bin PATH           # another binary (default target/release/cloudtwin)
 #   benches/scaling/run.sh --duration 10m       # every size for that simulated time (default 1h)
+#   benches/scaling/run.sh --repeat 3           # 3 rounds over the sizes; each row is the median
 #
 # Each size is one process, so peak memory is that size's alone. The CSV is rewritten after
 # every size (sorted by VMs), so a failure at 10M keeps the rows measured before it.
+#
+# With --repeat N the sizes run in N rounds (10k, 100k, 1M, 10M, then again), so every size is
+# measured in every stretch of the run: on a shared machine whose speed drifts by 10-15% within
+# the hour, a growth exponent from one run per size carries the drift between the two runs.
+# A row is then the median wall (and CPU) time of its rounds and the largest peak memory; the
+# runs of a size must process the same events (they are the same deterministic run).
 set -euo pipefail
 export LC_ALL=C
 
@@ -20,10 +27,11 @@ csv="$here/scaling.csv"
 bin="$root/target/release/cloudtwin"
 sizes="10k,100k,1m,10m"
 duration=""
+repeat=1
 header="vms,clouds,events,wall_s,cpu_s,peak_mb,bytes_per_vm,command"
 
 usage() {
-    echo "usage: $0 [--sizes 10k,100k,1m,10m] [--bin PATH] [--duration 10m]" >&2
+    echo "usage: $0 [--sizes 10k,100k,1m,10m] [--bin PATH] [--duration 10m] [--repeat N]" >&2
     exit 2
 }
 
@@ -32,10 +40,15 @@ while [ $# -gt 0 ]; do
         --sizes) [ $# -ge 2 ] || usage; sizes=$2; shift 2 ;;
         --bin) [ $# -ge 2 ] || usage; bin=$2; shift 2 ;;
         --duration) [ $# -ge 2 ] || usage; duration=$2; shift 2 ;;
+        --repeat) [ $# -ge 2 ] || usage; repeat=$2; shift 2 ;;
         -h|--help) usage ;;
         *) echo "unknown argument: $1" >&2; usage ;;
     esac
 done
+
+case "$repeat" in
+    ''|*[!0-9]*|0) echo "--repeat takes a whole number of rounds, at least 1 (got '$repeat')" >&2; exit 2 ;;
+esac
 
 if [ ! -x "$bin" ]; then
     echo "no binary at $bin (cargo build --release, or --bin PATH)" >&2
@@ -65,14 +78,15 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+for round in $(seq "$repeat"); do
 for s in "${list[@]}"; do
     args=$(args_of "$s")
-    echo "== $s: cloudtwin bench $args" >&2
+    echo "== $s (round $round of $repeat): cloudtwin bench $args" >&2
     # shellcheck disable=SC2086 # the arguments are meant to split
     "$bin" bench $args | tee "$tmp/out" >&2
-    # One CSV row from the bench's output (src/cli/bench.rs): the first line names the VMs and
-    # clouds ("scale-1m: 10000 VMs in 1000 clouds, ..."; clouds empty from older binaries).
-    awk -v cmd="cloudtwin bench $args" '
+    # One measurement from the bench's output (src/cli/bench.rs): the first line names the VMs
+    # and clouds ("scale-1m: 10000 VMs in 1000 clouds, ..."; clouds empty from older binaries).
+    awk '
         NR == 1 {
             two = ($0 ~ /, 2 threads$/)
             for (i = 2; i <= NF; i++) {
@@ -90,17 +104,35 @@ for s in "${list[@]}"; do
                 print "cannot read the bench output" > "/dev/stderr"
                 exit 1
             }
-            print vms "," clouds "," events "," wall "," cpu "," peak "," per "," cmd
-        }' "$tmp/out" > "$tmp/row"
+            print vms "," clouds "," events "," wall "," cpu "," peak "," per
+        }' "$tmp/out" >> "$tmp/runs.$s"
+    # The size's row: medians of its rounds so far (the lower middle of an even count), the
+    # largest peak memory; the same events every round, or the binary is not deterministic.
+    rounds=$(wc -l < "$tmp/runs.$s")
+    median() { cut -d, -f"$1" "$tmp/runs.$s" | sort -g | sed -n "$(( (rounds + 1) / 2 ))p"; }
+    if [ "$(cut -d, -f3 "$tmp/runs.$s" | sort -u | wc -l)" -ne 1 ]; then
+        echo "the runs of $s processed different numbers of events:" >&2
+        cat "$tmp/runs.$s" >&2
+        exit 1
+    fi
+    IFS=, read -r vms clouds events _ _ _ _ < "$tmp/runs.$s"
+    wall=$(median 4)
+    cpu=$(median 5)
+    # The peak memory and memory per VM of the round with the largest peak.
+    IFS=, read -r peak per < <(cut -d, -f6,7 "$tmp/runs.$s" | sort -t, -k1,1g | tail -1)
+    cmd="cloudtwin bench $args"
+    [ "$rounds" -gt 1 ] && cmd="$cmd (median of $rounds interleaved runs)"
+    echo "$vms,$clouds,$events,$wall,$cpu,$peak,$per,$cmd" > "$tmp/row"
     # Merge: the old rows of other VM counts, the new row, sorted by VMs.
     {
         echo "$header"
         if [ -f "$csv" ]; then
-            awk -F, -v new="$(cut -d, -f1 "$tmp/row")" 'NR > 1 && NF > 0 && $1 != new' "$csv"
+            awk -F, -v new="$vms" 'NR > 1 && NF > 0 && $1 != new' "$csv"
         fi
         cat "$tmp/row"
     } | { read -r h; echo "$h"; sort -t, -k1,1n; } > "$csv.tmp"
     mv "$csv.tmp" "$csv"
     echo "   -> $(cat "$tmp/row")" >&2
+done
 done
 echo "wrote $csv" >&2

@@ -204,6 +204,19 @@ pub fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// `[lo, hi]` widened by `below` and `above` decades.
+/// The two ends of the dashed reference `y = y0 * x / x0`: from the smallest point to where it
+/// leaves the chart (its right edge, or its top if it gets there first). An end outside the
+/// ranges would be pulled onto the edge by the backend, which bends the line: it then showed
+/// linear growth slower than it is, and points under it above it.
+fn reference_line(
+    (x0, y0): (f64, f64),
+    xr: &std::ops::Range<f64>,
+    yr: &std::ops::Range<f64>,
+) -> [(f64, f64); 2] {
+    let x_end = xr.end.min(x0 * yr.end / y0);
+    [(x0, y0), (x_end, y0 * x_end / x0)]
+}
+
 fn log_range(
     values: impl IntoIterator<Item = f64>,
     below: f64,
@@ -326,7 +339,6 @@ impl ScalingFigure {
         let (x0, y0) = (self.vms[0], panel.values[0]);
         let xr = log_range(self.vms.iter().copied(), 0.2, 0.45);
         let linear = |x: f64| y0 * x / x0;
-        let reference = [(x0, y0), (xr.end, linear(xr.end))];
         let yr = log_range(
             panel
                 .values
@@ -336,6 +348,7 @@ impl ScalingFigure {
             0.25,
             0.2,
         );
+        let reference = reference_line((x0, y0), &xr, &yr);
         let (xb, xl) = log_ticks(xr.start, xr.end);
         let (yb, yl) = log_ticks(yr.start, yr.end);
         let mut chart = ChartBuilder::on(area)
@@ -535,6 +548,27 @@ mod tests {
         let e = parse("scaling.csv", b"vms,wall_s,peak_mb\n10,0,1\n20,2,2\n").unwrap_err();
         assert!(e.contains("row 1 (line 2), column wall_s"), "{e}");
         assert!(parse("scaling.csv", b"").is_err());
+    }
+
+    #[test]
+    fn the_reference_line_ends_inside_the_chart() {
+        // Ten times the VMs in ten times the time: on the line, at every size.
+        let vms = [1e4, 1e7];
+        let xr = log_range(vms, 0.2, 0.45);
+        let yr = log_range([0.1, 100.0], 0.25, 0.2);
+        let [(x0, y0), (x1, y1)] = reference_line((1e4, 0.1), &xr, &yr);
+        assert_eq!((x0, y0), (1e4, 0.1));
+        // The top of the chart comes before its right edge: the line stops there.
+        assert!(
+            x1 < xr.end && (y1 - yr.end).abs() < 1e-9 * yr.end,
+            "{x1} {y1}"
+        );
+        assert!((y1 / y0 - x1 / x0).abs() < 1e-9 * (x1 / x0), "slope 1");
+        // A chart tall enough: the line reaches its right edge.
+        let tall = 1e-3..1e6;
+        let [_, (x1, y1)] = reference_line((1e4, 0.1), &xr, &tall);
+        assert_eq!(x1, xr.end);
+        assert!((y1 - 0.1 * xr.end / 1e4).abs() < 1e-9 * y1);
     }
 
     #[test]
