@@ -195,8 +195,8 @@ impl Series {
 
     /// Records one row of `monitoring.csv` at `now` and starts the next interval.
     pub(super) fn sample(&mut self, now: SimTime, s: Snapshot) {
-        let dt = now.since(self.last_sample).as_secs_f64();
-        let since = self.last_sample;
+        let elapsed = now.since(self.last_sample);
+        let dt = elapsed.as_secs_f64();
         self.last_sample = now;
         let n = s.collectors as usize;
         let backlog_max = s.backlogs.iter().copied().max().unwrap_or(0);
@@ -215,7 +215,7 @@ impl Series {
             (0.0, 0.0, 0.0, 0.0, 0.0)
         };
         if dt > 0.0 {
-            let ns = now.since(since).as_nanos();
+            let ns = elapsed.as_nanos();
             if self.full_interval_ns == 0 {
                 self.full_interval_ns = ns;
             }

@@ -203,7 +203,6 @@ pub fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
     (bold, all.into_iter().map(|(_, v)| v).collect())
 }
 
-/// `[lo, hi]` widened by `below` and `above` decades.
 /// The two ends of the dashed reference `y = y0 * x / x0`: from the smallest point to where it
 /// leaves the chart (its right edge, or its top if it gets there first). An end outside the
 /// ranges would be pulled onto the edge by the backend, which bends the line: it then showed
@@ -217,6 +216,7 @@ fn reference_line(
     [(x0, y0), (x_end, y0 * x_end / x0)]
 }
 
+/// `[lo, hi]` widened by `below` and `above` decades.
 fn log_range(
     values: impl IntoIterator<Item = f64>,
     below: f64,
