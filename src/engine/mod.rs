@@ -1,6 +1,7 @@
 //! The discrete-event engine: simulated time, the event queue, the run loop, seeded random
 //! streams and distributions. It knows nothing about clouds; models build on it.
 
+pub mod chacha_draw;
 pub mod counter_rng;
 pub mod dist;
 pub mod entities;

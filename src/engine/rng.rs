@@ -5,6 +5,7 @@
 //! stream for each purpose: adding a model, an entity or an extra draw somewhere never shifts the
 //! numbers any other entity sees, and the draws do not depend on event interleaving or threads.
 
+use super::chacha_draw::{DrawRng, key_words};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -50,8 +51,10 @@ impl RngFactory {
 
     /// The family of streams for one purpose, with the key derived once (for hot paths).
     pub fn family(&self, purpose: &str) -> StreamFamily {
+        let key = self.key(purpose);
         StreamFamily {
-            key: self.key(purpose),
+            key,
+            words: key_words(&key),
         }
     }
 
@@ -73,6 +76,8 @@ impl RngFactory {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StreamFamily {
     key: [u8; 32],
+    /// The key as ChaCha's words, for [`StreamFamily::draw`].
+    words: [u32; 8],
 }
 
 impl StreamFamily {
@@ -85,15 +90,15 @@ impl StreamFamily {
     /// The generator for draw number `index` of `entity`: each draw gets its own 256-byte
     /// block of the entity's stream, so an entity only needs to keep a draw counter (not a
     /// whole generator) and draw `k` is the same however the draws interleave with others.
-    pub fn draw(&self, entity: u64, index: u64) -> SimRng {
-        let mut rng = self.rng(entity);
-        rng.set_word_pos(index as u128 * DRAW_BLOCK_WORDS);
-        rng
+    /// The words are those of `rng(entity)` from word `index * 64` (see [`DrawRng`]).
+    pub fn draw(&self, entity: u64, index: u64) -> DrawRng {
+        DrawRng::new(&self.words, entity, index * DRAW_BLOCKS)
     }
 }
 
-/// 32-bit words reserved for one draw (enough for rejection sampling to retry many times).
-const DRAW_BLOCK_WORDS: u128 = 64;
+/// ChaCha blocks (16 words each) reserved for one draw: 64 words, enough for rejection
+/// sampling to retry many times.
+const DRAW_BLOCKS: u64 = 4;
 
 fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);

@@ -33,8 +33,9 @@ pub use accounting::LifecycleStats;
 use super::gate::{CreateGate, RateLimit};
 use super::plan::Plan;
 use super::status::{Action, VmStatus, is_legal_transition};
+use crate::engine::chacha_draw::DrawRng;
 use crate::engine::{
-    EntityId, EntityRange, EventHandle, RngFactory, Scheduler, SimRng, SimTime, StreamFamily,
+    EntityId, EntityRange, EventHandle, RngFactory, Scheduler, SimTime, StreamFamily,
 };
 use crate::model::{Notice, PlanError, Resolved, Results, SubModel};
 use crate::output::{Summary, Table};
@@ -290,7 +291,7 @@ impl Lifecycle {
     }
 
     /// The VM's next random stream for purpose `p` (its draw counter advances).
-    fn rng(&mut self, vm: u32, p: Purpose) -> SimRng {
+    fn rng(&mut self, vm: u32, p: Purpose) -> DrawRng {
         let k = &mut self.vms[vm as usize].draws[p as usize];
         let rng = self.fams[p as usize].draw(vm as u64, *k as u64);
         *k += 1;
