@@ -13,15 +13,6 @@
 /// ChaCha's constant, "expand 32-byte k".
 const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
 
-/// The key of a stream family as ChaCha's eight key words (little-endian, as `rand_chacha`).
-pub(super) fn key_words(key: &[u8; 32]) -> [u32; 8] {
-    let mut k = [0u32; 8];
-    for (w, b) in k.iter_mut().zip(key.chunks_exact(4)) {
-        *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-    }
-    k
-}
-
 /// The words of one ChaCha8 stream from a block position.
 #[derive(Clone, Debug)]
 pub struct DrawRng {
@@ -33,10 +24,14 @@ pub struct DrawRng {
 }
 
 impl DrawRng {
-    pub(super) fn new(key: &[u32; 8], stream: u64, block: u64) -> Self {
+    /// The stream `stream` under `key` (read as eight little-endian words, as `rand_chacha`
+    /// does), from block `block`.
+    pub(super) fn new(key: &[u8; 32], stream: u64, block: u64) -> Self {
         let mut input = [0u32; 16];
         input[..4].copy_from_slice(&SIGMA);
-        input[4..12].copy_from_slice(key);
+        for (w, b) in input[4..12].iter_mut().zip(key.chunks_exact(4)) {
+            *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
         input[12] = block as u32;
         input[13] = (block >> 32) as u32;
         input[14] = stream as u32;
@@ -131,7 +126,7 @@ mod tests {
         let mut reference = ChaCha8Rng::from_seed(key);
         reference.set_stream(stream);
         reference.set_word_pos(word_pos);
-        let ours = DrawRng::new(&key_words(&key), stream, (word_pos / 16) as u64);
+        let ours = DrawRng::new(&key, stream, (word_pos / 16) as u64);
         (ours, reference)
     }
 

@@ -5,7 +5,7 @@
 //! stream for each purpose: adding a model, an entity or an extra draw somewhere never shifts the
 //! numbers any other entity sees, and the draws do not depend on event interleaving or threads.
 
-use super::chacha_draw::{DrawRng, key_words};
+use super::chacha_draw::DrawRng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -51,10 +51,8 @@ impl RngFactory {
 
     /// The family of streams for one purpose, with the key derived once (for hot paths).
     pub fn family(&self, purpose: &str) -> StreamFamily {
-        let key = self.key(purpose);
         StreamFamily {
-            key,
-            words: key_words(&key),
+            key: self.key(purpose),
         }
     }
 
@@ -76,8 +74,6 @@ impl RngFactory {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StreamFamily {
     key: [u8; 32],
-    /// The key as ChaCha's words, for [`StreamFamily::draw`].
-    words: [u32; 8],
 }
 
 impl StreamFamily {
@@ -92,7 +88,7 @@ impl StreamFamily {
     /// whole generator) and draw `k` is the same however the draws interleave with others.
     /// The words are those of `rng(entity)` from word `index * 64` (see [`DrawRng`]).
     pub fn draw(&self, entity: u64, index: u64) -> DrawRng {
-        DrawRng::new(&self.words, entity, index * DRAW_BLOCKS)
+        DrawRng::new(&self.key, entity, index * DRAW_BLOCKS)
     }
 }
 
