@@ -185,8 +185,8 @@ impl World {
         if !self.lifecycle.has_notices() {
             return;
         }
-        let notices: Vec<_> = self.lifecycle.drain_notices().collect();
-        for n in notices {
+        let notices = self.lifecycle.take_notices();
+        for &n in &notices {
             if let Some(m) = self.monitoring.as_mut() {
                 m.notice(sched, n, ());
             }
@@ -196,6 +196,7 @@ impl World {
                 t.notice(sched, n, peers);
             }
         }
+        self.lifecycle.reuse_notices(notices);
     }
 
     /// Settles what models computed ahead of the clock (call once, at the end of the run).
@@ -226,8 +227,14 @@ impl Model for World {
     type Event = Event;
     #[inline]
     fn prefetch(&self, _entity: EntityId, event: &Event) {
-        if let (Event::Monitoring(e), Some(m)) = (event, &self.monitoring) {
-            SubModel::<Event>::prefetch(m, e);
+        match event {
+            Event::Monitoring(e) => {
+                if let Some(m) = &self.monitoring {
+                    SubModel::<Event>::prefetch(m, e);
+                }
+            }
+            Event::Lifecycle(e) => SubModel::<Event>::prefetch(&self.lifecycle, e),
+            _ => {}
         }
     }
     fn handle(&mut self, sched: &mut Scheduler<Event>, _entity: EntityId, event: Event) {

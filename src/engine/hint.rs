@@ -19,3 +19,16 @@ pub fn prefetch<T>(value: &T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = value;
 }
+
+/// [`prefetch`] for a value that may straddle two cache lines: its first and last bytes.
+#[inline(always)]
+pub fn prefetch_span<T>(value: &T) {
+    prefetch(value);
+    if std::mem::size_of::<T>() > 1 {
+        let last = (value as *const T)
+            .cast::<u8>()
+            .wrapping_add(std::mem::size_of::<T>() - 1);
+        // SAFETY: `last` is the value's own last byte.
+        prefetch(unsafe { &*last });
+    }
+}

@@ -1,6 +1,7 @@
 //! The calendar queue ([`super::FelKind::Calendar`], the default event list): R. Brown,
 //! "Calendar queues", CACM 31(10), 1988, with power-of-two windows that adapt to the density.
 
+use super::late::Late;
 use super::radix::radix_sort;
 use super::{Entry, QuadHeap};
 use std::cmp::Reverse;
@@ -11,7 +12,8 @@ use std::cmp::Reverse;
 /// while it is less than `2^bits` windows ahead of the current window `cur`; later events wait
 /// in `far` (a heap) and move into the ring as the clock advances, so a bucket only ever holds
 /// one window. When the clock reaches a window its bucket is sorted (descending, popped from
-/// the end); events scheduled into the current window after that go to `late`, a small heap.
+/// the end); events scheduled into the current window after that go to `late` (an ascending
+/// run beside a small heap: see `super::late`).
 ///
 /// Every `ADAPT_EVERY` pops the shape is checked: too many events per window narrows the
 /// windows, too few, or new events spread over too many windows ahead, widens them, and too
@@ -31,7 +33,7 @@ pub(crate) struct Calendar<E> {
     /// `load_sorted`).
     keys: Vec<u64>,
     scratch: Vec<u64>,
-    late: QuadHeap<E>,
+    late: Late<E>,
     far: QuadHeap<E>,
     pub(super) len: usize,
     // Shape statistics since the last check.
@@ -93,7 +95,7 @@ impl<E: Copy> Calendar<E> {
             sorted: Vec::new(),
             keys: Vec::new(),
             scratch: Vec::new(),
-            late: QuadHeap::default(),
+            late: Late::default(),
             far: QuadHeap::default(),
             len: 0,
             pops: 0,
@@ -398,8 +400,24 @@ impl<E: Copy> Calendar<E> {
         self.bits = bits;
         // The new current window contains the old one's start: no event is before it.
         self.cur = cur_time >> shift;
-        // The far events the new ring reaches join it in the same pass.
-        let reached: Vec<_> = std::iter::from_fn(|| self.pop_far_reached()).collect();
+        // The far events the new ring reaches join it in the same pass. Taken out in one
+        // scan, not popped one by one: a rebuild that widens the ring often reaches millions
+        // of them (scale-10m's create calls, waiting seconds ahead while the ring spanned
+        // milliseconds), and each pop from a heap that size waits on a dozen cache misses.
+        // The rebuild touches every entry anyway, and the heap's order is its keys' alone.
+        let reached = if self.far.is_empty() {
+            Vec::new()
+        } else {
+            // `dest` says Far from this window on.
+            let (shift, beyond) = (self.shift, self.cur + (1u64 << self.bits));
+            let reached: Vec<_> = self
+                .far
+                .v
+                .extract_if(.., |e| e.time >> shift < beyond)
+                .collect();
+            self.far.heapify();
+            reached
+        };
         self.replace_near(reached, |_| true);
     }
 
@@ -414,28 +432,25 @@ impl<E: Copy> Calendar<E> {
     /// machine; BENCHMARKS.md). The heaps keep at most twice what they hold.
     fn replace_near(&mut self, extra: Vec<Entry<E>>, mut keep: impl FnMut(&Entry<E>) -> bool) {
         let n = 1usize << self.bits;
-        let mut sources = vec![
-            std::mem::take(&mut self.sorted),
-            std::mem::take(&mut self.late.v),
-            extra,
-        ];
+        // Ascending sources first, so that entries still in the current window form the late
+        // run again rather than a heap: the late run, the sorted window (held descending).
+        let [late_run, late_heap] = self.late.take();
+        let mut sorted = std::mem::take(&mut self.sorted);
+        sorted.reverse();
+        let mut sources = vec![late_run, sorted, late_heap, extra];
         sources.append(&mut std::mem::take(&mut self.ring));
         // Filter, and count what each new bucket and the late heap will get.
         let mut counts = vec![0u32; n];
-        let mut late = 0;
         for source in &mut sources {
             source.retain(|e| keep(e));
             for e in source.iter() {
-                match self.dest(e.time) {
-                    Dest::Ring(b) => counts[b] += 1,
-                    Dest::Late => late += 1,
-                    Dest::Far => {}
+                if let Dest::Ring(b) = self.dest(e.time) {
+                    counts[b] += 1;
                 }
             }
         }
         self.ring = (0..n).map(|_| Vec::new()).collect();
         self.occupied = vec![0; n.div_ceil(64)];
-        self.late.v.reserve_exact(late);
         self.len = self.far.len();
         for source in sources {
             self.len += source.len();
@@ -597,10 +612,15 @@ mod tests {
         for (b, bucket) in c.ring.iter().enumerate() {
             assert_eq!(bucket.capacity(), bucket.len(), "bucket {b}");
         }
-        for heap in [&c.late.v, &c.far.v] {
+        for (capacity, len) in c
+            .late
+            .buffers()
+            .into_iter()
+            .chain([(c.far.v.capacity(), c.far.v.len())])
+        {
             assert!(
-                heap.capacity() <= 2 * heap.len().max(2),
-                "a heap keeps at most twice its entries"
+                capacity <= 2 * len.max(2),
+                "a buffer keeps at most twice its entries"
             );
         }
         // Compaction sizes the ring the same way, and neither changes the order.

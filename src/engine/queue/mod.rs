@@ -13,8 +13,8 @@
 //! the same order (`tests/determinism.rs` checks whole runs byte for byte):
 //! - [`FelKind::Calendar`] (default): a calendar queue (R. Brown, CACM 31(10), 1988) with
 //!   power-of-two windows: a ring of buckets, one per window, each sorted only when the clock
-//!   reaches it; a small heap for events scheduled into the current window and one for events
-//!   beyond the ring. Window width and ring size adapt to the event density. Constant time per
+//!   reaches it; an ascending run and a small heap for events scheduled into the current
+//!   window, and a heap for events beyond the ring. Window width and ring size adapt to the event density. Constant time per
 //!   event for the periodic timers that dominate monitoring: 3x faster than the heaps at
 //!   10,000 timers, 13-28x at a million (BENCHMARKS.md).
 //! - [`FelKind::QuadHeap`]: a 4-ary min-heap with a bottom-up pop.
@@ -24,6 +24,7 @@
 
 mod calendar;
 mod keyed;
+mod late;
 mod quad_heap;
 mod radix;
 

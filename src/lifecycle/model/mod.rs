@@ -34,6 +34,7 @@ use super::gate::{CreateGate, RateLimit};
 use super::plan::Plan;
 use super::status::{Action, VmStatus, is_legal_transition};
 use crate::engine::chacha_draw::DrawRng;
+use crate::engine::hint::{prefetch, prefetch_span};
 use crate::engine::{
     EntityId, EntityRange, EventHandle, RngFactory, Scheduler, SimTime, StreamFamily,
 };
@@ -350,9 +351,19 @@ impl Lifecycle {
         !self.notices.is_empty()
     }
 
-    /// Notices produced since the last call.
-    pub fn drain_notices(&mut self) -> std::vec::Drain<'_, Notice> {
-        self.notices.drain(..)
+    /// Notices produced since the last call, in the order they were made. Hand the emptied
+    /// vector back with [`Lifecycle::reuse_notices`] so the next ones need no allocation.
+    pub fn take_notices(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.notices)
+    }
+
+    /// Takes back a vector from [`Lifecycle::take_notices`] as the buffer for new notices,
+    /// unless notices were made meanwhile (those stay, in order, for the next take).
+    pub fn reuse_notices(&mut self, mut buffer: Vec<Notice>) {
+        if self.notices.is_empty() {
+            buffer.clear();
+            self.notices = buffer;
+        }
     }
 
     pub fn status(&self, vm: u32) -> Option<VmStatus> {
@@ -437,6 +448,28 @@ impl<E: From<LcEvent> + Copy> SubModel<E> for Lifecycle {
 
     fn handle(&mut self, sched: &mut Scheduler<E>, ev: LcEvent, _: ()) {
         self.handle_event(sched, ev);
+    }
+
+    /// A VM's event reads its state and its plan entry (its cloud, MCIS and profile): at ten
+    /// million VMs both are far from the cache, so start loading them a few events ahead.
+    #[inline]
+    fn prefetch(&self, ev: &LcEvent) {
+        let vm = match *ev {
+            LcEvent::Launch { vm }
+            | LcEvent::Submit { vm }
+            | LcEvent::CallDone { vm }
+            | LcEvent::OpDone { vm }
+            | LcEvent::Timeout { vm }
+            | LcEvent::Crash { vm }
+            | LcEvent::Control { vm, .. } => vm,
+            _ => return,
+        };
+        if let Some(v) = self.vms.get(vm as usize) {
+            prefetch_span(v);
+        }
+        if let Some(p) = self.plan.vms.get(vm as usize) {
+            prefetch(p);
+        }
     }
 
     fn sample(&mut self, now: SimTime, _: ()) {
