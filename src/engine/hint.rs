@@ -6,29 +6,30 @@
 /// Asks the CPU to bring the cache line holding `value` into cache.
 #[inline(always)]
 pub fn prefetch<T>(value: &T) {
+    prefetch_line((value as *const T).cast::<u8>());
+}
+
+/// [`prefetch`] for a value that may straddle two cache lines: the lines of its first and its
+/// last byte.
+#[inline(always)]
+pub fn prefetch_span<T>(value: &T) {
+    let first = (value as *const T).cast::<u8>();
+    prefetch_line(first);
+    if std::mem::size_of::<T>() > 1 {
+        prefetch_line(first.wrapping_add(std::mem::size_of::<T>() - 1));
+    }
+}
+
+#[inline(always)]
+fn prefetch_line(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
     {
-        // SAFETY: `prefetcht0` is a hint: it never faults and never reads into the program;
-        // the pointer comes from a live reference anyway.
+        // SAFETY: `prefetcht0` is a hint: it never faults and never reads into the program,
+        // whatever the address (the callers' come from live references anyway).
         unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                (value as *const T).cast::<i8>(),
-            );
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
-}
-
-/// [`prefetch`] for a value that may straddle two cache lines: its first and last bytes.
-#[inline(always)]
-pub fn prefetch_span<T>(value: &T) {
-    prefetch(value);
-    if std::mem::size_of::<T>() > 1 {
-        let last = (value as *const T)
-            .cast::<u8>()
-            .wrapping_add(std::mem::size_of::<T>() - 1);
-        // SAFETY: `last` is the value's own last byte.
-        prefetch(unsafe { &*last });
-    }
+    let _ = p;
 }

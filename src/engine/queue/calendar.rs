@@ -126,17 +126,10 @@ impl<E: Copy> Calendar<E> {
     }
 
     /// Where an event at `time` belongs in the current shape: the one rule that `place`,
-    /// `replace_near` and `pop_far_reached` share.
+    /// `replace_near`, `rebuild` and `pop_far_reached` share.
     #[inline(always)]
     fn dest(&self, time: u64) -> Dest {
-        let w = self.window(time);
-        if w <= self.cur {
-            Dest::Late
-        } else if w - self.cur < (1u64 << self.bits) {
-            Dest::Ring((w & ((1u64 << self.bits) - 1)) as usize)
-        } else {
-            Dest::Far
-        }
+        dest_in(self.shift, self.bits, self.cur, time)
     }
 
     #[inline(always)]
@@ -408,12 +401,13 @@ impl<E: Copy> Calendar<E> {
         let reached = if self.far.is_empty() {
             Vec::new()
         } else {
-            // `dest` says Far from this window on.
-            let (shift, beyond) = (self.shift, self.cur + (1u64 << self.bits));
+            let (shift, bits, cur) = (self.shift, self.bits, self.cur);
             let reached: Vec<_> = self
                 .far
                 .v
-                .extract_if(.., |e| e.time >> shift < beyond)
+                .extract_if(.., |e| {
+                    !matches!(dest_in(shift, bits, cur, e.time), Dest::Far)
+                })
                 .collect();
             self.far.heapify();
             reached
@@ -439,7 +433,7 @@ impl<E: Copy> Calendar<E> {
         sorted.reverse();
         let mut sources = vec![late_run, sorted, late_heap, extra];
         sources.append(&mut std::mem::take(&mut self.ring));
-        // Filter, and count what each new bucket and the late heap will get.
+        // Filter, and count what each new bucket will get.
         let mut counts = vec![0u32; n];
         for source in &mut sources {
             source.retain(|e| keep(e));
@@ -490,6 +484,20 @@ impl<E: Copy> Calendar<E> {
     pub(super) fn retain(&mut self, mut keep: impl FnMut(&Entry<E>) -> bool) {
         self.far.retain(&mut keep);
         self.replace_near(Vec::new(), keep);
+    }
+}
+
+/// [`Calendar::dest`] for a shape given by its fields (so a closure can use it while the
+/// calendar is borrowed).
+#[inline(always)]
+fn dest_in(shift: u32, bits: u32, cur: u64, time: u64) -> Dest {
+    let w = time >> shift;
+    if w <= cur {
+        Dest::Late
+    } else if w - cur < (1u64 << bits) {
+        Dest::Ring((w & ((1u64 << bits) - 1)) as usize)
+    } else {
+        Dest::Far
     }
 }
 
