@@ -286,16 +286,13 @@ impl<E: Copy> Calendar<E> {
         if !self.ready() {
             return None;
         }
-        let from_late = match (self.sorted.last(), self.late.peek()) {
+        let late = self.late.peek();
+        let from_late = match (self.sorted.last(), late) {
             (Some(s), Some(l)) => l.lt(s),
             (Some(_), None) => false,
             (None, _) => true,
         };
-        let top = if from_late {
-            self.late.peek()
-        } else {
-            self.sorted.last()
-        };
+        let top = if from_late { late } else { self.sorted.last() };
         let r = read(top?)?;
         if from_late {
             self.late.pop();
@@ -398,20 +395,15 @@ impl<E: Copy> Calendar<E> {
         // them (5 s into scale-10m, 4.7 million create timeouts, minutes ahead of a ring that
         // spanned 4.4 minutes), and each pop from a heap that size waits on a dozen cache
         // misses. The rebuild touches every entry anyway, and the heap's order is its keys'.
-        let reached = if self.far.is_empty() {
-            Vec::new()
-        } else {
-            let (shift, bits, cur) = (self.shift, self.bits, self.cur);
-            let reached: Vec<_> = self
-                .far
-                .v
-                .extract_if(.., |e| {
-                    !matches!(dest_in(shift, bits, cur, e.time), Dest::Far)
-                })
-                .collect();
-            self.far.heapify();
-            reached
-        };
+        let (shift, bits, cur) = (self.shift, self.bits, self.cur);
+        let reached: Vec<_> = self
+            .far
+            .v
+            .extract_if(.., |e| {
+                !matches!(dest_in(shift, bits, cur, e.time), Dest::Far)
+            })
+            .collect();
+        self.far.heapify();
         self.replace_near(reached, |_| true);
     }
 

@@ -3,10 +3,10 @@
 //!
 //! Late events mostly come in key order. A model that schedules many events at its own instant
 //! gives them increasing ties: scale-10m's MCIS requests launch ten million VMs at time 0, all
-//! into the current window. In a heap each of those pops sifts the last entry down the whole
-//! depth, about a dozen levels of cache misses at ten million entries (a term that grows
-//! faster than the VM count: 11% of the creation phase at ten million VMs, BENCHMARKS.md). In
-//! the run a pop is one sequential read. An entry that is not above the run's last goes to the
+//! into the current window. In a heap each of those pops walks the whole depth, a dozen levels
+//! at ten million entries, and moves an entry at each (a cost that grows faster than the VM
+//! count; the run made the first 2 simulated minutes of scale-10m 3.5% faster, BENCHMARKS.md).
+//! In the run a pop is one sequential read. An entry that is not above the run's last goes to the
 //! heap; pops take the smaller head of the two, so the order is the keys' whatever the split.
 
 use super::{Entry, QuadHeap};
