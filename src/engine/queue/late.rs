@@ -7,8 +7,8 @@
 //! at ten million entries, and moves an entry at each (a cost that grows faster than the VM
 //! count; the run made the first 2 simulated minutes of scale-10m 3.5% faster, BENCHMARKS.md).
 //! In the run a pop is one sequential read. An entry that is not above the run's last goes to the
-//! heap, unless only a few entries at the run's end are above it: those go to the heap instead,
-//! so one early straggler does not turn the burst behind it away (`Late::push_below`). Pops
+//! heap, unless only the run's last is above it: the last goes to the heap instead, so one
+//! early straggler does not turn the burst behind it away (`Late::push_below`). Pops
 //! take the smaller head of the two, so the order is the keys' whatever the split.
 
 use super::{Entry, QuadHeap};
@@ -20,10 +20,6 @@ pub(crate) struct Late<E> {
     head: usize,
     heap: QuadHeap<E>,
 }
-
-/// At most this many entries at the run's end move to the heap to let a lower entry extend
-/// the run (see `Late::push_below`).
-const SPILL: usize = 4;
 
 impl<E> Default for Late<E> {
     fn default() -> Self {
@@ -44,26 +40,20 @@ impl<E: Copy> Late<E> {
         }
     }
 
-    /// An entry below the run's last. If at most [`SPILL`] entries at the run's end are above
-    /// it, they move to the heap and the entry extends the run; otherwise it goes to the heap.
-    /// One event later in the window, scheduled before a burst at an earlier instant, would
-    /// otherwise send the whole burst to the heap: at time 0 of scale-10m an event 1 ms ahead
-    /// came first, and the ten million launches after it went to the heap (their pops were a
-    /// fifth of the samples of the build and time 0).
-    #[inline(never)]
+    /// An entry below the run's last. If it is above the entry before the last (or the last
+    /// is the run's only one left), the last moves to the heap and the entry takes its place;
+    /// otherwise the entry goes to the heap. Either way one entry goes to the heap, as before,
+    /// but one event later in the window, scheduled before a burst at an earlier instant, no
+    /// longer sends the whole burst there: at time 0 of scale-10m an event 1 ms ahead came
+    /// first, and the ten million launches after it went to the heap (their pops were a fifth
+    /// of the samples of the build and time 0).
+    #[inline]
     fn push_below(&mut self, e: Entry<E>) {
-        let len = self.run.len();
-        let floor = len.saturating_sub(SPILL).max(self.head);
-        let mut cut = len;
-        while cut > floor && e.lt(&self.run[cut - 1]) {
-            cut -= 1;
-        }
-        // The run ascends: an entry above the one before `cut` is above all before it.
-        if cut == self.head || self.run[cut - 1].lt(&e) {
-            for above in self.run.drain(cut..) {
-                self.heap.push(above);
-            }
-            self.run.push(e);
+        let n = self.run.len();
+        if n - 1 == self.head || self.run[n - 2].lt(&e) {
+            let last = self.run[n - 1];
+            self.run[n - 1] = e;
+            self.heap.push(last);
         } else {
             self.heap.push(e);
         }
@@ -203,7 +193,7 @@ mod tests {
         // The straggler moved to the heap; the burst extends the run.
         assert_eq!(late.buffers()[0].1, 10_001);
         assert_eq!(late.buffers()[1].1, 1);
-        // More than `SPILL` entries above: the newcomer goes to the heap.
+        // More than the last above it: the newcomer goes to the heap.
         late.push(entry(4, 20_000));
         assert_eq!(late.buffers()[0].1, 10_001);
         assert_eq!(late.buffers()[1].1, 2);
