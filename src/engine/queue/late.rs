@@ -4,11 +4,13 @@
 //! Late events mostly come in key order. A model that schedules many events at its own instant
 //! gives them increasing ties: scale-10m's MCIS requests launch ten million VMs at time 0, all
 //! into the current window. In a heap each of those pops walks the whole depth, a dozen levels
-//! at ten million entries, and moves an entry at each (a cost that grows faster than the VM
-//! count; the run made the first 2 simulated minutes of scale-10m 3.5% faster, BENCHMARKS.md).
-//! In the run a pop is one sequential read. An entry that is not above the run's last goes to the
-//! heap, unless only the run's last is above it: the last goes to the heap instead, so one
-//! early straggler does not turn the burst behind it away (`Late::push_below`). Pops
+//! at ten million entries, and moves an entry at each: a cost that grows faster than the VM
+//! count. In the run a pop is one sequential read.
+//!
+//! An entry that is not above the run's last goes to the heap, unless only the run's last is
+//! above it: then the last goes to the heap instead (`Late::push_below`). Without that swap one
+//! early straggler sends the whole burst behind it to the heap, as at time 0 of scale-10m,
+//! whose build and time 0 the swap took from 5.95 to 4.86 s (BENCHMARKS.md, tenth step). Pops
 //! take the smaller head of the two, so the order is the keys' whatever the split.
 
 use super::{Entry, QuadHeap};
