@@ -63,10 +63,11 @@ const HUGE: usize = 2 << 20;
 
 /// How much glibc's main heap grows by beyond each request (`M_TOP_PAD`; its default is
 /// 128 KiB): grown in large steps, most of each step is still untouched when it is advised.
-/// Setting it turns off glibc's adaptive thresholds, so the two it would adapt are set to
-/// where they end up: allocations below 32 MiB (`M_MMAP_THRESHOLD`, the adaptive maximum) come
-/// from the heap, and the heap gives memory back once more than `TRIM` is free at its end
-/// (`M_TRIM_THRESHOLD`; twice the adaptive threshold at most), not at every 128 KiB.
+/// Setting it turns off glibc's adaptive thresholds, so the two it would adapt are set here:
+/// allocations below 32 MiB (`M_MMAP_THRESHOLD`, where glibc's adaptation stops) come from the
+/// heap, and the heap gives memory back only once more than `TRIM` (`M_TRIM_THRESHOLD`, twice
+/// the growth step) is free at its end, not at every 128 KiB, so it does not shrink and grow
+/// again by a step at a time.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const TOP_PAD: usize = 64 << 20;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
