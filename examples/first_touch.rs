@@ -1,7 +1,8 @@
 //! What fresh memory costs on this machine: maps `GB` gigabytes of anonymous memory, touches
 //! one byte per 4 KiB page, unmaps it, and does the same again at once; prints both times.
 //! With `huge` the mapping asks for 2 MiB pages (`madvise(MADV_HUGEPAGE)`, as the binary's
-//! allocator does under large allocations, see `engine::huge_pages`).
+//! allocator does under large allocations and under glibc's main heap as it grows, see
+//! `engine::huge_pages`).
 //!
 //! On bare metal both passes take well under a second per gigabyte (the kernel zeroes the
 //! pages). On a virtual machine whose host backs guest memory lazily and takes back what the

@@ -1,4 +1,5 @@
-//! An allocator that asks Linux for 2 MiB pages under large allocations.
+//! An allocator that asks Linux for 2 MiB pages under large allocations and under glibc's main
+//! heap as it grows.
 //!
 //! At a million agents and more, the model's state (agents, event slots, the calendar's
 //! buckets) is hundreds of megabytes touched at random, one event at a time. With 4 KiB pages
@@ -20,8 +21,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 /// could cost up to a 2 MiB page each).
 pub const THRESHOLD: usize = 4 << 20;
 
-/// The system allocator, with huge pages asked for under large allocations (Linux only;
-/// elsewhere it is the system allocator).
+/// The system allocator, with huge pages asked for under large allocations and the main heap's
+/// growth (Linux only, the heap's with glibc only; elsewhere it is the system allocator).
+/// `tests/huge_pages.rs` reads the advice back from `/proc/self/smaps`.
 pub struct HugePages;
 
 // SAFETY: every call is forwarded to `System` with the caller's arguments; the only addition
