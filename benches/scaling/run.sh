@@ -9,6 +9,7 @@
 #   benches/scaling/run.sh --bin PATH           # another binary (default target/release/cloudtwin)
 #   benches/scaling/run.sh --duration 10m       # every size for that simulated time (default 1h)
 #   benches/scaling/run.sh --repeat 3           # 3 rounds over the sizes; each row is the median
+#   benches/scaling/run.sh --repeat 3 --inner 3 # and every size but 10M 3 times in each round
 #
 # Each size is one process, so peak memory is that size's alone. The CSV is rewritten after
 # every size (sorted by VMs), so a failure at 10M keeps the rows measured before it.
@@ -18,6 +19,12 @@
 # the hour, a growth exponent from one run per size carries the drift between the two runs.
 # A row is then the median wall (and CPU) time of its rounds and the largest peak memory; the
 # runs of a size must process the same events (they are the same deterministic run).
+#
+# With --inner K every size but 10M runs K times in each round (one after another), so its row
+# is the median of N x K runs. A 10M run lasts a minute or more and averages the machine's
+# speed over that time; a 1M run lasts seconds and samples it, and varies by ±15% from one run
+# to the next (BENCHMARKS.md, issue 15, twelfth step): more runs of the short sizes steady the
+# growth exponent at the cost of seconds.
 set -euo pipefail
 export LC_ALL=C
 
@@ -28,10 +35,11 @@ bin="$root/target/release/cloudtwin"
 sizes="10k,100k,1m,10m"
 duration=""
 repeat=1
+inner=1
 header="vms,clouds,events,wall_s,cpu_s,peak_mb,bytes_per_vm,command"
 
 usage() {
-    echo "usage: $0 [--sizes 10k,100k,1m,10m] [--bin PATH] [--duration 10m] [--repeat N]" >&2
+    echo "usage: $0 [--sizes 10k,100k,1m,10m] [--bin PATH] [--duration 10m] [--repeat N] [--inner K]" >&2
     exit 2
 }
 
@@ -41,6 +49,7 @@ while [ $# -gt 0 ]; do
         --bin) [ $# -ge 2 ] || usage; bin=$2; shift 2 ;;
         --duration) [ $# -ge 2 ] || usage; duration=$2; shift 2 ;;
         --repeat) [ $# -ge 2 ] || usage; repeat=$2; shift 2 ;;
+        --inner) [ $# -ge 2 ] || usage; inner=$2; shift 2 ;;
         -h|--help) usage ;;
         *) echo "unknown argument: $1" >&2; usage ;;
     esac
@@ -48,6 +57,9 @@ done
 
 case "$repeat" in
     ''|*[!0-9]*|0) echo "--repeat takes a whole number of rounds, at least 1 (got '$repeat')" >&2; exit 2 ;;
+esac
+case "$inner" in
+    ''|*[!0-9]*|0) echo "--inner takes a whole number of runs, at least 1 (got '$inner')" >&2; exit 2 ;;
 esac
 
 if [ ! -x "$bin" ]; then
@@ -80,8 +92,11 @@ trap 'rm -rf "$tmp"' EXIT
 
 for round in $(seq "$repeat"); do
 for s in "${list[@]}"; do
+runs=$inner
+case "$s" in 10m|10M) runs=1 ;; esac
+for run in $(seq "$runs"); do
     args=$(args_of "$s")
-    echo "== $s (round $round of $repeat): cloudtwin bench $args" >&2
+    echo "== $s (round $round of $repeat, run $run of $runs): cloudtwin bench $args" >&2
     # shellcheck disable=SC2086 # the arguments are meant to split
     "$bin" bench $args | tee "$tmp/out" >&2
     # One measurement from the bench's output (src/cli/bench.rs): the first line names the VMs
@@ -121,7 +136,11 @@ for s in "${list[@]}"; do
     # The peak memory and memory per VM of the round with the largest peak.
     IFS=, read -r peak per < <(cut -d, -f6,7 "$tmp/runs.$s" | sort -t, -k1,1g | tail -1)
     cmd="cloudtwin bench $args"
-    [ "$rounds" -gt 1 ] && cmd="$cmd (median of $rounds interleaved runs)"
+    if [ "$rounds" -gt 1 ] && [ "$runs" -gt 1 ]; then
+        cmd="$cmd (median of $rounds runs, $runs in each interleaved round)"
+    elif [ "$rounds" -gt 1 ]; then
+        cmd="$cmd (median of $rounds interleaved runs)"
+    fi
     echo "$vms,$clouds,$events,$wall,$cpu,$peak,$per,$cmd" > "$tmp/row"
     # Merge: the old rows of other VM counts, the new row, sorted by VMs.
     {
@@ -133,6 +152,7 @@ for s in "${list[@]}"; do
     } | { read -r h; echo "$h"; sort -t, -k1,1n; } > "$csv.tmp"
     mv "$csv.tmp" "$csv"
     echo "   -> $(cat "$tmp/row")" >&2
+done
 done
 done
 echo "wrote $csv" >&2
