@@ -1,11 +1,13 @@
 //! The binary's allocator (`engine::huge_pages::HugePages`) asks Linux for 2 MiB pages under
-//! glibc's main heap as it grows, and under large allocations. This test installs it as its
-//! own global allocator, allocates, and reads the advice back from `/proc/self/smaps` (the
-//! `hg` flag of a mapping that asked for huge pages).
+//! glibc's main heap as it grows, under the heaps of the arenas other threads allocate from,
+//! and under large allocations. This test installs it as its own global allocator, allocates,
+//! and reads the advice back from `/proc/self/smaps` (the `hg` flag of a mapping that asked
+//! for huge pages).
 //!
-//! It runs without libtest's harness (`harness = false` in Cargo.toml) so that its
-//! allocations come from the main thread, hence from the main heap: libtest runs tests on
-//! threads of their own, which glibc serves from arenas of their own. Whether the kernel then
+//! It runs without libtest's harness (`harness = false` in Cargo.toml) so that the blocks it
+//! allocates on the main thread come from the main heap: libtest runs tests on threads of
+//! their own, which glibc serves from arenas of their own, as it does the thread this test
+//! spawns. Whether the kernel then
 //! backs the memory with huge pages depends on the machine (free 2 MiB pages, its THP policy),
 //! so only the advice is checked; the huge pages found are printed.
 
@@ -113,6 +115,33 @@ fn main() {
         heap_advised / MIB
     );
 
+    // Another thread's blocks come from its arena's heap, advised whole when first used: the
+    // advice covers what glibc makes writable as the heap grows (96 MiB fill one 64 MiB heap
+    // and part of a second).
+    let (spots, arena_blocks) = std::thread::spawn(|| {
+        let blocks: Vec<Vec<u8>> = (0..96u8).map(|i| vec![i ^ 0x5a; MIB]).collect();
+        let maps = mappings();
+        let spots: Vec<(bool, String)> = blocks
+            .iter()
+            .map(|b| {
+                let m = mapping_of(&maps, b.as_ptr() as usize + b.len() / 2);
+                (m.huge_advised, m.name.clone())
+            })
+            .collect();
+        (spots, blocks)
+    })
+    .join()
+    .expect("the allocating thread");
+    let unadvised: Vec<usize> = (0..spots.len()).filter(|&i| !spots[i].0).collect();
+    assert!(
+        spots.iter().all(|(_, name)| name.is_empty()),
+        "another thread's blocks should lie in anonymous mappings (an arena's heaps), not the main heap"
+    );
+    assert!(
+        unadvised.is_empty(),
+        "blocks of another thread's arena without the huge-page advice: {unadvised:?} of 96"
+    );
+
     // The large allocation's whole 2 MiB pages are advised.
     let first_whole = (big.as_ptr() as usize).next_multiple_of(2 * MIB);
     let m = mapping_of(&maps, first_whole);
@@ -126,6 +155,12 @@ fn main() {
         assert!(b.iter().all(|&x| x == i as u8), "block {i} changed");
     }
     assert!(big.iter().all(|&x| x == 7), "the large allocation changed");
+    for (i, b) in arena_blocks.iter().enumerate() {
+        assert!(
+            b.iter().all(|&x| x == i as u8 ^ 0x5a),
+            "block {i} of the other thread changed"
+        );
+    }
 
     let huge_kb: u64 = maps
         .iter()
@@ -133,7 +168,7 @@ fn main() {
         .map(|m| m.anon_huge_kb)
         .sum();
     println!(
-        "huge_pages: ok: {} MiB of the main heap and the 40 MiB allocation advised; {} MiB in huge pages",
+        "huge_pages: ok: {} MiB of the main heap, another thread's 96 MiB and the 40 MiB allocation advised; {} MiB in huge pages",
         heap_advised / MIB,
         huge_kb / 1024
     );
