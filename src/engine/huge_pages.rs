@@ -96,15 +96,16 @@ unsafe extern "C" {
 ///   new step is advised before the allocator's callers touch it (the few pages glibc writes
 ///   first, its chunk headers, keep small pages).
 /// - **An arena's heap**, the first time an allocation lands in it. Other threads allocate from
-///   arenas of their own (the collecting thread's per-collector buffers, about 1 GB at ten
-///   million agents; a sweep's or the live twin's simulations on worker threads). An arena's
+///   arenas of their own (the collecting thread's buffers, about 1 GB at ten million agents; a
+///   sweep's or the live twin's simulations on worker threads). An arena's
 ///   heap is a 64 MiB-aligned reservation of 64 MiB that glibc makes writable as it grows, so
 ///   it is advised whole, once: the advice stays on the part made writable later.
 ///
-/// This is what glibc's own `glibc.malloc.hugetlb=1` tunable does when set in the environment,
-/// done here so the binary gets it without one. Measured (BENCHMARKS.md): the main heap's made
-/// scale-1m and scale-10m about 5% faster, the arenas' about 3% more; peak memory 1-2% higher.
-/// Reading the break is a plain load in glibc, so every allocation may check it.
+/// This is part of what glibc's own `glibc.malloc.hugetlb=1` tunable does when set in the
+/// environment, done here so the binary gets it without one (the tunable does more and is
+/// faster still; BENCHMARKS.md, issue 15, twelfth step). Measured: the main heap's advice made
+/// scale-1m and scale-10m about 5% faster, the arenas' scale-10m about 1% more; peak memory
+/// 1-2% higher. Reading the break is a plain load in glibc, so every allocation may check it.
 #[inline]
 fn advise_heaps(p: *mut u8, len: usize) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
