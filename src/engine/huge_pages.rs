@@ -21,8 +21,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 /// could cost up to a 2 MiB page each).
 pub const THRESHOLD: usize = 4 << 20;
 
-/// The system allocator, with huge pages asked for under large allocations and the main heap's
-/// growth (Linux only, the heap's with glibc only; elsewhere it is the system allocator).
+/// The system allocator, with huge pages asked for under large allocations and glibc's heaps
+/// (Linux only, the heaps' with glibc only; elsewhere it is the system allocator).
 /// `tests/huge_pages.rs` reads the advice back from `/proc/self/smaps`.
 pub struct HugePages;
 
