@@ -65,7 +65,7 @@ fn mapping_of(maps: &[Mapping], addr: usize) -> &Mapping {
 
 fn main() {
     if !cfg!(all(target_os = "linux", target_env = "gnu")) {
-        println!("huge_pages: skipped (the main heap's advice is for Linux with glibc)");
+        println!("huge_pages: skipped (the heaps' advice is for Linux with glibc)");
         return;
     }
     if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled").exists() {

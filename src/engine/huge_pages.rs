@@ -97,9 +97,9 @@ unsafe extern "C" {
 ///   first, its chunk headers, keep small pages).
 /// - **An arena's heap**, the first time an allocation lands in it. Other threads allocate from
 ///   arenas of their own (the collecting thread's buffers, about 1 GB at ten million agents; a
-///   sweep's or the live twin's simulations on worker threads). An arena's
-///   heap is a 64 MiB-aligned reservation of 64 MiB that glibc makes writable as it grows, so
-///   it is advised whole, once: the advice stays on the part made writable later.
+///   sweep's or the live twin's simulations on worker threads). An arena's heap is a 64 MiB-
+///   aligned reservation of 64 MiB that glibc makes writable as it grows, so it is advised
+///   whole, once: the advice stays on the part made writable later.
 ///
 /// This is part of what glibc's own `glibc.malloc.hugetlb=1` tunable does when set in the
 /// environment, done here so the binary gets it without one (the tunable does more and is
