@@ -82,9 +82,9 @@ impl Sequences {
             }
         } else {
             // Room for the whole range now, while models are still being built and the table
-            // holds little: grown from each model's first event on instead, at ten million VMs
-            // it was filled to 40 MB by the lifecycle's and then copied, 40 MB of live
-            // counters, when the monitoring model's entities first scheduled. Reserving touches
+            // holds little. Grown from each model's first event on instead, at ten million VMs
+            // the lifecycle's events filled it to 40 MB, and the monitoring model's first
+            // events copied those live counters into a block twice the size. Reserving touches
             // no memory, so an entity that never schedules still costs none; it doubles like
             // any `Vec` (ranges of one entity at a time stay cheap), and entities scheduled
             // without a range (tests do) only make the table longer.
