@@ -4,6 +4,11 @@
 //! itself (the shape of monitoring agents). `churn` adds a watchdog per entity, armed 15 s
 //! ahead and cancelled and re-armed at every firing (the shape of dead-agent detection and
 //! provider API timeouts): it exercises cancellation.
+//!
+//! [`memory`]: the machine's own cost of random memory access at a footprint, the floor under
+//! a simulator whose state is touched at random.
+
+pub mod memory;
 
 use crate::engine::{
     EntityId, EventHandle, FelKind, Model, RngFactory, RunControl, Scheduler, SimDuration, SimTime,

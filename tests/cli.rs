@@ -345,6 +345,58 @@ fn output_into_a_closed_pipe_is_not_a_panic() {
     assert!(folder.join(file::SUMMARY).is_file(), "the run's results");
 }
 
+/// The machine's random access: a figure per footprint; a footprint of nothing, or larger than
+/// the machine's memory, is refused with exit 2 before anything is allocated.
+#[test]
+fn bench_memory_probes_and_refuses_what_cannot_fit() {
+    let out = stdout_of(cloudtwin().args([
+        "bench",
+        "memory",
+        "--footprint",
+        "1",
+        "--footprint",
+        "2",
+        "--accesses",
+        "100000",
+    ]));
+    let rows: Vec<Vec<f64>> = out
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().map(|c| c.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    for (row, mb) in rows.iter().zip([1.0, 2.0]) {
+        assert_eq!(row[0], mb, "{out}");
+        assert!(row[1..].iter().all(|v| v.is_finite() && *v > 0.0), "{out}");
+    }
+    cloudtwin()
+        .args(["bench", "memory", "--footprint", "0"])
+        .assert()
+        .code(2);
+    let err = cloudtwin()
+        .args(["bench", "memory", "--footprint", "100000000000"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&err);
+    assert!(err.contains("--footprint 100000000000"), "{err}");
+    assert!(err.contains("--no-size-check"), "{err}");
+    // Work that would not end within the hour is refused too.
+    cloudtwin()
+        .args([
+            "bench",
+            "memory",
+            "--footprint",
+            "1",
+            "--accesses",
+            "1000000000000",
+        ])
+        .assert()
+        .code(2);
+}
+
 #[test]
 fn bench_refuses_zero_sizes() {
     cloudtwin()

@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Scaling benchmark: `cloudtwin bench` at 10k, 100k, 1M and 10M VMs, one row per size in
-# benches/scaling/scaling.csv (vms,clouds,events,wall_s,cpu_s,peak_mb,bytes_per_vm,command;
-# cpu_s is the simulating thread's CPU time, the steadier figure on a shared machine, for a run
-# on one thread; a run on two threads leaves it empty: both work, and wall time is the figure).
+# benches/scaling/scaling.csv (vms,clouds,events,wall_s,cpu_s,peak_mb,bytes_per_vm,random_ns,
+# latency_ns,command; cpu_s is the simulating thread's CPU time, the steadier figure on a shared
+# machine, for a run on one thread; a run on two threads leaves it empty: both work, and wall
+# time is the figure).
+#
+# random_ns and latency_ns are the machine's: after each size's first run in a round,
+# `cloudtwin bench memory --footprint PEAK_MB` times random cache-line accesses over a buffer of
+# that run's peak memory, independent ones (random_ns) and dependent ones (latency_ns). A
+# simulator whose state is touched at random cannot keep its time per event when the machine's
+# time per access grows with the footprint; the plot's subtitle gives that growth beside the
+# simulator's (BENCHMARKS.md, issue 15). Left empty with --no-probe, or with a binary that has
+# no memory workload.
 #
 #   benches/scaling/run.sh                      # all four sizes (10M needs ~6 GB and ~15 min)
 #   benches/scaling/run.sh --sizes 10k,100k     # a subset; rows of other sizes are kept
@@ -10,6 +19,7 @@
 #   benches/scaling/run.sh --duration 10m       # every size for that simulated time (default 1h)
 #   benches/scaling/run.sh --repeat 3           # 3 rounds over the sizes; each row is the median
 #   benches/scaling/run.sh --repeat 3 --inner 3 # and every size but 10M 3 times in each round
+#   benches/scaling/run.sh --no-probe           # without the machine's random-access columns
 #
 # Each size is one process, so peak memory is that size's alone. The CSV is rewritten after
 # every size (sorted by VMs), so a failure at 10M keeps the rows measured before it.
@@ -36,10 +46,11 @@ sizes="10k,100k,1m,10m"
 duration=""
 repeat=1
 inner=1
-header="vms,clouds,events,wall_s,cpu_s,peak_mb,bytes_per_vm,command"
+probe=1
+header="vms,clouds,events,wall_s,cpu_s,peak_mb,bytes_per_vm,random_ns,latency_ns,command"
 
 usage() {
-    echo "usage: $0 [--sizes 10k,100k,1m,10m] [--bin PATH] [--duration 10m] [--repeat N] [--inner K]" >&2
+    echo "usage: $0 [--sizes 10k,100k,1m,10m] [--bin PATH] [--duration 10m] [--repeat N] [--inner K] [--no-probe]" >&2
     exit 2
 }
 
@@ -50,6 +61,7 @@ while [ $# -gt 0 ]; do
         --duration) [ $# -ge 2 ] || usage; duration=$2; shift 2 ;;
         --repeat) [ $# -ge 2 ] || usage; repeat=$2; shift 2 ;;
         --inner) [ $# -ge 2 ] || usage; inner=$2; shift 2 ;;
+        --no-probe) probe=0; shift ;;
         -h|--help) usage ;;
         *) echo "unknown argument: $1" >&2; usage ;;
     esac
@@ -121,6 +133,18 @@ for run in $(seq "$runs"); do
             }
             print vms "," clouds "," events "," wall "," cpu "," peak "," per
         }' "$tmp/out" >> "$tmp/runs.$s"
+    # The machine's random access over this run's peak memory (once a round).
+    if [ "$probe" = 1 ] && [ "$run" = 1 ]; then
+        mb=$(tail -1 "$tmp/runs.$s" | cut -d, -f6 | awk '{ printf "%d", $1 + 0.5 }')
+        echo "== memory probe over $mb MB: cloudtwin bench memory --footprint $mb" >&2
+        if "$bin" bench memory --footprint "$mb" > "$tmp/probe" 2> "$tmp/probe.err"; then
+            cat "$tmp/probe" >&2
+            # The last line: MB, first touch GB/s, independent ns, dependent ns.
+            tail -1 "$tmp/probe" | awk '{ print $3 "," $4 }' >> "$tmp/probe.$s"
+        else
+            echo "   (no memory probe: $(head -1 "$tmp/probe.err"))" >&2
+        fi
+    fi
     # The size's row: medians of its rounds so far (the lower middle of an even count), the
     # largest peak memory; the same events every round, or the binary is not deterministic.
     rounds=$(wc -l < "$tmp/runs.$s")
@@ -135,18 +159,40 @@ for run in $(seq "$runs"); do
     cpu=$(median 5)
     # The peak memory and memory per VM of the round with the largest peak.
     IFS=, read -r peak per < <(cut -d, -f6,7 "$tmp/runs.$s" | sort -t, -k1,1g | tail -1)
+    # The probes' medians (empty without any).
+    random=""
+    latency=""
+    if [ -s "$tmp/probe.$s" ]; then
+        probes=$(wc -l < "$tmp/probe.$s")
+        random=$(cut -d, -f1 "$tmp/probe.$s" | sort -g | sed -n "$(( (probes + 1) / 2 ))p")
+        latency=$(cut -d, -f2 "$tmp/probe.$s" | sort -g | sed -n "$(( (probes + 1) / 2 ))p")
+    fi
     cmd="cloudtwin bench $args"
     if [ "$rounds" -gt 1 ] && [ "$runs" -gt 1 ]; then
         cmd="$cmd (median of $rounds runs, $runs in each interleaved round)"
     elif [ "$rounds" -gt 1 ]; then
         cmd="$cmd (median of $rounds interleaved runs)"
     fi
-    echo "$vms,$clouds,$events,$wall,$cpu,$peak,$per,$cmd" > "$tmp/row"
+    echo "$vms,$clouds,$events,$wall,$cpu,$peak,$per,$random,$latency,$cmd" > "$tmp/row"
     # Merge: the old rows of other VM counts, the new row, sorted by VMs.
     {
         echo "$header"
         if [ -f "$csv" ]; then
-            awk -F, -v new="$vms" 'NR > 1 && NF > 0 && $1 != new' "$csv"
+            # Rows written before the probe's columns get them empty (before the command,
+            # which may hold commas).
+            awk -F, -v new="$vms" '
+                NR == 1 { old = ($0 !~ /(^|,)random_ns(,|$)/); next }
+                NF > 0 && $1 != new {
+                    if (old) {
+                        row = $1
+                        for (i = 2; i <= 7; i++) row = row "," $i
+                        row = row ",,"
+                        for (i = 8; i <= NF; i++) row = row "," $i
+                        print row
+                    } else {
+                        print
+                    }
+                }' "$csv"
         fi
         cat "$tmp/row"
     } | { read -r h; echo "$h"; sort -t, -k1,1n; } > "$csv.tmp"

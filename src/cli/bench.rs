@@ -1,6 +1,7 @@
 //! `cloudtwin bench`: speed benchmarks. Engine micro-benchmarks (`periodic`, `churn`: the
 //! workloads are in `cloudtwin::bench`) and whole-simulator scenarios (`monitoring-only`,
-//! `cloud-twin-100x100`, `scale-1m`, `scale-10m`: the files in `scenarios/`, built in). Timing and memory
+//! `cloud-twin-100x100`, `scale-1m`, `scale-10m`: the files in `scenarios/`, built in), and the
+//! machine's random memory access (`memory`, `cloudtwin::bench::memory`). Timing and memory
 //! are measured here because the library never reads a clock.
 
 use super::CliError;
@@ -32,6 +33,14 @@ pub struct BenchArgs {
     /// e.g. `--set simulation.duration=10m`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// The memory workload: buffer sizes in MB to probe (repeatable; default 512 and 5120, about
+    /// the peaks of scale-1m and scale-10m).
+    #[arg(long = "footprint", value_name = "MB")]
+    pub footprints: Vec<u64>,
+    /// The memory workload: independent accesses per footprint and repetition (a tenth as
+    /// many dependent ones).
+    #[arg(long, value_name = "N", default_value_t = 50_000_000)]
+    pub accesses: u64,
     /// Run even when the size estimate says the workload does not fit this machine.
     #[arg(long)]
     pub no_size_check: bool,
@@ -59,6 +68,9 @@ pub enum WorkloadArg {
     /// 10,000 clouds x 1,000 VMs, monitoring every 5 s, 1 simulated hour (~6 GB).
     #[value(name = "scale-10m")]
     Scale10m,
+    /// The machine: random cache-line access over buffers of --footprint MB (first touch,
+    /// independent and dependent accesses), the floor under a simulator's random state.
+    Memory,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq)]
@@ -127,6 +139,7 @@ pub fn bench(a: BenchArgs) -> Result<(), CliError> {
     }
     match a.workload {
         WorkloadArg::Periodic | WorkloadArg::Churn => engine_bench(&a),
+        WorkloadArg::Memory => memory_bench(&a),
         WorkloadArg::MonitoringOnly => scenario_bench(
             &a,
             "monitoring-only",
@@ -245,6 +258,99 @@ fn engine_bench(a: &BenchArgs) -> Result<(), CliError> {
             events[i],
             med,
             events[i] as f64 / med
+        );
+    }
+    Ok(())
+}
+
+/// Independent accesses a memory probe may make in all (its footprints and repetitions), unless
+/// `--no-size-check`: 2,000 s at 20 ns an access, and 2,500 s for the dependent tenth at 250 ns.
+const MAX_PROBE_ACCESSES: f64 = 1e11;
+
+fn memory_bench(a: &BenchArgs) -> Result<(), CliError> {
+    use cloudtwin::bench::memory::MemoryProbe;
+    use cloudtwin::size::fmt_bytes;
+    let footprints = if a.footprints.is_empty() {
+        vec![512, 5120]
+    } else {
+        a.footprints.clone()
+    };
+    if footprints.contains(&0) || a.accesses < 10 {
+        return Err(CliError::bad_input(
+            "--footprint must be > 0 MB and --accesses at least 10",
+        ));
+    }
+    // The default (50 M) takes about a second at 10-20 ns; the dependent accesses, a tenth
+    // as many, about a second at 100-250 ns.
+    let (independent, dependent) = (a.accesses, a.accesses / 10);
+    let total = a.accesses as f64 * f64::from(a.repeat) * footprints.len() as f64;
+    if total > MAX_PROBE_ACCESSES && !a.no_size_check {
+        return Err(CliError::bad_input(format!(
+            "--accesses {} --repeat {} over {} footprints: {} accesses, more than the {} a \
+             probe may take (about 75 minutes at 20 ns an access and 250 ns a dependent one) \
+             ({})",
+            a.accesses,
+            a.repeat,
+            footprints.len(),
+            cloudtwin::size::fmt_count(total),
+            cloudtwin::size::fmt_count(MAX_PROBE_ACCESSES),
+            super::size::OVERRIDE_HINT
+        )));
+    }
+    let avail = super::size::available_memory();
+    for &mb in &footprints {
+        let bytes = mb as f64 * 1e6;
+        if let Some(avail) = avail
+            && bytes > avail
+            && !a.no_size_check
+        {
+            return Err(CliError::bad_input(format!(
+                "--footprint {mb}: {} of memory; this machine has {} available ({})",
+                fmt_bytes(bytes),
+                fmt_bytes(avail),
+                super::size::OVERRIDE_HINT
+            )));
+        }
+    }
+    for (k, &mb) in footprints.iter().enumerate() {
+        let bytes = usize::try_from(mb.saturating_mul(1_000_000)).unwrap_or(usize::MAX);
+        let (mut touch, mut indep, mut dep) = (Vec::new(), Vec::new(), Vec::new());
+        let mut checksum = 0u64;
+        for r in 0..a.repeat {
+            // A fresh buffer each time: the first touch is part of what is measured.
+            let t0 = Instant::now();
+            let mut p = MemoryProbe::new(bytes, 1 + u64::from(r)).map_err(CliError::bad_input)?;
+            touch.push(bytes as f64 / 1e9 / t0.elapsed().as_secs_f64());
+            let t1 = Instant::now();
+            checksum ^= p.independent(independent);
+            indep.push(t1.elapsed().as_secs_f64() * 1e9 / independent as f64);
+            let t2 = Instant::now();
+            checksum ^= p.dependent(dependent);
+            dep.push(t2.elapsed().as_secs_f64() * 1e9 / dependent as f64);
+        }
+        std::hint::black_box(checksum);
+        if k == 0 {
+            // Once the first buffer could be had: a refusal prints nothing but the error.
+            outln!(
+                "memory: random cache-line access, median of {} ({} independent, {} \
+                 dependent accesses each)",
+                a.repeat,
+                independent,
+                dependent
+            );
+            outln!(
+                "{:>10} {:>16} {:>16} {:>16}",
+                "MB",
+                "first touch GB/s",
+                "independent ns",
+                "dependent ns"
+            );
+        }
+        outln!(
+            "{mb:>10} {:>16.2} {:>16.1} {:>16.1}",
+            median(&mut touch),
+            median(&mut indep),
+            median(&mut dep)
         );
     }
     Ok(())

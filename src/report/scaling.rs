@@ -10,11 +10,14 @@
 //!
 //! Not part of a results folder's report: [`draw`] reads the CSV and writes the SVG and the PNG
 //! beside it (`examples/scaling_plot.rs`). Only `vms`, `wall_s`, `peak_mb` and, when present,
-//! `cpu_s` are read; every row needs the first three as positive numbers, at least two distinct
+//! `cpu_s` and `random_ns` are read; every row needs the first three as positive numbers, at least two distinct
 //! VM counts are needed, and a bad cell is an error naming its row, line and column. When every
 //! row has `cpu_s` (the simulating thread's CPU time), the time panel shows it instead of the
-//! wall time: on a shared machine it is the figure that other work does not inflate. Same CSV,
-//! same bytes.
+//! wall time: on a shared machine it is the figure that other work does not inflate. When the
+//! two largest rows have `random_ns` (the machine's cost of a random cache-line access at each
+//! size's peak memory, `cloudtwin bench memory`), the subtitle adds how much that cost grew
+//! between them: the floor for a simulator whose state is touched at random. Same CSV, same
+//! bytes.
 
 use super::ReportError;
 use super::canvas::{self, Entry, Figure, Shape, de};
@@ -36,6 +39,9 @@ pub struct Point {
     pub peak_mb: f64,
     /// CPU time of the simulating thread, when the CSV has it.
     pub cpu_s: Option<f64>,
+    /// The machine's cost of a random cache-line access over a buffer of this size's peak
+    /// memory (`cloudtwin bench memory`), when the CSV has it.
+    pub random_ns: Option<f64>,
 }
 
 impl Point {
@@ -75,6 +81,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Vec<Point>, String> {
         ));
     }
     let cpu_col = header.iter().position(|h| h == "cpu_s");
+    let random_col = header.iter().position(|h| h == "random_ns");
     let mut points: Vec<(Point, usize)> = Vec::new();
     let mut rec = csv::StringRecord::new();
     let mut row = 0;
@@ -102,18 +109,8 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Vec<Point>, String> {
                 }
             };
         }
-        let cpu_s = match cpu_col.map(|c| rec.get(c).unwrap_or("").trim()) {
-            None | Some("") => None,
-            Some(cell) => match cell.parse::<f64>() {
-                Ok(x) if x.is_finite() && x > 0.0 => Some(x),
-                _ => {
-                    return Err(format!(
-                        "{name}: row {row} (line {line}), column cpu_s: {cell:?} is not a \
-                         positive number"
-                    ));
-                }
-            },
-        };
+        let cpu_s = optional_positive(&rec, cpu_col, "cpu_s", name, row, line)?;
+        let random_ns = optional_positive(&rec, random_col, "random_ns", name, row, line)?;
         if let Some((_, other)) = points.iter().find(|(p, _)| p.vms == v[0]) {
             return Err(format!(
                 "{name}: rows {other} and {row} both have vms = {}",
@@ -126,6 +123,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Vec<Point>, String> {
                 wall_s: v[1],
                 peak_mb: v[2],
                 cpu_s,
+                random_ns,
             },
             row,
         ));
@@ -140,6 +138,28 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Vec<Point>, String> {
     let mut points: Vec<Point> = points.into_iter().map(|(p, _)| p).collect();
     points.sort_by(|a, b| a.vms.total_cmp(&b.vms));
     Ok(points)
+}
+
+/// The cell of an optional column (`None` when the CSV has no such column or the cell is
+/// empty); a cell that is there must be a positive number.
+fn optional_positive(
+    rec: &csv::StringRecord,
+    col: Option<usize>,
+    want: &str,
+    name: &str,
+    row: usize,
+    line: usize,
+) -> Result<Option<f64>, String> {
+    match col.map(|c| rec.get(c).unwrap_or("").trim()) {
+        None | Some("") => Ok(None),
+        Some(cell) => match cell.parse::<f64>() {
+            Ok(x) if x.is_finite() && x > 0.0 => Ok(Some(x)),
+            _ => Err(format!(
+                "{name}: row {row} (line {line}), column {want}: {cell:?} is not a positive \
+                 number"
+            )),
+        },
+    }
 }
 
 /// The growth exponent between `(x1, y1)` and `(x2, y2)`: `log(y2 / y1) / log(x2 / x1)`.
@@ -276,13 +296,19 @@ impl ScalingFigure {
         let n = points.len();
         let subtitle = if n >= 2 {
             let (a, b) = (n - 2, n - 1);
-            format!(
+            let mut s = format!(
                 "growth exponent from {} to {} VMs (1 = linear): {what} {:.2}, peak memory {:.2}",
                 vms_label(vms[a]),
                 vms_label(vms[b]),
                 exponent((vms[a], time[a]), (vms[b], time[b])),
                 exponent((vms[a], mem[a]), (vms[b], mem[b])),
-            )
+            );
+            // What the machine itself does over the same sizes: a random access's cost at
+            // the larger footprint against the smaller's.
+            if let (Some(ra), Some(rb)) = (points[a].random_ns, points[b].random_ns) {
+                s += &format!("; a random memory access x{:.2}", rb / ra);
+            }
+            s
         } else {
             String::new()
         };
@@ -528,6 +554,30 @@ mod tests {
         let bad = b"vms,wall_s,cpu_s,peak_mb\n1000000,90,-3,900\n10000000,900,600,9000\n";
         let e = parse("scaling.csv", bad).unwrap_err();
         assert!(e.contains("row 1 (line 2), column cpu_s"), "{e}");
+    }
+
+    /// With `random_ns` in the two largest rows the subtitle says how the machine's random
+    /// access grew between them; a bad cell names its place.
+    #[test]
+    fn the_machines_random_access_when_the_csv_has_it() {
+        let csv = b"vms,wall_s,peak_mb,random_ns\n1000000,90,900,14\n10000000,990,9000,21\n";
+        let fig = ScalingFigure::new(&parse("scaling.csv", csv).unwrap());
+        assert!(
+            fig.subtitle()
+                .ends_with("wall time 1.04, peak memory 1.00; a random memory access x1.50"),
+            "{}",
+            fig.subtitle()
+        );
+        let partial = b"vms,wall_s,peak_mb,random_ns\n1000000,90,900,\n10000000,990,9000,21\n";
+        let fig = ScalingFigure::new(&parse("scaling.csv", partial).unwrap());
+        assert!(
+            fig.subtitle().ends_with("peak memory 1.00"),
+            "{}",
+            fig.subtitle()
+        );
+        let bad = b"vms,wall_s,peak_mb,random_ns\n1000000,90,900,0\n10000000,990,9000,21\n";
+        let e = parse("scaling.csv", bad).unwrap_err();
+        assert!(e.contains("row 1 (line 2), column random_ns"), "{e}");
     }
 
     #[test]
