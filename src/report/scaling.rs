@@ -1,6 +1,7 @@
 //! `plots/scaling.svg` (and `.png`): wall time and peak memory of `cloudtwin bench` against the
 //! number of VMs, from `benches/scaling/scaling.csv` (written by `benches/scaling/run.sh`:
-//! `vms,clouds,events,wall_s,peak_mb,bytes_per_vm,command`, one row per size).
+//! `vms,clouds,events,wall_s,cpu_s,peak_mb,bytes_per_vm,random_ns,latency_ns,command`, one row
+//! per size).
 //!
 //! Two log-log panels side by side, the measured points joined by a line, each with a dashed
 //! reference line proportional to the VM count through the smallest point
@@ -10,14 +11,14 @@
 //!
 //! Not part of a results folder's report: [`draw`] reads the CSV and writes the SVG and the PNG
 //! beside it (`examples/scaling_plot.rs`). Only `vms`, `wall_s`, `peak_mb` and, when present,
-//! `cpu_s` and `random_ns` are read; every row needs the first three as positive numbers, at least two distinct
-//! VM counts are needed, and a bad cell is an error naming its row, line and column. When every
-//! row has `cpu_s` (the simulating thread's CPU time), the time panel shows it instead of the
-//! wall time: on a shared machine it is the figure that other work does not inflate. When the
-//! two largest rows have `random_ns` (the machine's cost of a random cache-line access at each
-//! size's peak memory, `cloudtwin bench memory`), the subtitle adds how much that cost grew
-//! between them: the floor for a simulator whose state is touched at random. Same CSV, same
-//! bytes.
+//! `cpu_s` and `random_ns` are read; every row needs the first three as positive numbers, at
+//! least two distinct VM counts are needed, and a bad cell is an error naming its row, line and
+//! column. When every row has `cpu_s` (the simulating thread's CPU time), the time panel shows
+//! it instead of the wall time: on a shared machine it is the figure that other work does not
+//! inflate. When the two largest rows have `random_ns` (the machine's cost of a random
+//! cache-line access at each size's peak memory, `cloudtwin bench memory`), the subtitle adds
+//! how much that cost grew between them: the floor for a simulator whose state is touched at
+//! random. Same CSV, same bytes.
 
 use super::ReportError;
 use super::canvas::{self, Entry, Figure, Shape, de};
