@@ -384,7 +384,7 @@ fn bench_memory_probes_and_refuses_what_cannot_fit() {
     assert!(err.contains("--footprint 100000000000"), "{err}");
     assert!(err.contains("--no-size-check"), "{err}");
     // Work that would not end within the hour is refused too.
-    cloudtwin()
+    let err = cloudtwin()
         .args([
             "bench",
             "memory",
@@ -394,7 +394,12 @@ fn bench_memory_probes_and_refuses_what_cannot_fit() {
             "1000000000000",
         ])
         .assert()
-        .code(2);
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&err);
+    assert!(err.contains("--accesses 1000000000000"), "{err}");
 }
 
 #[test]

@@ -148,24 +148,28 @@ for run in $(seq "$runs"); do
     # The size's row: medians of its rounds so far (the lower middle of an even count), the
     # largest peak memory; the same events every round, or the binary is not deterministic.
     rounds=$(wc -l < "$tmp/runs.$s")
-    median() { cut -d, -f"$1" "$tmp/runs.$s" | sort -g | sed -n "$(( (rounds + 1) / 2 ))p"; }
+    # The median of field $1 over the lines of file $2 (the lower middle of an even count).
+    median() {
+        local n
+        n=$(wc -l < "$2")
+        cut -d, -f"$1" "$2" | sort -g | sed -n "$(( (n + 1) / 2 ))p"
+    }
     if [ "$(cut -d, -f3 "$tmp/runs.$s" | sort -u | wc -l)" -ne 1 ]; then
         echo "the runs of $s processed different numbers of events:" >&2
         cat "$tmp/runs.$s" >&2
         exit 1
     fi
     IFS=, read -r vms clouds events _ _ _ _ < "$tmp/runs.$s"
-    wall=$(median 4)
-    cpu=$(median 5)
+    wall=$(median 4 "$tmp/runs.$s")
+    cpu=$(median 5 "$tmp/runs.$s")
     # The peak memory and memory per VM of the round with the largest peak.
     IFS=, read -r peak per < <(cut -d, -f6,7 "$tmp/runs.$s" | sort -t, -k1,1g | tail -1)
     # The probes' medians (empty without any).
     random=""
     latency=""
     if [ -s "$tmp/probe.$s" ]; then
-        probes=$(wc -l < "$tmp/probe.$s")
-        random=$(cut -d, -f1 "$tmp/probe.$s" | sort -g | sed -n "$(( (probes + 1) / 2 ))p")
-        latency=$(cut -d, -f2 "$tmp/probe.$s" | sort -g | sed -n "$(( (probes + 1) / 2 ))p")
+        random=$(median 1 "$tmp/probe.$s")
+        latency=$(median 2 "$tmp/probe.$s")
     fi
     cmd="cloudtwin bench $args"
     if [ "$rounds" -gt 1 ] && [ "$runs" -gt 1 ]; then

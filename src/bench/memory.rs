@@ -61,15 +61,22 @@ impl MemoryProbe {
         self.words.len() / WORDS_PER_LINE
     }
 
+    /// The next word of the random stream (xorshift64).
     #[inline]
-    fn next_line(&mut self) -> usize {
+    fn next_random(&mut self) -> u64 {
         let mut x = self.x;
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         self.x = x;
-        // The high bits of a 128-bit product: an index below `lines` without a division.
-        ((x as u128 * self.lines() as u128) >> 64) as usize
+        x
+    }
+
+    /// The line that the random word `r` picks: the high bits of a 128-bit product, an index
+    /// below `lines` without a division.
+    #[inline]
+    fn line_of(&self, r: u64) -> usize {
+        ((r as u128 * self.lines() as u128) >> 64) as usize
     }
 
     /// `accesses` read-modify-writes of random lines, independent of one another. Returns a
@@ -77,7 +84,8 @@ impl MemoryProbe {
     pub fn independent(&mut self, accesses: u64) -> u64 {
         let mut sum = 0u64;
         for _ in 0..accesses {
-            let i = self.next_line() * WORDS_PER_LINE;
+            let r = self.next_random();
+            let i = self.line_of(r) * WORDS_PER_LINE;
             let w = &mut self.words[i];
             sum = sum.wrapping_add(*w);
             *w = w.wrapping_add(1);
@@ -88,19 +96,13 @@ impl MemoryProbe {
     /// `accesses` loads of random lines, each address mixed with the word loaded before, so
     /// no load can start before the one before it ends. Returns a checksum.
     pub fn dependent(&mut self, accesses: u64) -> u64 {
-        let lines = self.lines() as u128;
         let mut last = 0u64;
         let mut sum = 0u64;
         for _ in 0..accesses {
-            let mut x = self.x;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            self.x = x;
             // `last` is a word of the buffer: always small, so this is the random line, but
             // the hardware cannot know it before the load that produced it is done.
-            let line = ((x.wrapping_add(last) as u128 * lines) >> 64) as usize;
-            last = self.words[line * WORDS_PER_LINE];
+            let r = self.next_random().wrapping_add(last);
+            last = self.words[self.line_of(r) * WORDS_PER_LINE];
             sum = sum.wrapping_add(last);
         }
         sum
