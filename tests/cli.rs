@@ -7,8 +7,8 @@ mod common;
 
 use cloudtwin::output::names::{file, metric};
 use common::{
-    cloudtwin, default_scenario, entries, files, read_json, run_binary, run_command, stdout_of,
-    write_file,
+    cloudtwin, default_scenario, entries, files, output_of, read_json, run_binary, run_command,
+    stdout_of, write_file,
 };
 use std::collections::BTreeMap;
 
@@ -369,37 +369,30 @@ fn bench_memory_probes_and_refuses_what_cannot_fit() {
         assert_eq!(row[0], mb, "{out}");
         assert!(row[1..].iter().all(|v| v.is_finite() && *v > 0.0), "{out}");
     }
-    cloudtwin()
-        .args(["bench", "memory", "--footprint", "0"])
-        .assert()
-        .code(2);
-    let err = cloudtwin()
-        .args(["bench", "memory", "--footprint", "100000000000"])
-        .assert()
-        .code(2)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8_lossy(&err);
-    assert!(err.contains("--footprint 100000000000"), "{err}");
-    assert!(err.contains("--no-size-check"), "{err}");
-    // Work that would not end within the hour is refused too.
-    let err = cloudtwin()
-        .args([
-            "bench",
-            "memory",
-            "--footprint",
-            "1",
-            "--accesses",
-            "1000000000000",
-        ])
-        .assert()
-        .code(2)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8_lossy(&err);
-    assert!(err.contains("--accesses 1000000000000"), "{err}");
+    // Refusals: exit 2, the error naming what was asked for (and the override where there is
+    // one), nothing on stdout. The last is work that would not end within the hour.
+    let refusals: [([&str; 4], &[&str]); 3] = [
+        (
+            ["--footprint", "0", "--accesses", "100000"],
+            &["--footprint must be > 0 MB"],
+        ),
+        (
+            ["--footprint", "100000000000", "--accesses", "100000"],
+            &["--footprint 100000000000", "--no-size-check"],
+        ),
+        (
+            ["--footprint", "1", "--accesses", "1000000000000"],
+            &["--accesses 1000000000000", "--no-size-check"],
+        ),
+    ];
+    for (args, names) in refusals {
+        let (code, out, err) = output_of(cloudtwin().args(["bench", "memory"]).args(args));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        for name in names {
+            assert!(err.contains(name), "{args:?}: no {name:?} in {err}");
+        }
+        assert!(out.is_empty(), "{args:?}: {out}");
+    }
 }
 
 #[test]
