@@ -2579,6 +2579,54 @@ fn metrics_are_prometheus_text() {
     assert_replays(&out);
 }
 
+/// The value of the sample `name` (no labels) in a `/metrics` text, if it is there.
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} {v}")))
+}
+
+/// `/metrics` counts the monitoring pipeline's reports as a running VM's agent sends them,
+/// and a world without monitoring has no monitoring lines at all (not zeros).
+#[test]
+fn metrics_count_monitoring_reports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Serve::new(1000.0).start(tmp.path());
+    let c = server.client();
+    c.register("MOCK", ("MockName", "m"), "default", "m1");
+    c.network("m1");
+    c.ok("POST", "/spider/vm", &mock_vm("m1", "vm-01"));
+    // The agent starts a simulated minute after its VM runs and then reports every 2 s (the
+    // defaults of `monitoring.agent_start_delay` and `monitoring.interval`): well under a
+    // wall second at 1,000x.
+    let deadline = Instant::now() + SETTLE_TIMEOUT;
+    let (reports, backlog) = loop {
+        let t = c.send("GET", "/metrics", &[], b"").text;
+        let reports = metric(&t, "cloudtwin_monitoring_reports_total")
+            .unwrap_or_else(|| panic!("no monitoring reports in /metrics:\n{t}"));
+        if reports >= 2.0 {
+            break (reports, metric(&t, "cloudtwin_monitoring_backlog"));
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no agent report in {SETTLE_TIMEOUT:?}:\n{t}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    };
+    assert!(reports.fract() == 0.0, "{reports}");
+    assert!(backlog.is_some_and(|b| b >= 0.0), "{backlog:?}");
+    check_journal(&server.stop());
+
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Serve::new(1000.0)
+        .set("monitoring.enabled=false")
+        .start(tmp.path());
+    let t = server.client().send("GET", "/metrics", &[], b"").text;
+    assert!(t.contains("cloudtwin_clouds "), "{t}");
+    assert!(!t.contains("cloudtwin_monitoring"), "{t}");
+    server.stop();
+}
+
 /// `--auth` guards every route but the health checks (`cloudtwin serve --help`): `/metrics`
 /// too, whose figures (routes, VM counts by provider) are the session's.
 #[test]

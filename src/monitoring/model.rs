@@ -309,11 +309,12 @@ impl Monitoring {
 
     /// Reports that reached the site so far, and the messages collectors hold (queued, in
     /// service or in the current round): for watching a live twin, whose collecting side
-    /// runs on the engine's thread (apart, both read 0 until the run ends).
-    pub fn load_gauges(&self) -> (u64, u64) {
+    /// runs on the engine's thread. `None` while it runs apart: its counts are on the other
+    /// thread until the run ends.
+    pub fn load_gauges(&self) -> Option<(u64, u64)> {
         match &self.link {
-            Link::Here(sink) => (sink.counts.sent, sink.collectors.held()),
-            _ => (0, 0),
+            Link::Here(sink) => Some((sink.counts.sent, sink.collectors.held())),
+            _ => None,
         }
     }
 

@@ -1,8 +1,9 @@
 //! `GET /metrics`: the served twin in Prometheus' text format, so Prometheus or Grafana can
 //! watch a session. HTTP requests by route and status and their wall-clock latency are counted
-//! here; VMs by provider and status, API totals, monitoring reports and backlog, simulated time
-//! and the lag behind the paced clock come from the simulation thread. None of it goes into the
-//! results' tables (a replay would not see the same wall clock).
+//! here; VMs by provider and status, API totals, monitoring reports and backlog (where the world
+//! monitors), simulated time and the lag behind the paced clock come from the simulation
+//! thread. None of it goes into the results' tables (a replay would not see the same wall
+//! clock).
 
 use super::pacing::Snapshot;
 use std::collections::BTreeMap;
@@ -144,20 +145,23 @@ impl HttpMetrics {
             "Requests waiting for a VM to settle (blocking POST and DELETE /vm).",
             g.waiting as f64,
         );
-        gauge(
-            t,
-            "cloudtwin_monitoring_reports_total",
-            "counter",
-            "CB-Dragonfly agent reports that reached the monitoring site.",
-            g.reports_sent as f64,
-        );
-        gauge(
-            t,
-            "cloudtwin_monitoring_backlog",
-            "gauge",
-            "Messages CB-Dragonfly's collectors hold (queued, in service, in a round).",
-            g.monitoring_backlog as f64,
-        );
+        // Only where the world has a monitoring pipeline.
+        if let Some(m) = g.monitoring {
+            gauge(
+                t,
+                "cloudtwin_monitoring_reports_total",
+                "counter",
+                "CB-Dragonfly agent reports that reached the monitoring site.",
+                m.reports_sent as f64,
+            );
+            gauge(
+                t,
+                "cloudtwin_monitoring_backlog",
+                "gauge",
+                "Messages CB-Dragonfly's collectors hold (queued, in service, in a round).",
+                m.backlog as f64,
+            );
+        }
         let _ = writeln!(
             t,
             "# HELP cloudtwin_vms VMs by provider and status.\n# TYPE cloudtwin_vms gauge"

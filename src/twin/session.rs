@@ -25,9 +25,17 @@ pub struct Gauges {
     pub answers: u64,
     pub errors: u64,
     pub waiting: usize,
-    /// Monitoring reports sent, and messages waiting in collectors.
+    /// The monitoring pipeline's load; `None` in a world without monitoring.
+    pub monitoring: Option<MonitoringLoad>,
+}
+
+/// What the monitoring pipeline carries in a running twin.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MonitoringLoad {
+    /// Agent reports that reached the monitoring site.
     pub reports_sent: u64,
-    pub monitoring_backlog: u64,
+    /// Messages the collectors hold (queued, in service or in the current round).
+    pub backlog: u64,
 }
 
 /// A run driven request by request.
@@ -118,8 +126,16 @@ impl Session {
         }
         let twin = w.twin.as_ref().expect("a session has a twin");
         let (requests, answers, errors) = twin.api_totals();
-        let (reports_sent, monitoring_backlog) =
-            w.monitoring.as_ref().map_or((0, 0), |m| m.load_gauges());
+        // A session never runs the collecting side apart: the load is there wherever the world
+        // monitors.
+        let monitoring =
+            w.monitoring
+                .as_ref()
+                .and_then(|m| m.load_gauges())
+                .map(|(reports_sent, backlog)| MonitoringLoad {
+                    reports_sent,
+                    backlog,
+                });
         Gauges {
             sim_time_s: self.frontier.as_secs_f64(),
             events: self.sched.stats().processed,
@@ -130,8 +146,7 @@ impl Session {
             answers,
             errors,
             waiting: twin.waiting(),
-            reports_sent,
-            monitoring_backlog,
+            monitoring,
         }
     }
 
