@@ -2566,12 +2566,7 @@ fn metrics_are_prometheus_text() {
         assert!(name.starts_with("cloudtwin_"), "{line}");
         assert!(value.parse::<f64>().is_ok(), "{line}");
     }
-    let sim = t
-        .lines()
-        .find_map(|l| l.strip_prefix("cloudtwin_sim_time_seconds "))
-        .unwrap()
-        .parse::<f64>()
-        .unwrap();
+    let sim = metric(t, "cloudtwin_sim_time_seconds").expect("simulated time");
     assert!(sim > 0.0, "{sim}");
     // SIGTERM stops it as SIGINT does.
     let (out, _) = server.stop_with("-TERM", STOP_TIMEOUT);
@@ -2599,22 +2594,38 @@ fn metrics_count_monitoring_reports() {
     // The agent starts a simulated minute after its VM runs and then reports every 2 s (the
     // defaults of `monitoring.agent_start_delay` and `monitoring.interval`): well under a
     // wall second at 1,000x.
+    // The one agent sends at most one report per 2 s after its first minute, and the counter
+    // never goes back.
     let deadline = Instant::now() + SETTLE_TIMEOUT;
-    let (reports, backlog) = loop {
+    let mut last = 0.0;
+    loop {
         let t = c.send("GET", "/metrics", &[], b"").text;
         let reports = metric(&t, "cloudtwin_monitoring_reports_total")
             .unwrap_or_else(|| panic!("no monitoring reports in /metrics:\n{t}"));
-        if reports >= 2.0 {
-            break (reports, metric(&t, "cloudtwin_monitoring_backlog"));
+        let sim = metric(&t, "cloudtwin_sim_time_seconds").expect("simulated time");
+        assert!(
+            reports >= last && reports.fract() == 0.0,
+            "{reports} after {last}"
+        );
+        assert!(
+            reports <= (sim / 2.0).ceil(),
+            "{reports} reports at {sim} s"
+        );
+        let backlog = metric(&t, "cloudtwin_monitoring_backlog").expect("the backlog");
+        assert!(
+            backlog >= 0.0 && backlog <= reports,
+            "{backlog} of {reports}"
+        );
+        if reports >= 3.0 {
+            break;
         }
         assert!(
             Instant::now() < deadline,
             "no agent report in {SETTLE_TIMEOUT:?}:\n{t}"
         );
+        last = reports;
         thread::sleep(Duration::from_millis(20));
-    };
-    assert!(reports.fract() == 0.0, "{reports}");
-    assert!(backlog.is_some_and(|b| b >= 0.0), "{backlog:?}");
+    }
     check_journal(&server.stop());
 
     let tmp = tempfile::tempdir().unwrap();
