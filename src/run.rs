@@ -8,6 +8,7 @@
 //! ```
 
 use crate::engine::{FelKind, RunControl, Scheduler, SimTime};
+use crate::monitoring::PipeWaits;
 use crate::output::names::{file, metric};
 use crate::output::{Manifest, ResultsDir, Summary, Table, manifest, results_dir::ResultsError};
 use crate::scenario::Loaded;
@@ -26,6 +27,9 @@ pub struct RunOutput {
     /// Threads the run used: 2 when the monitoring pipeline's collecting side ran on its own
     /// (see [`RunOptions::threads`]), else 1.
     pub threads: usize,
+    /// With 2 threads: how often each waited for the other (which one set the pace). It
+    /// varies between runs whose results are the same.
+    pub pipe_waits: Option<PipeWaits>,
 }
 
 /// How a run uses the machine. Whatever is chosen, the results are the same, byte for byte.
@@ -84,6 +88,7 @@ pub(crate) fn collect(
 ) -> RunOutput {
     world.close_series(&sched);
     world.finish(end);
+    let pipe_waits = world.pipe_waits();
     let clouds = world.lifecycle.plan().clouds.clone();
     let mut summary = Summary::new();
     summary
@@ -103,6 +108,7 @@ pub(crate) fn collect(
         end,
         interrupted,
         threads: 1,
+        pipe_waits,
     }
 }
 

@@ -111,6 +111,12 @@ impl World {
         self.monitoring.as_mut().is_some_and(|m| m.run_apart())
     }
 
+    /// How often the engine's thread and the monitoring pipeline's collecting side waited
+    /// for each other, once a run apart has finished (see [`World::run_apart`]).
+    pub fn pipe_waits(&self) -> Option<crate::monitoring::PipeWaits> {
+        self.monitoring.as_ref().and_then(|m| m.pipe_waits())
+    }
+
     /// The models, in the order their summary rows and tables are written.
     fn parts(&mut self) -> Vec<&mut dyn Results> {
         let mut v: Vec<&mut dyn Results> = vec![&mut self.lifecycle];

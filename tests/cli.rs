@@ -310,6 +310,35 @@ fn bench_runs() {
     assert!(out.contains("events/s"), "{out}");
 }
 
+/// A scenario workload on two threads says how often each waited for the other; on one
+/// thread there is nothing to say.
+#[test]
+fn bench_says_which_thread_waited() {
+    let run = |threads: &str| {
+        stdout_of(cloudtwin().args([
+            "bench",
+            "monitoring-only",
+            "--sim-seconds",
+            "60",
+            "--threads",
+            threads,
+        ]))
+    };
+    let two = run("2");
+    assert!(two.contains(", 2 threads"), "{two}");
+    let line = two
+        .lines()
+        .find(|l| l.trim_start().starts_with("waited"))
+        .unwrap_or_else(|| panic!("no waits: {two}"));
+    assert!(
+        line.contains("engine ") && line.contains("collecting side ") && line.contains(" batches)"),
+        "{line}"
+    );
+    let one = run("1");
+    assert!(one.contains(", 1 thread"), "{one}");
+    assert!(!one.contains("waited"), "{one}");
+}
+
 /// Output into a pipe nobody reads any more (`cloudtwin bench | head -1`) is dropped, not a
 /// panic: the command finishes its work and exits 0. The pipe's reader is closed before the
 /// command starts, so every write fails.

@@ -4,7 +4,8 @@
 
 mod common;
 
-use cloudtwin::output::names::file;
+use cloudtwin::output::names::{file, metric};
+use cloudtwin::output::summary::Value;
 use common::{csvs, files, load_file, run_binary, run_text, scenario_path, write_file};
 use std::path::PathBuf;
 
@@ -204,6 +205,20 @@ fn one_and_two_threads_give_the_same_results() {
         );
         assert_eq!(two.summary.to_csv(), one.summary.to_csv(), "{what}");
         assert_eq!(two.tables.len(), one.tables.len(), "{what}");
+        // The waits of each thread for the other: only where there were two, and each side
+        // waited for at most every batch, of which there is one per 1,024 commands or less
+        // (a report is one).
+        assert_eq!(one.pipe_waits, None, "{what}");
+        assert_eq!(two.pipe_waits.is_some(), *threads == 2, "{what}");
+        if let Some(w) = two.pipe_waits {
+            let reports = match two.summary.get(metric::MONITORING_REPORTS_SENT) {
+                Some(Value::Int(n)) => u64::try_from(*n).expect("a count"),
+                other => panic!("{what}: reports sent {other:?}"),
+            };
+            assert!(w.batches >= reports.div_ceil(1024).max(1), "{what}: {w:?}");
+            assert!(w.engine_waited <= w.batches, "{what}: {w:?}");
+            assert!(w.collecting_waited <= w.batches, "{what}: {w:?}");
+        }
         for (a, b) in two.tables.iter().zip(&one.tables) {
             assert!(a.to_csv() == b.to_csv(), "{what}: {} differs", a.name);
         }

@@ -45,8 +45,9 @@ pub struct BenchArgs {
     #[arg(long)]
     pub no_size_check: bool,
     /// Scenario workloads: threads per run (2: the monitoring pipeline's collecting side on a
-    /// thread of its own; the results are the same). Default: 2 on a machine with two cores
-    /// or more.
+    /// thread of its own; the results are the same, and `waited` shows the share of batches
+    /// each thread waited for the other: the one that waited less set the pace). Default: 2
+    /// on a machine with two cores or more.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 }
@@ -434,6 +435,17 @@ fn scenario_bench(
     if let (Some(p), 2) = (process_cpu, out.threads) {
         // The collecting side polls for work while it waits: its CPU time is not all work.
         outln!("  cpu, all threads    {p:.3} s");
+    }
+    if let Some(w) = out.pipe_waits {
+        // Which thread set the pace (the last repetition's): each side's share of the batches
+        // it had to wait for.
+        let pct = |n: u64| 100.0 * n as f64 / w.batches.max(1) as f64;
+        outln!(
+            "  waited              engine {:.1}%, collecting side {:.1}% (of {} batches)",
+            pct(w.engine_waited),
+            pct(w.collecting_waited),
+            w.batches
+        );
     }
     outln!("  events/s            {:.0}", out.events as f64 / wall);
     outln!("  reports/s           {:.0}", reports / wall);

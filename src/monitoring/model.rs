@@ -25,7 +25,7 @@
 use super::agents::Agents;
 use super::config::Mode;
 use super::events::MonEvent;
-use super::pipe::Pipe;
+use super::pipe::{Pipe, PipeWaits};
 use super::plan::{PathDelay, Plan};
 pub use super::series::MonitoringCounts;
 use super::series::Totals;
@@ -74,6 +74,8 @@ pub struct Monitoring {
     counts: MonitoringCounts,
     /// Where CB-Dragonfly runs (a cloud joining the run gets its path to it).
     site: crate::topology::Region,
+    /// How often each thread waited for the other, once a run apart has finished.
+    pipe_waits: Option<PipeWaits>,
 }
 
 impl Monitoring {
@@ -100,6 +102,7 @@ impl Monitoring {
             },
             counts: MonitoringCounts::default(),
             site: plan.site.clone(),
+            pipe_waits: None,
         };
         sched.post_at(
             SimTime::ZERO + m.round_interval,
@@ -318,6 +321,14 @@ impl Monitoring {
         }
     }
 
+    /// How often the engine's thread and the collecting side waited for each other, once a
+    /// run whose collecting side ran apart has finished (see [`PipeWaits`]); `None` for a run
+    /// on one thread, or before its finish. A diagnostic: it varies between runs of the same
+    /// scenario and seed, whose results do not.
+    pub fn pipe_waits(&self) -> Option<PipeWaits> {
+        self.pipe_waits
+    }
+
     /// Whether the VM's agent answers (installed, and its VM Running): CB-Dragonfly's
     /// healthcheck of the agent.
     pub fn agent_up(&self, agent: u32) -> bool {
@@ -329,7 +340,11 @@ impl Results for Monitoring {
     /// Brings the inline-service accounting up to the end of the run (before summaries).
     fn finish(&mut self, end: SimTime) {
         self.link = match std::mem::replace(&mut self.link, Link::Moving) {
-            Link::Apart(pipe) => Link::Here(pipe.finish()),
+            Link::Apart(pipe) => {
+                let (sink, waits) = pipe.finish();
+                self.pipe_waits = Some(waits);
+                Link::Here(sink)
+            }
             other => other,
         };
         self.send_quiet(Cmd::Finish { end });

@@ -5,10 +5,18 @@
 //! collecting side computes goes back. On a machine with two cores, a report's collector
 //! work (service, contention, rounds, storage, histograms) overlaps the engine's (event list,
 //! agents, network draws).
+//!
+//! Each side counts the batches it had to wait for ([`PipeWaits`]): the engine's thread when
+//! the pipe was full (the collecting side is behind), the collecting side when it was empty
+//! (the engine is behind). Which count is the larger says which thread sets a run's pace;
+//! they are counts, not times (the library reads no clock), and they vary from run to run
+//! while the results do not.
 
 use super::sink::{Cmd, Sink};
 use crate::engine::hint::prefetch;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, channel, sync_channel};
+use std::sync::mpsc::{
+    Receiver, SendError, SyncSender, TryRecvError, TrySendError, channel, sync_channel,
+};
 use std::thread::JoinHandle;
 
 /// Commands per batch: large enough that a channel operation is rare (one per ~1,000
@@ -18,14 +26,27 @@ const BATCH: usize = 1024;
 /// Batches in flight at once: the engine's thread may run this far ahead.
 const IN_FLIGHT: usize = 8;
 
+/// How often each side of a pipe waited for the other, over a run.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct PipeWaits {
+    /// Batches sent.
+    pub batches: u64,
+    /// Batches the engine's thread found no room for: it waited for the collecting side.
+    pub engine_waited: u64,
+    /// Batches the collecting side did not find ready: it waited for the engine's thread.
+    pub collecting_waited: u64,
+}
+
 /// The engine's end of the pipe.
 pub(super) struct Pipe {
     batch: Vec<Cmd>,
     /// `None` once closed.
     to_sink: Option<SyncSender<Vec<Cmd>>>,
     emptied: Receiver<Vec<Cmd>>,
-    /// `None` once joined.
-    worker: Option<JoinHandle<Box<Sink>>>,
+    /// `None` once joined. The worker gives back the sink and the batches it waited for.
+    worker: Option<JoinHandle<(Box<Sink>, u64)>>,
+    batches: u64,
+    engine_waited: u64,
 }
 
 impl Pipe {
@@ -39,7 +60,8 @@ impl Pipe {
             .name("monitoring-sink".into())
             .spawn(move || {
                 let mut sink = take.recv().expect("the sink is handed over");
-                while let Some(mut batch) = next_batch(&batches) {
+                let mut waited = 0;
+                while let Some(mut batch) = next_batch(&batches, &mut waited) {
                     apply_batch(&mut sink, &batch);
                     batch.clear();
                     assert!(
@@ -49,7 +71,7 @@ impl Pipe {
                     // The engine's end may be gone (its run ended): then the batch is dropped.
                     let _ = give_back.send(batch);
                 }
-                sink
+                (sink, waited)
             });
         let Ok(worker) = spawned else {
             return Err(sink);
@@ -62,6 +84,8 @@ impl Pipe {
             to_sink: Some(to_sink),
             emptied,
             worker: Some(worker),
+            batches: 0,
+            engine_waited: 0,
         })
     }
 
@@ -82,7 +106,9 @@ impl Pipe {
             .try_recv()
             .unwrap_or_else(|_| Vec::with_capacity(BATCH));
         let full = std::mem::replace(&mut self.batch, next);
-        let sent = self.to_sink.as_ref().map(|t| t.send(full));
+        self.batches += 1;
+        let waited = &mut self.engine_waited;
+        let sent = self.to_sink.as_ref().map(|t| send_counted(t, full, waited));
         if !matches!(sent, Some(Ok(()))) {
             // The worker stopped, which only a panic does: surface it on this thread.
             self.join();
@@ -90,22 +116,41 @@ impl Pipe {
         }
     }
 
-    /// Sends the last commands and takes the collecting side back once it applied them all.
-    pub(super) fn finish(mut self) -> Box<Sink> {
+    /// Sends the last commands and takes the collecting side back once it applied them all,
+    /// with the waits of both sides.
+    pub(super) fn finish(mut self) -> (Box<Sink>, PipeWaits) {
         if !self.batch.is_empty() {
             self.flush();
         }
-        self.join()
+        let (sink, collecting_waited) = self.join();
+        let waits = PipeWaits {
+            batches: self.batches,
+            engine_waited: self.engine_waited,
+            collecting_waited,
+        };
+        (sink, waits)
     }
 
     /// Closes the pipe and waits for the worker (re-raising its panic, if any).
-    fn join(&mut self) -> Box<Sink> {
+    fn join(&mut self) -> (Box<Sink>, u64) {
         self.to_sink = None;
         let worker = self.worker.take().expect("the worker is joined once");
         match worker.join() {
-            Ok(sink) => sink,
+            Ok(back) => back,
             Err(panic) => std::panic::resume_unwind(panic),
         }
+    }
+}
+
+/// Sends `item`, waiting for room if there is none; a wait counts in `waited`.
+fn send_counted<T>(to: &SyncSender<T>, item: T, waited: &mut u64) -> Result<(), SendError<T>> {
+    match to.try_send(item) {
+        Ok(()) => Ok(()),
+        Err(TrySendError::Full(item)) => {
+            *waited += 1;
+            to.send(item)
+        }
+        Err(TrySendError::Disconnected(item)) => Err(SendError(item)),
     }
 }
 
@@ -131,11 +176,24 @@ fn apply_batch(sink: &mut Sink, batch: &[Cmd]) {
 /// Polls this many times for the next batch before sleeping until it comes.
 const POLLS: u32 = 20_000;
 
-/// The next batch, `None` once the engine's end closed the pipe. The collecting side is
-/// usually faster than the engine and waits for it: it polls for a while (yielding the core
-/// between polls) before it sleeps, so the engine's thread seldom has to wake it, a system
-/// call per batch.
-fn next_batch(batches: &Receiver<Vec<Cmd>>) -> Option<Vec<Cmd>> {
+/// The next batch, `None` once the engine's end closed the pipe; a batch that was not there
+/// at once counts in `waited`.
+fn next_batch<T>(batches: &Receiver<T>, waited: &mut u64) -> Option<T> {
+    match batches.try_recv() {
+        Ok(b) => Some(b),
+        Err(TryRecvError::Disconnected) => None,
+        Err(TryRecvError::Empty) => {
+            let b = wait_for_batch(batches)?;
+            *waited += 1;
+            Some(b)
+        }
+    }
+}
+
+/// Waits for the next batch (`None`: the pipe closed). The collecting side is usually faster
+/// than the engine and waits for it: it polls for a while (yielding the core between polls)
+/// before it sleeps, so the engine's thread seldom has to wake it, a system call per batch.
+fn wait_for_batch<T>(batches: &Receiver<T>) -> Option<T> {
     for i in 0..POLLS {
         match batches.try_recv() {
             Ok(b) => return Some(b),
@@ -145,4 +203,57 @@ fn next_batch(batches: &Receiver<Vec<Cmd>>) -> Option<Vec<Cmd>> {
         }
     }
     batches.recv().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// The other side acts after a pause (for the order of the two sides, not a timing).
+    const PAUSE: Duration = Duration::from_millis(30);
+
+    #[test]
+    fn the_collecting_side_counts_the_batches_it_waited_for() {
+        let (to, from) = sync_channel::<u32>(4);
+        let mut waited = 0;
+        to.send(1).unwrap();
+        assert_eq!(next_batch(&from, &mut waited), Some(1));
+        assert_eq!(waited, 0, "a batch that was there");
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(PAUSE);
+            to.send(2).unwrap();
+            std::thread::sleep(PAUSE);
+            // closes the pipe
+        });
+        assert_eq!(next_batch(&from, &mut waited), Some(2));
+        assert_eq!(waited, 1, "a batch that had to be waited for");
+        assert_eq!(next_batch(&from, &mut waited), None, "the pipe closed");
+        assert_eq!(waited, 1, "waiting for the end is not a batch");
+        sender.join().unwrap();
+    }
+
+    #[test]
+    fn the_engine_counts_the_batches_it_found_no_room_for() {
+        let (to, from) = sync_channel::<u32>(1);
+        let mut waited = 0;
+        send_counted(&to, 1, &mut waited).unwrap();
+        assert_eq!(waited, 0, "room for one");
+        let receiver = std::thread::spawn(move || {
+            std::thread::sleep(PAUSE);
+            let got: Vec<u32> = from.iter().collect();
+            got
+        });
+        send_counted(&to, 2, &mut waited).unwrap();
+        assert_eq!(waited, 1, "the pipe was full");
+        drop(to);
+        assert_eq!(receiver.join().unwrap(), [1, 2], "both arrive, in order");
+        let (to, from) = sync_channel::<u32>(1);
+        drop(from);
+        assert!(
+            send_counted(&to, 3, &mut waited).is_err(),
+            "nobody to send to"
+        );
+        assert_eq!(waited, 1);
+    }
 }
