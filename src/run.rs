@@ -8,7 +8,7 @@
 //! ```
 
 use crate::engine::{FelKind, RunControl, Scheduler, SimTime};
-use crate::monitoring::PipeWaits;
+use crate::monitoring::{PipeWaits, WaitClock};
 use crate::output::names::{file, metric};
 use crate::output::{Manifest, ResultsDir, Summary, Table, manifest, results_dir::ResultsError};
 use crate::scenario::Loaded;
@@ -27,19 +27,24 @@ pub struct RunOutput {
     /// Threads the run used: 2 when the monitoring pipeline's collecting side ran on its own
     /// (see [`RunOptions::threads`]), else 1.
     pub threads: usize,
-    /// With 2 threads: how often each waited for the other (which one set the pace). It
-    /// varies between runs whose results are the same.
+    /// With 2 threads: how often (and with [`RunOptions::clock`] how long) each waited for
+    /// the other, i.e. which one set the pace. It varies between runs whose results are the
+    /// same.
     pub pipe_waits: Option<PipeWaits>,
 }
 
 /// How a run uses the machine. Whatever is chosen, the results are the same, byte for byte.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug)]
 pub struct RunOptions {
     /// The event list's structure.
     pub fel: FelKind,
     /// Threads for the run: with 2 or more, the monitoring pipeline's collecting side
     /// (collectors, rounds, storage) runs on a thread of its own beside the engine's.
     pub threads: usize,
+    /// A monotonic clock the caller lends to time how long the threads waited for each other
+    /// ([`RunOutput::pipe_waits`]); the library reads no clock of its own, and the results
+    /// never depend on this one. `None`: the waits are only counted.
+    pub clock: Option<WaitClock>,
 }
 
 impl Default for RunOptions {
@@ -48,6 +53,7 @@ impl Default for RunOptions {
         RunOptions {
             fel: FelKind::default(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
+            clock: None,
         }
     }
 }
@@ -70,7 +76,7 @@ pub fn simulate_with(loaded: &Loaded, control: &mut RunControl<'_>, fel: FelKind
 pub fn simulate_opts(loaded: &Loaded, control: &mut RunControl<'_>, opts: RunOptions) -> RunOutput {
     let mut sched = Scheduler::with_fel(opts.fel);
     let mut world = World::new(loaded, &mut sched);
-    let apart = opts.threads > 1 && world.run_apart();
+    let apart = opts.threads > 1 && world.run_apart(opts.clock);
     let outcome = sched.run_until(&mut world, loaded.resolved.horizon, control);
     let mut out = collect(loaded, sched, world, outcome.end, outcome.interrupted);
     out.threads = if apart { 2 } else { 1 };

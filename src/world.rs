@@ -107,8 +107,10 @@ impl World {
 
     /// Runs what can run beside the engine on threads of its own (the monitoring pipeline's
     /// collecting side); the results stay the same. Returns whether anything moved.
-    pub fn run_apart(&mut self) -> bool {
-        self.monitoring.as_mut().is_some_and(|m| m.run_apart())
+    /// With a `clock` (the caller's: the library reads none), the threads time their waits
+    /// for each other ([`World::pipe_waits`]).
+    pub fn run_apart(&mut self, clock: Option<crate::monitoring::WaitClock>) -> bool {
+        self.monitoring.as_mut().is_some_and(|m| m.run_apart(clock))
     }
 
     /// How often the engine's thread and the monitoring pipeline's collecting side waited

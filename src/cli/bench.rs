@@ -8,8 +8,10 @@ use super::CliError;
 use clap::{Args, ValueEnum};
 use cloudtwin::bench::{Workload, run_workload};
 use cloudtwin::engine::{FelKind, RunControl};
+use cloudtwin::monitoring::Waited;
 use cloudtwin::run::RunOptions;
-use std::time::Instant;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -45,9 +47,9 @@ pub struct BenchArgs {
     #[arg(long)]
     pub no_size_check: bool,
     /// Scenario workloads: threads per run (2: the monitoring pipeline's collecting side on a
-    /// thread of its own; the results are the same, and `waited` shows the share of batches
-    /// each thread waited for the other: the one that waited less set the pace). Default: 2
-    /// on a machine with two cores or more.
+    /// thread of its own; the results are the same, and `waited` says how long each thread
+    /// waited for the other: the one that waited less set the pace). Default: 2 on a machine
+    /// with two cores or more.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 }
@@ -362,6 +364,12 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
+/// The clock lent to a run to time its threads' waits: the time since its first reading.
+fn monotonic() -> Duration {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
+}
+
 fn scenario_bench(
     a: &BenchArgs,
     name: &str,
@@ -381,6 +389,7 @@ fn scenario_bench(
     let opts = cloudtwin::run::RunOptions {
         fel,
         threads: super::threads_arg(a.threads)?.unwrap_or(RunOptions::default().threads),
+        clock: Some(monotonic),
     };
     let base_rss = current_rss();
     let draft = cloudtwin::scenario::draft(text, &format!("<bench {name}>"), name, None, &sets)?;
@@ -437,13 +446,17 @@ fn scenario_bench(
         outln!("  cpu, all threads    {p:.3} s");
     }
     if let Some(w) = out.pipe_waits {
-        // Which thread set the pace (the last repetition's): each side's share of the batches
-        // it had to wait for.
-        let pct = |n: u64| 100.0 * n as f64 / w.batches.max(1) as f64;
+        // Which thread set the pace (the last repetition's): how long each waited for the
+        // other, and on what share of the batches.
+        let side = |name: &str, waited: Waited| {
+            let share = 100.0 * waited.batches as f64 / w.batches.max(1) as f64;
+            let time = waited.time.unwrap_or_default().as_secs_f64();
+            format!("{name} {time:.3} s on {share:.1}%")
+        };
         outln!(
-            "  waited              engine {:.1}%, collecting side {:.1}% (of {} batches)",
-            pct(w.engine_waited),
-            pct(w.collecting_waited),
+            "  waited              {}, {} of {} batches",
+            side("engine", w.engine),
+            side("collecting side", w.collecting),
             w.batches
         );
     }

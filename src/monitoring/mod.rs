@@ -44,5 +44,5 @@ mod topics;
 pub use config::MonitoringSpec;
 pub use events::MonEvent;
 pub use model::{Monitoring, MonitoringCounts};
-pub use pipe::PipeWaits;
+pub use pipe::{PipeWaits, WaitClock, Waited};
 pub use plan::{PathDelay, Plan};

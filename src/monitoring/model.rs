@@ -25,7 +25,7 @@
 use super::agents::Agents;
 use super::config::Mode;
 use super::events::MonEvent;
-use super::pipe::{Pipe, PipeWaits};
+use super::pipe::{Pipe, PipeWaits, WaitClock};
 use super::plan::{PathDelay, Plan};
 pub use super::series::MonitoringCounts;
 use super::series::Totals;
@@ -122,11 +122,12 @@ impl Monitoring {
     /// Moves the collecting side onto a thread of its own for the rest of the run (until
     /// [`Results::finish`]); the results stay the same. Not for collectors whose services
     /// complete as engine events (the plain per-collector and shared queues): those stay.
-    /// Returns whether it moved.
-    pub fn run_apart(&mut self) -> bool {
+    /// Returns whether it moved. With a `clock`, the two threads time their waits for each
+    /// other ([`Monitoring::pipe_waits`]).
+    pub fn run_apart(&mut self, clock: Option<WaitClock>) -> bool {
         match std::mem::replace(&mut self.link, Link::Moving) {
             Link::Here(sink) if !sink.collectors.completes_as_events() => {
-                match Pipe::spawn(sink) {
+                match Pipe::spawn(sink, clock) {
                     Ok(pipe) => self.link = Link::Apart(pipe),
                     // No thread to be had: stay on this one.
                     Err(sink) => self.link = Link::Here(sink),

@@ -18,6 +18,7 @@ use std::sync::mpsc::{
     Receiver, SendError, SyncSender, TryRecvError, TrySendError, channel, sync_channel,
 };
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// Commands per batch: large enough that a channel operation is rare (one per ~1,000
 /// reports), small enough that a batch stays in the caches both threads share.
@@ -26,15 +27,43 @@ const BATCH: usize = 1024;
 /// Batches in flight at once: the engine's thread may run this far ahead.
 const IN_FLIGHT: usize = 8;
 
-/// How often each side of a pipe waited for the other, over a run.
+/// A monotonic clock the caller lends the pipe to time the waits (the library reads no clock
+/// of its own): the time since any fixed instant.
+pub type WaitClock = fn() -> Duration;
+
+/// How often, and with a clock how long, each side of a pipe waited for the other over a run.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct PipeWaits {
     /// Batches sent.
     pub batches: u64,
-    /// Batches the engine's thread found no room for: it waited for the collecting side.
-    pub engine_waited: u64,
-    /// Batches the collecting side did not find ready: it waited for the engine's thread.
-    pub collecting_waited: u64,
+    /// The engine's thread waited for the collecting side: batches it found no room for.
+    pub engine: Waited,
+    /// The collecting side waited for the engine's thread: batches it did not find ready.
+    pub collecting: Waited,
+}
+
+/// One side's waits.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Waited {
+    /// Batches waited for.
+    pub batches: u64,
+    /// Time spent waiting: `None` without a clock.
+    pub time: Option<Duration>,
+}
+
+impl Waited {
+    /// Waits for `wait`, counting it and, with a clock, timing it.
+    fn count<T>(&mut self, clock: Option<WaitClock>, wait: impl FnOnce() -> T) -> T {
+        self.batches += 1;
+        let Some(clock) = clock else {
+            return wait();
+        };
+        let start = clock();
+        let out = wait();
+        let waited = clock().saturating_sub(start);
+        self.time = Some(self.time.unwrap_or_default() + waited);
+        out
+    }
 }
 
 /// The engine's end of the pipe.
@@ -43,15 +72,17 @@ pub(super) struct Pipe {
     /// `None` once closed.
     to_sink: Option<SyncSender<Vec<Cmd>>>,
     emptied: Receiver<Vec<Cmd>>,
-    /// `None` once joined. The worker gives back the sink and the batches it waited for.
-    worker: Option<JoinHandle<(Box<Sink>, u64)>>,
+    /// `None` once joined. The worker gives back the sink and its waits.
+    worker: Option<JoinHandle<(Box<Sink>, Waited)>>,
+    clock: Option<WaitClock>,
     batches: u64,
-    engine_waited: u64,
+    waited: Waited,
 }
 
 impl Pipe {
-    /// Moves `sink` onto its own thread; gives it back if no thread can be started.
-    pub(super) fn spawn(sink: Box<Sink>) -> Result<Pipe, Box<Sink>> {
+    /// Moves `sink` onto its own thread; gives it back if no thread can be started. With a
+    /// `clock`, both sides time their waits.
+    pub(super) fn spawn(sink: Box<Sink>, clock: Option<WaitClock>) -> Result<Pipe, Box<Sink>> {
         let (to_sink, batches) = sync_channel::<Vec<Cmd>>(IN_FLIGHT);
         let (give_back, emptied) = channel::<Vec<Cmd>>();
         // The sink is handed over once the thread exists, so a failed start keeps it here.
@@ -60,8 +91,8 @@ impl Pipe {
             .name("monitoring-sink".into())
             .spawn(move || {
                 let mut sink = take.recv().expect("the sink is handed over");
-                let mut waited = 0;
-                while let Some(mut batch) = next_batch(&batches, &mut waited) {
+                let mut waited = Waited::default();
+                while let Some(mut batch) = next_batch(&batches, &mut waited, clock) {
                     apply_batch(&mut sink, &batch);
                     batch.clear();
                     assert!(
@@ -84,8 +115,9 @@ impl Pipe {
             to_sink: Some(to_sink),
             emptied,
             worker: Some(worker),
+            clock,
             batches: 0,
-            engine_waited: 0,
+            waited: Waited::default(),
         })
     }
 
@@ -107,8 +139,11 @@ impl Pipe {
             .unwrap_or_else(|_| Vec::with_capacity(BATCH));
         let full = std::mem::replace(&mut self.batch, next);
         self.batches += 1;
-        let waited = &mut self.engine_waited;
-        let sent = self.to_sink.as_ref().map(|t| send_counted(t, full, waited));
+        let (waited, clock) = (&mut self.waited, self.clock);
+        let sent = self
+            .to_sink
+            .as_ref()
+            .map(|t| send_counted(t, full, waited, clock));
         if !matches!(sent, Some(Ok(()))) {
             // The worker stopped, which only a panic does: surface it on this thread.
             self.join();
@@ -122,17 +157,17 @@ impl Pipe {
         if !self.batch.is_empty() {
             self.flush();
         }
-        let (sink, collecting_waited) = self.join();
+        let (sink, collecting) = self.join();
         let waits = PipeWaits {
             batches: self.batches,
-            engine_waited: self.engine_waited,
-            collecting_waited,
+            engine: self.waited,
+            collecting,
         };
         (sink, waits)
     }
 
     /// Closes the pipe and waits for the worker (re-raising its panic, if any).
-    fn join(&mut self) -> (Box<Sink>, u64) {
+    fn join(&mut self) -> (Box<Sink>, Waited) {
         self.to_sink = None;
         let worker = self.worker.take().expect("the worker is joined once");
         match worker.join() {
@@ -143,13 +178,15 @@ impl Pipe {
 }
 
 /// Sends `item`, waiting for room if there is none; a wait counts in `waited`.
-fn send_counted<T>(to: &SyncSender<T>, item: T, waited: &mut u64) -> Result<(), SendError<T>> {
+fn send_counted<T>(
+    to: &SyncSender<T>,
+    item: T,
+    waited: &mut Waited,
+    clock: Option<WaitClock>,
+) -> Result<(), SendError<T>> {
     match to.try_send(item) {
         Ok(()) => Ok(()),
-        Err(TrySendError::Full(item)) => {
-            *waited += 1;
-            to.send(item)
-        }
+        Err(TrySendError::Full(item)) => waited.count(clock, || to.send(item)),
         Err(TrySendError::Disconnected(item)) => Err(SendError(item)),
     }
 }
@@ -178,14 +215,22 @@ const POLLS: u32 = 20_000;
 
 /// The next batch, `None` once the engine's end closed the pipe; a batch that was not there
 /// at once counts in `waited`.
-fn next_batch<T>(batches: &Receiver<T>, waited: &mut u64) -> Option<T> {
+fn next_batch<T>(
+    batches: &Receiver<T>,
+    waited: &mut Waited,
+    clock: Option<WaitClock>,
+) -> Option<T> {
     match batches.try_recv() {
         Ok(b) => Some(b),
         Err(TryRecvError::Disconnected) => None,
         Err(TryRecvError::Empty) => {
-            let b = wait_for_batch(batches)?;
-            *waited += 1;
-            Some(b)
+            let mut timed = *waited;
+            let b = timed.count(clock, || wait_for_batch(batches));
+            if b.is_some() {
+                // (Waiting for the pipe to close is not waiting for a batch.)
+                *waited = timed;
+            }
+            b
         }
     }
 }
@@ -208,52 +253,76 @@ fn wait_for_batch<T>(batches: &Receiver<T>) -> Option<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     /// The other side acts after a pause (for the order of the two sides, not a timing).
     const PAUSE: Duration = Duration::from_millis(30);
 
+    /// A clock that advances a millisecond each time it is read (a wait takes 1 ms), one per
+    /// test: tests run at once.
+    macro_rules! ticks {
+        () => {{
+            fn ticks() -> Duration {
+                static NOW: AtomicU64 = AtomicU64::new(0);
+                Duration::from_millis(NOW.fetch_add(1, Ordering::Relaxed))
+            }
+            ticks as WaitClock
+        }};
+    }
+
     #[test]
     fn the_collecting_side_counts_the_batches_it_waited_for() {
-        let (to, from) = sync_channel::<u32>(4);
-        let mut waited = 0;
-        to.send(1).unwrap();
-        assert_eq!(next_batch(&from, &mut waited), Some(1));
-        assert_eq!(waited, 0, "a batch that was there");
-        let sender = std::thread::spawn(move || {
-            std::thread::sleep(PAUSE);
-            to.send(2).unwrap();
-            std::thread::sleep(PAUSE);
-            // closes the pipe
-        });
-        assert_eq!(next_batch(&from, &mut waited), Some(2));
-        assert_eq!(waited, 1, "a batch that had to be waited for");
-        assert_eq!(next_batch(&from, &mut waited), None, "the pipe closed");
-        assert_eq!(waited, 1, "waiting for the end is not a batch");
-        sender.join().unwrap();
+        for clock in [None, Some(ticks!())] {
+            let (to, from) = sync_channel::<u32>(4);
+            let mut waited = Waited::default();
+            to.send(1).unwrap();
+            assert_eq!(next_batch(&from, &mut waited, clock), Some(1));
+            assert_eq!(waited, Waited::default(), "a batch that was there");
+            let sender = std::thread::spawn(move || {
+                std::thread::sleep(PAUSE);
+                to.send(2).unwrap();
+                std::thread::sleep(PAUSE);
+                // closes the pipe
+            });
+            assert_eq!(next_batch(&from, &mut waited, clock), Some(2));
+            let once = Waited {
+                batches: 1,
+                time: clock.map(|_| Duration::from_millis(1)),
+            };
+            assert_eq!(waited, once, "a batch that had to be waited for");
+            assert_eq!(next_batch(&from, &mut waited, clock), None, "closed");
+            assert_eq!(waited, once, "waiting for the end is not for a batch");
+            sender.join().unwrap();
+        }
     }
 
     #[test]
     fn the_engine_counts_the_batches_it_found_no_room_for() {
-        let (to, from) = sync_channel::<u32>(1);
-        let mut waited = 0;
-        send_counted(&to, 1, &mut waited).unwrap();
-        assert_eq!(waited, 0, "room for one");
-        let receiver = std::thread::spawn(move || {
-            std::thread::sleep(PAUSE);
-            let got: Vec<u32> = from.iter().collect();
-            got
-        });
-        send_counted(&to, 2, &mut waited).unwrap();
-        assert_eq!(waited, 1, "the pipe was full");
-        drop(to);
-        assert_eq!(receiver.join().unwrap(), [1, 2], "both arrive, in order");
-        let (to, from) = sync_channel::<u32>(1);
-        drop(from);
-        assert!(
-            send_counted(&to, 3, &mut waited).is_err(),
-            "nobody to send to"
-        );
-        assert_eq!(waited, 1);
+        for clock in [None, Some(ticks!())] {
+            let (to, from) = sync_channel::<u32>(1);
+            let mut waited = Waited::default();
+            send_counted(&to, 1, &mut waited, clock).unwrap();
+            assert_eq!(waited, Waited::default(), "room for one");
+            let receiver = std::thread::spawn(move || {
+                std::thread::sleep(PAUSE);
+                let got: Vec<u32> = from.iter().collect();
+                got
+            });
+            send_counted(&to, 2, &mut waited, clock).unwrap();
+            let once = Waited {
+                batches: 1,
+                time: clock.map(|_| Duration::from_millis(1)),
+            };
+            assert_eq!(waited, once, "the pipe was full");
+            drop(to);
+            assert_eq!(receiver.join().unwrap(), [1, 2], "both arrive, in order");
+            let (to, from) = sync_channel::<u32>(1);
+            drop(from);
+            assert!(
+                send_counted(&to, 3, &mut waited, clock).is_err(),
+                "nobody there"
+            );
+            assert_eq!(waited, once);
+        }
     }
 }
