@@ -113,8 +113,9 @@ impl World {
         self.monitoring.as_mut().is_some_and(|m| m.run_apart(clock))
     }
 
-    /// How often the engine's thread and the monitoring pipeline's collecting side waited
-    /// for each other, once a run apart has finished (see [`World::run_apart`]).
+    /// How often (and, with a clock, how long) the engine's thread and the monitoring
+    /// pipeline's collecting side waited for each other, once a run apart has finished (see
+    /// [`World::run_apart`]).
     pub fn pipe_waits(&self) -> Option<crate::monitoring::PipeWaits> {
         self.monitoring.as_ref().and_then(|m| m.pipe_waits())
     }

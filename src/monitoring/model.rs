@@ -74,7 +74,8 @@ pub struct Monitoring {
     counts: MonitoringCounts,
     /// Where CB-Dragonfly runs (a cloud joining the run gets its path to it).
     site: crate::topology::Region,
-    /// How often each thread waited for the other, once a run apart has finished.
+    /// How often (and how long) each thread waited for the other, once a run apart has
+    /// finished.
     pipe_waits: Option<PipeWaits>,
 }
 
@@ -322,9 +323,9 @@ impl Monitoring {
         }
     }
 
-    /// How often the engine's thread and the collecting side waited for each other, once a
-    /// run whose collecting side ran apart has finished (see [`PipeWaits`]); `None` for a run
-    /// on one thread, or before its finish. A diagnostic: it varies between runs of the same
+    /// How often (and, with a clock, how long) the engine's thread and the collecting side
+    /// waited for each other, once a run whose collecting side ran apart has finished (see
+    /// [`PipeWaits`]); `None` for a run on one thread, or before its finish. A diagnostic: it varies between runs of the same
     /// scenario and seed, whose results do not.
     pub fn pipe_waits(&self) -> Option<PipeWaits> {
         self.pipe_waits

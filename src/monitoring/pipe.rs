@@ -8,9 +8,11 @@
 //!
 //! Each side counts the batches it had to wait for ([`PipeWaits`]): the engine's thread when
 //! the pipe was full (the collecting side is behind), the collecting side when it was empty
-//! (the engine is behind). Which count is the larger says which thread sets a run's pace;
-//! they are counts, not times (the library reads no clock), and they vary from run to run
-//! while the results do not.
+//! (the engine is behind). With a clock the caller lends (the library reads none of its own)
+//! each side also times its waits, and the times say which thread set a run's pace: the
+//! counts alone mislead, as the collecting side waits often and briefly and the engine's
+//! thread seldom and long (it sleeps until woken). Both vary from run to run; the results
+//! do not.
 
 use super::sink::{Cmd, Sink};
 use crate::engine::hint::prefetch;
