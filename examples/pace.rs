@@ -10,13 +10,16 @@
 //! ```
 //!
 //! The figures are the binary's: the same huge-page allocator, two threads where the machine
-//! has two cores. The library reads no clock; the wall time is read here, in the observer.
+//! has two cores. The library reads no clock; the wall time is read here, in the observer,
+//! and lent to the run to time how long its two threads waited for each other (the last
+//! line: the one that waited less set the pace).
 
 use cloudtwin::engine::{Progress, RunControl, SimDuration};
 use cloudtwin::run::{RunOptions, simulate_opts};
 use cloudtwin::scenario::{Override, load};
 use std::process::exit;
-use std::time::Instant;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// Huge pages under the large model state, as in the `cloudtwin` binary.
 #[global_allocator]
@@ -24,6 +27,12 @@ static ALLOC: cloudtwin::engine::huge_pages::HugePages = cloudtwin::engine::huge
 
 /// Events between two looks at the clock (about a millisecond of a large run).
 const CHECK_EVERY: u64 = 1 << 14;
+
+/// The clock lent to the run: the time since its first reading.
+fn monotonic() -> Duration {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
+}
 
 fn fail(message: String) -> ! {
     eprintln!("pace: {message}");
@@ -81,7 +90,10 @@ fn main() {
     let out = simulate_opts(
         &loaded,
         &mut RunControl::every(CHECK_EVERY, &mut observer),
-        RunOptions::default(),
+        RunOptions {
+            clock: Some(monotonic),
+            ..RunOptions::default()
+        },
     );
     line(
         out.events,
@@ -94,4 +106,12 @@ fn main() {
         started.elapsed().as_secs_f64(),
         out.threads
     );
+    if let Some(w) = out.pipe_waits {
+        let secs = |t: Option<Duration>| t.unwrap_or_default().as_secs_f64();
+        println!(
+            "waited: the engine {:.2} s for the collecting side, the collecting side {:.2} s for the engine",
+            secs(w.engine.time),
+            secs(w.collecting.time)
+        );
+    }
 }
