@@ -226,6 +226,38 @@ fn one_and_two_threads_give_the_same_results() {
     }
 }
 
+/// With a clock lent to the run, both threads' waits are timed (and the results are those of
+/// a run without one); the library reads no clock of its own.
+#[test]
+fn a_lent_clock_times_the_threads_waits() {
+    fn clock() -> std::time::Duration {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START.get_or_init(std::time::Instant::now).elapsed()
+    }
+    let loaded = load_file(&scenario_path("poc-timeline.toml"), &[]);
+    let run = |clock| {
+        let opts = cloudtwin::run::RunOptions {
+            threads: 2,
+            clock,
+            ..Default::default()
+        };
+        cloudtwin::run::simulate_opts(&loaded, &mut cloudtwin::engine::RunControl::none(), opts)
+    };
+    let (timed, counted) = (run(Some(clock)), run(None));
+    assert_eq!(timed.threads, 2);
+    let w = timed.pipe_waits.expect("two threads");
+    assert!(
+        w.engine.time.is_some() && w.collecting.time.is_some(),
+        "{w:?}"
+    );
+    let c = counted.pipe_waits.expect("two threads");
+    assert_eq!((c.engine.time, c.collecting.time), (None, None), "{c:?}");
+    assert_eq!(timed.summary.to_csv(), counted.summary.to_csv());
+    for (a, b) in timed.tables.iter().zip(&counted.tables) {
+        assert!(a.to_csv() == b.to_csv(), "{} differs", a.name);
+    }
+}
+
 /// While the collecting side runs on its own thread, the readers of its state answer `None`
 /// (its state is the other thread's, behind the engine's), not a wrong figure or a panic;
 /// after the run's finish they answer, with the same figures as a run on one thread.

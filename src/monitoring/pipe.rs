@@ -54,16 +54,23 @@ pub struct Waited {
 }
 
 impl Waited {
+    /// No wait yet: with a clock, no time either.
+    fn new(clock: Option<WaitClock>) -> Self {
+        Waited {
+            batches: 0,
+            time: clock.map(|_| Duration::ZERO),
+        }
+    }
+
     /// Waits for `wait`, counting it and, with a clock, timing it.
     fn count<T>(&mut self, clock: Option<WaitClock>, wait: impl FnOnce() -> T) -> T {
         self.batches += 1;
-        let Some(clock) = clock else {
+        let (Some(clock), Some(time)) = (clock, self.time.as_mut()) else {
             return wait();
         };
         let start = clock();
         let out = wait();
-        let waited = clock().saturating_sub(start);
-        self.time = Some(self.time.unwrap_or_default() + waited);
+        *time += clock().saturating_sub(start);
         out
     }
 }
@@ -93,7 +100,7 @@ impl Pipe {
             .name("monitoring-sink".into())
             .spawn(move || {
                 let mut sink = take.recv().expect("the sink is handed over");
-                let mut waited = Waited::default();
+                let mut waited = Waited::new(clock);
                 while let Some(mut batch) = next_batch(&batches, &mut waited, clock) {
                     apply_batch(&mut sink, &batch);
                     batch.clear();
@@ -119,7 +126,7 @@ impl Pipe {
             worker: Some(worker),
             clock,
             batches: 0,
-            waited: Waited::default(),
+            waited: Waited::new(clock),
         })
     }
 
@@ -276,10 +283,11 @@ mod tests {
     fn the_collecting_side_counts_the_batches_it_waited_for() {
         for clock in [None, Some(ticks!())] {
             let (to, from) = sync_channel::<u32>(4);
-            let mut waited = Waited::default();
+            let mut waited = Waited::new(clock);
+            assert_eq!(waited.time.is_some(), clock.is_some(), "timed with a clock");
             to.send(1).unwrap();
             assert_eq!(next_batch(&from, &mut waited, clock), Some(1));
-            assert_eq!(waited, Waited::default(), "a batch that was there");
+            assert_eq!(waited, Waited::new(clock), "a batch that was there");
             let sender = std::thread::spawn(move || {
                 std::thread::sleep(PAUSE);
                 to.send(2).unwrap();
@@ -302,9 +310,9 @@ mod tests {
     fn the_engine_counts_the_batches_it_found_no_room_for() {
         for clock in [None, Some(ticks!())] {
             let (to, from) = sync_channel::<u32>(1);
-            let mut waited = Waited::default();
+            let mut waited = Waited::new(clock);
             send_counted(&to, 1, &mut waited, clock).unwrap();
-            assert_eq!(waited, Waited::default(), "room for one");
+            assert_eq!(waited, Waited::new(clock), "room for one");
             let receiver = std::thread::spawn(move || {
                 std::thread::sleep(PAUSE);
                 let got: Vec<u32> = from.iter().collect();
