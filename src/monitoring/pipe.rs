@@ -53,25 +53,34 @@ pub struct Waited {
     pub time: Option<Duration>,
 }
 
-impl Waited {
-    /// No wait yet: with a clock, no time either.
+/// One side's waits as they are kept: counted, and timed when there is a clock.
+#[derive(Copy, Clone, Debug)]
+struct Waiting {
+    clock: Option<WaitClock>,
+    waited: Waited,
+}
+
+impl Waiting {
+    /// No wait yet (with a clock, zero time rather than none).
     fn new(clock: Option<WaitClock>) -> Self {
-        Waited {
-            batches: 0,
-            time: clock.map(|_| Duration::ZERO),
+        let time = clock.map(|_| Duration::ZERO);
+        Waiting {
+            clock,
+            waited: Waited { batches: 0, time },
         }
     }
 
-    /// Waits for `wait`, counting it and, with a clock, timing it.
-    fn count<T>(&mut self, clock: Option<WaitClock>, wait: impl FnOnce() -> T) -> T {
-        self.batches += 1;
-        let (Some(clock), Some(time)) = (clock, self.time.as_mut()) else {
-            return wait();
-        };
-        let start = clock();
-        let out = wait();
-        *time += clock().saturating_sub(start);
-        out
+    /// The clock's reading where a wait starts (`None` without a clock).
+    fn start(&self) -> Option<Duration> {
+        self.clock.map(|now| now())
+    }
+
+    /// A wait that started at `start` is over: one more batch, and its time.
+    fn done(&mut self, start: Option<Duration>) {
+        self.waited.batches += 1;
+        if let (Some(now), Some(start), Some(time)) = (self.clock, start, &mut self.waited.time) {
+            *time += now().saturating_sub(start);
+        }
     }
 }
 
@@ -83,9 +92,8 @@ pub(super) struct Pipe {
     emptied: Receiver<Vec<Cmd>>,
     /// `None` once joined. The worker gives back the sink and its waits.
     worker: Option<JoinHandle<(Box<Sink>, Waited)>>,
-    clock: Option<WaitClock>,
     batches: u64,
-    waited: Waited,
+    waiting: Waiting,
 }
 
 impl Pipe {
@@ -100,8 +108,8 @@ impl Pipe {
             .name("monitoring-sink".into())
             .spawn(move || {
                 let mut sink = take.recv().expect("the sink is handed over");
-                let mut waited = Waited::new(clock);
-                while let Some(mut batch) = next_batch(&batches, &mut waited, clock) {
+                let mut waiting = Waiting::new(clock);
+                while let Some(mut batch) = next_batch(&batches, &mut waiting) {
                     apply_batch(&mut sink, &batch);
                     batch.clear();
                     assert!(
@@ -111,7 +119,7 @@ impl Pipe {
                     // The engine's end may be gone (its run ended): then the batch is dropped.
                     let _ = give_back.send(batch);
                 }
-                (sink, waited)
+                (sink, waiting.waited)
             });
         let Ok(worker) = spawned else {
             return Err(sink);
@@ -124,9 +132,8 @@ impl Pipe {
             to_sink: Some(to_sink),
             emptied,
             worker: Some(worker),
-            clock,
             batches: 0,
-            waited: Waited::new(clock),
+            waiting: Waiting::new(clock),
         })
     }
 
@@ -148,11 +155,11 @@ impl Pipe {
             .unwrap_or_else(|_| Vec::with_capacity(BATCH));
         let full = std::mem::replace(&mut self.batch, next);
         self.batches += 1;
-        let (waited, clock) = (&mut self.waited, self.clock);
+        let waiting = &mut self.waiting;
         let sent = self
             .to_sink
             .as_ref()
-            .map(|t| send_counted(t, full, waited, clock));
+            .map(|t| send_counted(t, full, waiting));
         if !matches!(sent, Some(Ok(()))) {
             // The worker stopped, which only a panic does: surface it on this thread.
             self.join();
@@ -169,7 +176,7 @@ impl Pipe {
         let (sink, collecting) = self.join();
         let waits = PipeWaits {
             batches: self.batches,
-            engine: self.waited,
+            engine: self.waiting.waited,
             collecting,
         };
         (sink, waits)
@@ -186,16 +193,16 @@ impl Pipe {
     }
 }
 
-/// Sends `item`, waiting for room if there is none; a wait counts in `waited`.
-fn send_counted<T>(
-    to: &SyncSender<T>,
-    item: T,
-    waited: &mut Waited,
-    clock: Option<WaitClock>,
-) -> Result<(), SendError<T>> {
+/// Sends `item`, waiting for room if there is none; a wait counts in `waiting`.
+fn send_counted<T>(to: &SyncSender<T>, item: T, waiting: &mut Waiting) -> Result<(), SendError<T>> {
     match to.try_send(item) {
         Ok(()) => Ok(()),
-        Err(TrySendError::Full(item)) => waited.count(clock, || to.send(item)),
+        Err(TrySendError::Full(item)) => {
+            let start = waiting.start();
+            let sent = to.send(item);
+            waiting.done(start);
+            sent
+        }
         Err(TrySendError::Disconnected(item)) => Err(SendError(item)),
     }
 }
@@ -223,23 +230,17 @@ fn apply_batch(sink: &mut Sink, batch: &[Cmd]) {
 const POLLS: u32 = 20_000;
 
 /// The next batch, `None` once the engine's end closed the pipe; a batch that was not there
-/// at once counts in `waited`.
-fn next_batch<T>(
-    batches: &Receiver<T>,
-    waited: &mut Waited,
-    clock: Option<WaitClock>,
-) -> Option<T> {
+/// at once counts in `waiting`.
+fn next_batch<T>(batches: &Receiver<T>, waiting: &mut Waiting) -> Option<T> {
     match batches.try_recv() {
         Ok(b) => Some(b),
         Err(TryRecvError::Disconnected) => None,
         Err(TryRecvError::Empty) => {
-            let mut timed = *waited;
-            let b = timed.count(clock, || wait_for_batch(batches));
-            if b.is_some() {
-                // (Waiting for the pipe to close is not waiting for a batch.)
-                *waited = timed;
-            }
-            b
+            let start = waiting.start();
+            // (Waiting for the pipe to close is not waiting for a batch.)
+            let b = wait_for_batch(batches)?;
+            waiting.done(start);
+            Some(b)
         }
     }
 }
@@ -283,25 +284,29 @@ mod tests {
     fn the_collecting_side_counts_the_batches_it_waited_for() {
         for clock in [None, Some(ticks!())] {
             let (to, from) = sync_channel::<u32>(4);
-            let mut waited = Waited::new(clock);
-            assert_eq!(waited.time.is_some(), clock.is_some(), "timed with a clock");
+            let mut waiting = Waiting::new(clock);
+            let none = waiting.waited;
+            assert_eq!(none.time.is_some(), clock.is_some(), "timed with a clock");
             to.send(1).unwrap();
-            assert_eq!(next_batch(&from, &mut waited, clock), Some(1));
-            assert_eq!(waited, Waited::new(clock), "a batch that was there");
+            assert_eq!(next_batch(&from, &mut waiting), Some(1));
+            assert_eq!(waiting.waited, none, "a batch that was there");
             let sender = std::thread::spawn(move || {
                 std::thread::sleep(PAUSE);
                 to.send(2).unwrap();
                 std::thread::sleep(PAUSE);
                 // closes the pipe
             });
-            assert_eq!(next_batch(&from, &mut waited, clock), Some(2));
+            assert_eq!(next_batch(&from, &mut waiting), Some(2));
             let once = Waited {
                 batches: 1,
                 time: clock.map(|_| Duration::from_millis(1)),
             };
-            assert_eq!(waited, once, "a batch that had to be waited for");
-            assert_eq!(next_batch(&from, &mut waited, clock), None, "closed");
-            assert_eq!(waited, once, "waiting for the end is not for a batch");
+            assert_eq!(waiting.waited, once, "a batch that had to be waited for");
+            assert_eq!(next_batch(&from, &mut waiting), None, "closed");
+            assert_eq!(
+                waiting.waited, once,
+                "waiting for the end is not for a batch"
+            );
             sender.join().unwrap();
         }
     }
@@ -310,29 +315,27 @@ mod tests {
     fn the_engine_counts_the_batches_it_found_no_room_for() {
         for clock in [None, Some(ticks!())] {
             let (to, from) = sync_channel::<u32>(1);
-            let mut waited = Waited::new(clock);
-            send_counted(&to, 1, &mut waited, clock).unwrap();
-            assert_eq!(waited, Waited::new(clock), "room for one");
+            let mut waiting = Waiting::new(clock);
+            let none = waiting.waited;
+            send_counted(&to, 1, &mut waiting).unwrap();
+            assert_eq!(waiting.waited, none, "room for one");
             let receiver = std::thread::spawn(move || {
                 std::thread::sleep(PAUSE);
                 let got: Vec<u32> = from.iter().collect();
                 got
             });
-            send_counted(&to, 2, &mut waited, clock).unwrap();
+            send_counted(&to, 2, &mut waiting).unwrap();
             let once = Waited {
                 batches: 1,
                 time: clock.map(|_| Duration::from_millis(1)),
             };
-            assert_eq!(waited, once, "the pipe was full");
+            assert_eq!(waiting.waited, once, "the pipe was full");
             drop(to);
             assert_eq!(receiver.join().unwrap(), [1, 2], "both arrive, in order");
             let (to, from) = sync_channel::<u32>(1);
             drop(from);
-            assert!(
-                send_counted(&to, 3, &mut waited, clock).is_err(),
-                "nobody there"
-            );
-            assert_eq!(waited, once);
+            assert!(send_counted(&to, 3, &mut waiting).is_err(), "nobody there");
+            assert_eq!(waiting.waited, once);
         }
     }
 }
