@@ -191,6 +191,21 @@ fn bad_set_arguments_are_refused_and_write_nothing() {
             Some("topology.mix.aws"),
             "asks for 1000 clouds",
         ),
+        (
+            "lifecycle.api_rate=-5",
+            Some("lifecycle.api_rate"),
+            "`api_rate` must be a finite number >= 0",
+        ),
+        (
+            "lifecycle.providers.nosuch.api_rate=1",
+            Some("lifecycle.providers.nosuch"),
+            "unknown provider `nosuch`",
+        ),
+        (
+            "monitoring.collectors.dead_after_rounds=0",
+            Some("monitoring.collectors.dead_after_rounds"),
+            "must be at least 1",
+        ),
         ("simulation..seed=1", None, "empty segment"),
         ("novalue", None, "expected key.path=value"),
     ];

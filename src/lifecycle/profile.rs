@@ -94,6 +94,15 @@ macro_rules! layer_fields {
 }
 
 impl ProfileSpec {
+    /// Whether this layer sets the key `name` (`api_rate`, `boot_time`, ...).
+    pub fn sets(&self, name: &str) -> bool {
+        // The keys it serializes are the ones it sets (unset keys are skipped).
+        toml::Value::try_from(self)
+            .ok()
+            .and_then(|v| v.as_table().map(|t| t.contains_key(name)))
+            .unwrap_or(false)
+    }
+
     /// Overrides this layer's keys with the ones `upper` sets.
     pub fn overlay(&mut self, upper: &ProfileSpec) {
         let dst = self;
@@ -233,7 +242,9 @@ impl ProviderTable {
         }
         let rate = spec.api_rate.ok_or_else(|| missing("api_rate"))?;
         if !(rate.is_finite() && rate >= 0.0) {
-            return Err(format!("api_rate must be >= 0, found {rate}"));
+            return Err(format!(
+                "`api_rate` must be a finite number >= 0 (calls per second, 0 = unlimited), found {rate}"
+            ));
         }
         let positive = |v: Option<u32>, k: &str| -> Result<u32, String> {
             match v {

@@ -86,6 +86,12 @@ impl Plan {
         at_least_one("monitoring.collectors.max_host_count", c.max_host_count)?;
         at_least_one("monitoring.collectors.count", c.count)?;
         at_least_one("monitoring.collectors.server_cores", c.server_cores)?;
+        // Silence is counted in whole rounds: zero would mean one, and is refused rather
+        // than read as it.
+        at_least_one(
+            "monitoring.collectors.dead_after_rounds",
+            c.dead_after_rounds,
+        )?;
         at_least_one("monitoring.storage.batch_points", spec.storage.batch_points)?;
         let cap = spec.storage.write_capacity;
         if !(cap.is_finite() && cap > 0.0) {

@@ -69,7 +69,7 @@ impl Sink {
             topics: Topics::new(plan.agents.len()),
             providers: plan.agents.iter().map(|a| a.provider).collect(),
             round: 0,
-            dead_after_rounds: spec.collectors.dead_after_rounds.max(1),
+            dead_after_rounds: spec.collectors.dead_after_rounds,
             counts: MonitoringCounts::default(),
         }
     }

@@ -368,13 +368,19 @@ impl Locator<'_> {
         span: Option<std::ops::Range<usize>>,
     ) -> ScenarioError {
         // The last override whose key is the error's key or one of its parents set the value.
+        // Failing that, when the file does not hold the key, the last override below it:
+        // the --set that created the table the error is about
+        // (`--set lifecycle.providers.nosuch.api_rate=1` for `lifecycle.providers.nosuch`).
         let path = split_path(key);
-        if let Some(o) = self
-            .overrides
-            .iter()
-            .rev()
-            .find(|o| !path.is_empty() && path.starts_with(&o.path))
-        {
+        let set_it = |o: &&Override| !path.is_empty() && path.starts_with(&o.path);
+        let created_it = |o: &&Override| !path.is_empty() && o.path.starts_with(&path);
+        if let Some(o) = self.overrides.iter().rev().find(set_it).or_else(|| {
+            self.overrides
+                .iter()
+                .rev()
+                .find(created_it)
+                .filter(|_| key_offset_exact(self.text, &path).is_none())
+        }) {
             return ScenarioError {
                 origin: Origin::Override(o.arg.clone()),
                 key: key.to_string(),
@@ -411,6 +417,33 @@ fn split_path(key: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+/// Byte offset of `path` itself in the original text, if the text holds it.
+fn key_offset_exact(text: &str, path: &[String]) -> Option<usize> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let mut item = doc.as_item();
+    let mut at = None;
+    for seg in path {
+        let next = if let Some(t) = item.as_table_like() {
+            let (k, v) = t.get_key_value(seg)?;
+            at = k.span().or_else(|| v.span()).map(|s| s.start);
+            v
+        } else {
+            // Within an array (of tables), the element is as far as this looks: it is the
+            // file's, whatever it holds below.
+            let i = seg.parse::<usize>().ok()?;
+            let held = match (item.as_array(), item.as_array_of_tables()) {
+                (Some(arr), _) => i < arr.len(),
+                (_, Some(arr)) => i < arr.len(),
+                _ => false,
+            };
+            return held.then(|| at.unwrap_or(0));
+        };
+        item = next;
+    }
+    // A key the text holds without a span of its own (a dotted key's parent) still counts.
+    at.or(Some(0))
 }
 
 /// Byte offset of the deepest part of `path` present in the original text, from the parsed
@@ -516,6 +549,46 @@ mix = { aws = 2 }
         let e = load_str(&GOOD.replace("aws = 2", "aws = 2, xyz = 1"), &[]).unwrap_err();
         assert_eq!(e.key, "topology.mix.xyz");
         assert!(e.to_string().starts_with("s.toml:9:"), "{e}");
+    }
+
+    /// A provider key resolved from layers is blamed on the layer that set it: the line of
+    /// `[lifecycle]`'s key even when the provider has a table of its own, the provider's
+    /// table when it sets the key, and the `--set` that gave it.
+    #[test]
+    fn a_layered_provider_key_is_blamed_where_it_was_set() {
+        let text = GOOD.to_string()
+            + "\n[lifecycle]\napi_rate = -5.0\n\n[lifecycle.providers.aws]\napi_burst = 3\n";
+        let e = load_str(&text, &[]).unwrap_err();
+        assert_eq!(e.key, "lifecycle.api_rate");
+        assert!(e.to_string().starts_with("s.toml:12:1: "), "{e}");
+        assert!(e.to_string().contains("found -5"), "{e}");
+
+        let e = load_str(&text.replace("api_burst = 3", "api_rate = -2.0"), &[]).unwrap_err();
+        assert_eq!(e.key, "lifecycle.providers.aws.api_rate");
+        assert!(e.to_string().starts_with("s.toml:15:1: "), "{e}");
+
+        let e = load_str(GOOD, &["lifecycle.providers.aws.api_rate=-1"]).unwrap_err();
+        assert_eq!(e.key, "lifecycle.providers.aws.api_rate");
+        assert_eq!(
+            e.origin,
+            Origin::Override("lifecycle.providers.aws.api_rate=-1".into())
+        );
+    }
+
+    /// An error about a table the file does not have is blamed on the `--set` that created
+    /// it; one about a table the file has stays at the file's line.
+    #[test]
+    fn a_table_created_by_a_set_is_blamed_on_it() {
+        let set = "lifecycle.providers.nosuch.api_rate=1";
+        let e = load_str(GOOD, &[set]).unwrap_err();
+        assert_eq!(e.key, "lifecycle.providers.nosuch");
+        assert_eq!(e.origin, Origin::Override(set.into()));
+        assert!(e.to_string().contains("unknown provider `nosuch`"), "{e}");
+
+        let text = GOOD.to_string() + "\n[lifecycle.providers.nosuch]\napi_rate = 1.0\n";
+        let e = load_str(&text, &["lifecycle.providers.nosuch.api_burst=2"]).unwrap_err();
+        assert_eq!(e.key, "lifecycle.providers.nosuch");
+        assert!(e.to_string().starts_with("s.toml:11:"), "{e}");
     }
 
     #[test]
