@@ -379,7 +379,7 @@ impl Locator<'_> {
                 .iter()
                 .rev()
                 .find(created_it)
-                .filter(|_| key_offset_exact(self.text, &path).is_none())
+                .filter(|_| !key_in_text(self.text, &path).1)
         }) {
             return ScenarioError {
                 origin: Origin::Override(o.arg.clone()),
@@ -389,7 +389,7 @@ impl Locator<'_> {
         }
         let offset = span
             .map(|s| s.start)
-            .or_else(|| key_offset(self.text, &path));
+            .or_else(|| key_in_text(self.text, &path).0);
         let (line, column) = match offset {
             Some(off) => {
                 let (l, c) = error::line_col(self.text, off);
@@ -419,58 +419,37 @@ fn split_path(key: &str) -> Vec<String> {
         .collect()
 }
 
-/// Byte offset of `path` itself in the original text, if the text holds it.
-fn key_offset_exact(text: &str, path: &[String]) -> Option<usize> {
-    let doc = toml_edit::Document::parse(text).ok()?;
-    let mut item = doc.as_item();
-    let mut at = None;
-    for seg in path {
-        let next = if let Some(t) = item.as_table_like() {
-            let (k, v) = t.get_key_value(seg)?;
-            at = k.span().or_else(|| v.span()).map(|s| s.start);
-            v
-        } else {
-            // Within an array (of tables), the element is as far as this looks: it is the
-            // file's, whatever it holds below.
-            let i = seg.parse::<usize>().ok()?;
-            let held = match (item.as_array(), item.as_array_of_tables()) {
-                (Some(arr), _) => i < arr.len(),
-                (_, Some(arr)) => i < arr.len(),
-                _ => false,
-            };
-            return held.then(|| at.unwrap_or(0));
-        };
-        item = next;
-    }
-    // A key the text holds without a span of its own (a dotted key's parent) still counts.
-    at.or(Some(0))
-}
-
-/// Byte offset of the deepest part of `path` present in the original text, from the parsed
-/// document's spans.
-fn key_offset(text: &str, path: &[String]) -> Option<usize> {
-    let doc = toml_edit::Document::parse(text).ok()?;
+/// Where the original text holds `path`: the byte offset of the deepest part of it present
+/// (from the parsed document's spans), and whether the text holds all of it. Within an array
+/// (of tables) the element is as deep as this looks: what it holds below is the file's.
+fn key_in_text(text: &str, path: &[String]) -> (Option<usize>, bool) {
+    let Ok(doc) = toml_edit::Document::parse(text) else {
+        return (None, false);
+    };
     let mut item = doc.as_item();
     let mut best = None;
     for seg in path {
-        let next = if let Some(t) = item.as_table_like() {
-            let (k, v) = t.get_key_value(seg)?;
+        if let Some(t) = item.as_table_like() {
+            let Some((k, v)) = t.get_key_value(seg) else {
+                return (best, false);
+            };
             best = k.span().or_else(|| v.span()).map(|s| s.start).or(best);
-            v
-        } else if let Some(arr) = item.as_array() {
-            let v = arr.get(seg.parse::<usize>().ok()?)?;
-            best = v.span().map(|s| s.start).or(best);
-            return best;
-        } else if let Some(arr) = item.as_array_of_tables() {
-            let t = arr.get(seg.parse::<usize>().ok()?)?;
-            best = t.span().map(|s| s.start).or(best);
-            return best;
-        } else {
-            return best;
+            item = v;
+            continue;
+        }
+        let element = seg.parse::<usize>().ok().and_then(|i| {
+            match (item.as_array(), item.as_array_of_tables()) {
+                (Some(arr), _) => arr.get(i).map(|v| v.span()),
+                (_, Some(arr)) => arr.get(i).map(|t| t.span()),
+                _ => None,
+            }
+        });
+        return match element {
+            Some(span) => (span.map(|s| s.start).or(best), true),
+            None => (best, false),
         };
-        item = next;
     }
-    best
+    (best, true)
 }
 
 #[cfg(test)]
