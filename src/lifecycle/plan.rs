@@ -179,21 +179,17 @@ impl ProfileLayers {
             layers.push(p);
         }
         table.resolve(provider, &layers).map_err(|e| {
-            // Messages name the key as `key`: point at it, in the layer that set it (the
-            // provider's own over `[lifecycle]`), so that line or the --set of it is blamed.
-            let field = e
-                .split('`')
-                .nth(1)
-                .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            // Point at the key in the layer that set it (the provider's own over
+            // `[lifecycle]`), so that line or the --set of it is blamed.
             let own = self.providers.get(provider);
-            let base = match (own, field) {
+            let base = match (own, e.key) {
                 (Some(p), Some(k)) if p.sets(k) => format!("lifecycle.providers.{provider}"),
                 (_, Some(k)) if self.global.sets(k) => "lifecycle".to_string(),
                 (Some(_), _) => format!("lifecycle.providers.{provider}"),
                 (None, _) => "lifecycle".to_string(),
             };
-            let key = field.map_or(base.clone(), |k| format!("{base}.{k}"));
-            err(key, e)
+            let key = e.key.map_or(base.clone(), |k| format!("{base}.{k}"));
+            err(key, e.message)
         })
     }
 }

@@ -171,6 +171,33 @@ pub struct Profile {
     pub spider: [String; VmStatus::COUNT],
 }
 
+/// Why a provider's profile does not resolve: the behaviour key at fault, if one is (`api_rate`,
+/// `boot_time`, ...; none for a malformed status table), and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileError {
+    pub key: Option<&'static str>,
+    pub message: String,
+}
+
+impl ProfileError {
+    fn of_key(key: &'static str, message: String) -> Self {
+        ProfileError {
+            key: Some(key),
+            message,
+        }
+    }
+
+    fn of_table(message: String) -> Self {
+        ProfileError { key: None, message }
+    }
+}
+
+impl std::fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// The built-in provider table.
 #[derive(Clone, Debug)]
 pub struct ProviderTable {
@@ -204,7 +231,11 @@ impl ProviderTable {
     }
 
     /// The profile of `provider` with scenario layers applied in order.
-    pub fn resolve(&self, provider: &str, layers: &[&ProfileSpec]) -> Result<Profile, String> {
+    pub fn resolve(
+        &self,
+        provider: &str,
+        layers: &[&ProfileSpec],
+    ) -> Result<Profile, ProfileError> {
         let mut spec = self.defaults.clone();
         let entry = self.providers.get(provider);
         if let Some(e) = entry {
@@ -213,20 +244,18 @@ impl ProviderTable {
         for l in layers {
             spec.overlay(l);
         }
-        let missing = |k: &str| format!("`{k}` is not set");
+        let missing = |k: &'static str| ProfileError::of_key(k, format!("`{k}` is not set"));
         let mut native: [String; VmStatus::COUNT] = Default::default();
         let mut spider: [String; VmStatus::COUNT] = Default::default();
         for s in VmStatus::ALL {
             let (n, sp) = match entry {
                 Some(e) if s != VmStatus::Undefined => {
-                    let n = e
-                        .native
-                        .get(s.name())
-                        .ok_or_else(|| format!("native has no `{}`", s.name()))?;
-                    let sp = e
-                        .spider
-                        .get(n)
-                        .ok_or_else(|| format!("spider has no mapping for native `{n}`"))?;
+                    let n = e.native.get(s.name()).ok_or_else(|| {
+                        ProfileError::of_table(format!("native has no `{}`", s.name()))
+                    })?;
+                    let sp = e.spider.get(n).ok_or_else(|| {
+                        ProfileError::of_table(format!("spider has no mapping for native `{n}`"))
+                    })?;
                     (n.clone(), sp.clone())
                 }
                 // Unknown providers (or Undefined): the canonical name stands for both.
@@ -238,17 +267,22 @@ impl ProviderTable {
         if let Some(e) = entry
             && let Some(k) = e.native.keys().find(|k| VmStatus::from_name(k).is_none())
         {
-            return Err(format!("native has unknown status `{k}`"));
+            return Err(ProfileError::of_table(format!(
+                "native has unknown status `{k}`"
+            )));
         }
         let rate = spec.api_rate.ok_or_else(|| missing("api_rate"))?;
         if !(rate.is_finite() && rate >= 0.0) {
-            return Err(format!(
-                "`api_rate` must be a finite number >= 0 (calls per second, 0 = unlimited), found {rate}"
+            return Err(ProfileError::of_key(
+                "api_rate",
+                format!(
+                    "`api_rate` must be a finite number >= 0 (calls per second, 0 = unlimited), found {rate}"
+                ),
             ));
         }
-        let positive = |v: Option<u32>, k: &str| -> Result<u32, String> {
+        let positive = |v: Option<u32>, k: &'static str| -> Result<u32, ProfileError> {
             match v {
-                Some(0) => Err(format!("`{k}` must be at least 1")),
+                Some(0) => Err(ProfileError::of_key(k, format!("`{k}` must be at least 1"))),
                 Some(n) => Ok(n),
                 None => Err(missing(k)),
             }
@@ -303,6 +337,34 @@ mod tests {
         // GCP's TERMINATED means stopped: Spider reports Suspended.
         assert_eq!(gcp.spider[VmStatus::Suspended.index()], "Suspended");
         assert!(t.known().count() >= 10);
+    }
+
+    /// A profile that does not resolve names the key at fault (the plan blames the layer
+    /// that set it), or none for a malformed status table.
+    #[test]
+    fn resolve_errors_name_their_key() {
+        let t = ProviderTable::builtin();
+        let layer = |spec: ProfileSpec| t.resolve("aws", &[&spec]).unwrap_err();
+        let e = layer(ProfileSpec {
+            api_rate: Some(-1.0),
+            ..Default::default()
+        });
+        assert_eq!(e.key, Some("api_rate"));
+        assert!(e.message.contains("found -1"), "{e}");
+        let e = layer(ProfileSpec {
+            max_vms_per_region: Some(0),
+            ..Default::default()
+        });
+        assert_eq!(e.key, Some("max_vms_per_region"));
+        // A malformed status table has no key to blame; the table's own check says where.
+        let bad =
+            BUILTIN_PROVIDERS_TOML.replacen("Running = \"running\"", "Running = \"runing\"", 1);
+        assert_ne!(bad, BUILTIN_PROVIDERS_TOML);
+        let e = ProviderTable::from_toml(&bad).unwrap_err();
+        assert!(
+            e.starts_with("[providers.aws]: ") && e.contains("native `runing`"),
+            "{e}"
+        );
     }
 
     #[test]
