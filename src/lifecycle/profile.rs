@@ -89,43 +89,43 @@ with_profile_keys! {
     pub struct ProfileSpec {}
 }
 
-macro_rules! layer_fields {
-    ($dst:ident, $src:ident, $($f:ident),*) => { $( if $src.$f.is_some() { $dst.$f = $src.$f.clone(); } )* };
+/// What a layer of provider keys does with its fields, from one list of them: lay another
+/// layer over it, and say which keys it sets.
+macro_rules! layer_ops {
+    ($($f:ident),* $(,)?) => {
+        impl ProfileSpec {
+            /// Overrides this layer's keys with the ones `upper` sets.
+            pub fn overlay(&mut self, upper: &ProfileSpec) {
+                $( if upper.$f.is_some() { self.$f = upper.$f.clone(); } )*
+            }
+
+            /// Whether this layer sets the key `name` (`api_rate`, `boot_time`, ...).
+            pub fn sets(&self, name: &str) -> bool {
+                match name {
+                    $( stringify!($f) => self.$f.is_some(), )*
+                    _ => false,
+                }
+            }
+        }
+    };
 }
 
-impl ProfileSpec {
-    /// Whether this layer sets the key `name` (`api_rate`, `boot_time`, ...).
-    pub fn sets(&self, name: &str) -> bool {
-        // The keys it serializes are the ones it sets (unset keys are skipped).
-        toml::Value::try_from(self)
-            .ok()
-            .and_then(|v| v.as_table().map(|t| t.contains_key(name)))
-            .unwrap_or(false)
-    }
-
-    /// Overrides this layer's keys with the ones `upper` sets.
-    pub fn overlay(&mut self, upper: &ProfileSpec) {
-        let dst = self;
-        layer_fields!(
-            dst,
-            upper,
-            api_delay,
-            create_failure_p,
-            boot_time,
-            suspend_time,
-            resume_time,
-            reboot_time,
-            terminate_time,
-            create_timeout,
-            control_timeout,
-            terminate_timeout,
-            max_concurrent_regions,
-            max_vms_per_region,
-            api_rate,
-            api_burst
-        );
-    }
-}
+layer_ops!(
+    api_delay,
+    create_failure_p,
+    boot_time,
+    suspend_time,
+    resume_time,
+    reboot_time,
+    terminate_time,
+    create_timeout,
+    control_timeout,
+    terminate_timeout,
+    max_concurrent_regions,
+    max_vms_per_region,
+    api_rate,
+    api_burst,
+);
 
 with_profile_keys! {
     /// A provider entry of `models/providers.toml`.
@@ -337,6 +337,21 @@ mod tests {
         // GCP's TERMINATED means stopped: Spider reports Suspended.
         assert_eq!(gcp.spider[VmStatus::Suspended.index()], "Suspended");
         assert!(t.known().count() >= 10);
+    }
+
+    /// `sets` knows every key a layer can hold: the built-in defaults set them all, and
+    /// each key they serialize is one `sets` answers for; an empty layer sets none.
+    #[test]
+    fn sets_answers_for_every_key() {
+        let defaults = ProviderTable::builtin().defaults;
+        let keys = toml::Value::try_from(&defaults).unwrap();
+        let keys = keys.as_table().unwrap();
+        assert_eq!(keys.len(), 14, "{keys:?}");
+        for k in keys.keys() {
+            assert!(defaults.sets(k), "{k}");
+            assert!(!ProfileSpec::default().sets(k), "{k}");
+        }
+        assert!(!defaults.sets("no_such_key"));
     }
 
     /// A profile that does not resolve names the key at fault (the plan blames the layer
