@@ -1,6 +1,6 @@
 //! `cargo bench`: events per second of the engine on the periodic and churn workloads, for both
 //! event-list structures (the same workloads as `cloudtwin bench`).
-use cloudtwin::bench::{Workload, run_workload};
+use cloudtwin::bench::{Phases, Workload, run_workload};
 use cloudtwin::engine::FelKind;
 use std::time::Instant;
 
@@ -11,6 +11,7 @@ fn main() {
             sim_seconds: 5_000,
             churn,
             seed: 1,
+            phases: Phases::Random,
         };
         for kind in FelKind::ALL {
             let mut best = f64::MAX;

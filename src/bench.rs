@@ -5,6 +5,12 @@
 //! ahead and cancelled and re-armed at every firing (the shape of dead-agent detection and
 //! provider API timeouts): it exercises cancellation.
 //!
+//! [`Phases`] says how the phases fall over the entities' ids: at random (each event touches a
+//! random entity's row in the scheduler's tables, as agents' reports do), or the same phases
+//! sorted into id order (each event touches the row after the last one's). The two run the same
+//! events at the same instants; what separates their times is the machine's cost of random
+//! access, which grows with the tables (BENCHMARKS.md, the eighteenth step).
+//!
 //! [`memory`]: the machine's own cost of random memory access at a footprint, the floor under
 //! a simulator whose state is touched at random.
 
@@ -22,6 +28,18 @@ pub struct Workload {
     pub sim_seconds: u64,
     pub churn: bool,
     pub seed: u64,
+    pub phases: Phases,
+}
+
+/// How the entities' phases are laid out over their ids.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Phases {
+    /// Each entity draws its own phase: consecutive events belong to entities at random.
+    #[default]
+    Random,
+    /// The same draws, sorted and handed out in id order: consecutive events belong to
+    /// consecutive entities.
+    InIdOrder,
 }
 
 /// Result of one workload run (timing is the caller's).
@@ -30,6 +48,9 @@ pub struct WorkloadResult {
     pub events: u64,
     pub fired: u64,
     pub watchdogs_fired: u64,
+    /// Firings of the entity right after the previous firing's (id + 1): how local the
+    /// workload's access to the entities is (see [`Phases`]).
+    pub next_in_line: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -45,6 +66,8 @@ struct Periodic {
     watchdogs: Vec<Option<EventHandle>>,
     fired: u64,
     watchdogs_fired: u64,
+    last_fired: u32,
+    next_in_line: u64,
 }
 
 impl Model for Periodic {
@@ -53,6 +76,8 @@ impl Model for Periodic {
         match ev {
             Ev::Tick => {
                 self.fired += 1;
+                self.next_in_line += u64::from(e.0 == self.last_fired.wrapping_add(1));
+                self.last_fired = e.0;
                 s.schedule_in(self.period, e, Ev::Tick);
                 if self.churn {
                     let slot = &mut self.watchdogs[e.0 as usize];
@@ -74,9 +99,15 @@ pub fn run_workload(w: &Workload, fel: FelKind) -> WorkloadResult {
     let period = SimDuration::from_secs(5);
     let rngs = RngFactory::new(w.seed);
     let mut rng = rngs.stream("bench.phase", 0);
-    for i in 0..w.entities {
-        let phase = SimDuration::from_nanos(rng.random_range(0..period.as_nanos()));
-        s.schedule_at(SimTime::ZERO + phase, ids.get(i), Ev::Tick);
+    let mut phases: Vec<u64> = (0..w.entities)
+        .map(|_| rng.random_range(0..period.as_nanos()))
+        .collect();
+    if w.phases == Phases::InIdOrder {
+        phases.sort_unstable();
+    }
+    for (i, phase) in (0..w.entities).zip(phases) {
+        let at = SimTime::ZERO + SimDuration::from_nanos(phase);
+        s.schedule_at(at, ids.get(i), Ev::Tick);
     }
     let mut m = Periodic {
         period,
@@ -85,6 +116,8 @@ pub fn run_workload(w: &Workload, fel: FelKind) -> WorkloadResult {
         watchdogs: vec![None; w.entities as usize],
         fired: 0,
         watchdogs_fired: 0,
+        last_fired: u32::MAX - 1,
+        next_in_line: 0,
     };
     let out = s.run_until(
         &mut m,
@@ -95,6 +128,7 @@ pub fn run_workload(w: &Workload, fel: FelKind) -> WorkloadResult {
         events: out.events,
         fired: m.fired,
         watchdogs_fired: m.watchdogs_fired,
+        next_in_line: m.next_in_line,
     }
 }
 
@@ -110,11 +144,31 @@ mod tests {
                 sim_seconds: 100,
                 churn,
                 seed: 3,
+                phases: Phases::Random,
             };
             let a = run_workload(&w, FelKind::BinaryHeap);
             for kind in FelKind::ALL {
                 assert_eq!(run_workload(&w, kind), a, "{kind:?}");
+                let sorted = Workload {
+                    phases: Phases::InIdOrder,
+                    ..w
+                };
+                let b = run_workload(&sorted, kind);
+                assert_eq!(
+                    (b.events, b.fired, b.watchdogs_fired),
+                    (a.events, a.fired, a.watchdogs_fired),
+                    "{kind:?}: the same instants, so the same events"
+                );
+                // Each round of 100 firings starts at the first entity again: all but the
+                // first of a round follow the one before.
+                assert_eq!(b.next_in_line, 20 * 99, "{kind:?}: in id order");
             }
+            assert!(
+                a.next_in_line < a.fired / 10,
+                "random phases: {} of {} in line",
+                a.next_in_line,
+                a.fired
+            );
             assert_eq!(a.fired, 100 * 20, "each entity fires 20 times in 100 s");
             assert_eq!(
                 a.watchdogs_fired, 0,

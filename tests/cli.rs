@@ -450,3 +450,37 @@ fn force_onto_a_file_is_clean() {
         c => panic!("exit {c:?}: {}", String::from_utf8_lossy(&o.stderr)),
     }
 }
+
+/// The engine workloads' phases in id order run the same events as random phases (the same
+/// instants, other entities), and say which layout they ran.
+#[test]
+fn bench_phases_in_id_order_run_the_same_events() {
+    let events = |phases: &str| {
+        let (code, out, err) = output_of(cloudtwin().args([
+            "bench",
+            "periodic",
+            "--entities",
+            "1000",
+            "--sim-seconds",
+            "20",
+            "--fel",
+            "calendar",
+            "--phases",
+            phases,
+        ]));
+        assert_eq!(code, 0, "{err}");
+        let header = out.lines().next().unwrap_or_default().to_string();
+        let calendar = out
+            .lines()
+            .find(|l| l.starts_with("calendar"))
+            .unwrap_or_else(|| panic!("no calendar row: {out}"));
+        let events: u64 = calendar.split_whitespace().nth(1).unwrap().parse().unwrap();
+        (header, events)
+    };
+    let (random, a) = events("random");
+    let (sorted, b) = events("in-id-order");
+    assert!(random.contains("phases Random"), "{random}");
+    assert!(sorted.contains("phases InIdOrder"), "{sorted}");
+    assert_eq!(a, 4_000, "1,000 timers firing every 5 s for 20 s");
+    assert_eq!(a, b);
+}

@@ -6,7 +6,7 @@
 
 use super::CliError;
 use clap::{Args, ValueEnum};
-use cloudtwin::bench::{Workload, run_workload};
+use cloudtwin::bench::{Phases, Workload, run_workload};
 use cloudtwin::engine::{FelKind, RunControl};
 use cloudtwin::monitoring::Waited;
 use cloudtwin::run::RunOptions;
@@ -28,6 +28,9 @@ pub struct BenchArgs {
     /// Event-list structures to measure (engine workloads).
     #[arg(long, value_enum, default_value_t = FelArg::All)]
     pub fel: FelArg,
+    /// Engine workloads: how the timers' phases fall over their ids.
+    #[arg(long, value_enum, default_value_t = PhasesArg::Random)]
+    pub phases: PhasesArg,
     /// Repetitions (the median is reported).
     #[arg(long, default_value_t = 1)]
     pub repeat: u32,
@@ -88,6 +91,15 @@ pub enum FelArg {
     Calendar,
     /// all four, alternating (scenario workloads: the calendar queue unless one is named)
     All,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq)]
+pub enum PhasesArg {
+    /// each timer its own random phase: each event touches a timer's state at random
+    Random,
+    /// the same phases sorted into id order: each event touches the state after the last
+    /// one's (the engine's own scaling, without the machine's cost of random access)
+    InIdOrder,
 }
 
 impl FelArg {
@@ -223,16 +235,21 @@ fn engine_bench(a: &BenchArgs) -> Result<(), CliError> {
         sim_seconds: a.sim_seconds.unwrap_or(5_000),
         churn: matches!(a.workload, WorkloadArg::Churn),
         seed: 1,
+        phases: match a.phases {
+            PhasesArg::Random => Phases::Random,
+            PhasesArg::InIdOrder => Phases::InIdOrder,
+        },
     };
     let kinds: Vec<FelKind> = match a.fel.kind() {
         Some(k) => vec![k],
         None => FelKind::ALL.to_vec(),
     };
     outln!(
-        "workload {:?}: {} entities, {} simulated s, median of {}",
+        "workload {:?}: {} entities, {} simulated s, phases {:?}, median of {}",
         a.workload,
         a.entities,
         w.sim_seconds,
+        w.phases,
         a.repeat
     );
     outln!(
