@@ -37,6 +37,15 @@ impl From<LcEvent> for Event {
         Event::Lifecycle(e)
     }
 }
+impl crate::monitoring::AsMonEvent for Event {
+    fn as_mon_event(&mut self) -> Option<&mut MonEvent> {
+        match self {
+            Event::Monitoring(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 impl From<MonEvent> for Event {
     fn from(e: MonEvent) -> Self {
         Event::Monitoring(e)

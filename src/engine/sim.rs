@@ -332,6 +332,14 @@ impl<E: Copy> Scheduler<E> {
         e.slot == NO_SLOT || generations[e.slot as usize] == e.generation
     }
 
+    /// Calls `f` with the time and payload of every pending event, to rewrite the payload in
+    /// place: a model that moves its state (for the order its events touch it in) renames
+    /// what its pending events point at. Keys stay, so the order of events does not change.
+    /// Cancelled events that still wait in the list are visited too.
+    pub fn rewrite_pending(&mut self, mut f: impl FnMut(SimTime, &mut E)) {
+        self.fel.payloads_mut(|t, e| f(SimTime(t), e));
+    }
+
     /// Lazy cancellation leaves stale entries behind; drop them when they outnumber live ones.
     fn maybe_compact(&mut self) {
         let stale = self.fel.len() - self.live;

@@ -33,6 +33,8 @@ mod agents;
 mod collectors;
 pub mod config;
 pub mod events;
+#[cfg(test)]
+mod layout_tests;
 pub mod model;
 mod pipe;
 pub mod plan;
@@ -42,7 +44,7 @@ mod storage;
 mod topics;
 
 pub use config::MonitoringSpec;
-pub use events::MonEvent;
+pub use events::{AsMonEvent, MonEvent};
 pub use model::{Monitoring, MonitoringCounts};
 pub use pipe::{PipeWaits, WaitClock, Waited};
 pub use plan::{PathDelay, Plan};

@@ -24,7 +24,7 @@
 
 use super::agents::Agents;
 use super::config::Mode;
-use super::events::MonEvent;
+use super::events::{AsMonEvent, MonEvent};
 use super::pipe::{Pipe, PipeWaits, WaitClock};
 use super::plan::{PathDelay, Plan};
 pub use super::series::MonitoringCounts;
@@ -200,17 +200,18 @@ impl Monitoring {
     /// Starts loading the state the event will touch (a cache hint, see `engine::hint`).
     #[inline]
     fn prefetch_state(&self, ev: &MonEvent) {
-        if let MonEvent::Report { agent, .. } = *ev {
-            self.agents.prefetch_report(agent);
-            // On this thread the report will also touch its topic.
+        if let MonEvent::Report { slot, .. } = *ev {
+            self.agents.prefetch_report(slot);
+            // On this thread the report will also touch its topic. (Its id is read from the
+            // agent's line: laid out in report order, the line is near the last ones.)
             if let Link::Here(sink) = &self.link {
-                sink.prefetch_topic(agent);
+                sink.prefetch_topic(self.agents.id_at(slot));
             }
         }
     }
 
     #[inline]
-    pub fn handle_event<E: From<MonEvent> + Copy>(
+    pub fn handle_event<E: From<MonEvent> + Copy + AsMonEvent>(
         &mut self,
         sched: &mut Scheduler<E>,
         ev: MonEvent,
@@ -218,11 +219,11 @@ impl Monitoring {
         let now = sched.now();
         match ev {
             MonEvent::AgentStart { agent } => self.agents.installed(sched, agent),
-            MonEvent::Report { agent, epoch } => {
-                let Some(sent_at) = self.agents.report_arrived(sched, agent, epoch) else {
+            MonEvent::Report { slot, epoch } => {
+                let Some((sent_at, agent)) = self.agents.report_arrived(sched, slot, epoch) else {
                     return; // withdrawn before it was sent
                 };
-                let lost = self.agents.lost(agent);
+                let lost = self.agents.lost(slot);
                 match &mut self.link {
                     // The hot path, without the command's round trip through `Sink::apply`
                     // (which does the same).
@@ -253,6 +254,9 @@ impl Monitoring {
                 self.send(sched, Cmd::ServiceDone { collector, now })
             }
             MonEvent::Round => {
+                if self.agents.layout_due() {
+                    self.agents.lay_out(sched);
+                }
                 self.send(sched, Cmd::Round { now });
                 sched.post_in(self.round_interval, self.server, MonEvent::Round.into());
             }
@@ -331,6 +335,18 @@ impl Monitoring {
         self.pipe_waits
     }
 
+    /// Sets when the agents are laid out in report order (tests).
+    #[cfg(test)]
+    pub(crate) fn set_layout(&mut self, layout: super::agents::Layout) {
+        self.agents.set_layout(layout);
+    }
+
+    /// How many times the agents were laid out in report order (tests).
+    #[cfg(test)]
+    pub(crate) fn layouts(&self) -> u32 {
+        self.agents.layouts()
+    }
+
     /// Whether the VM's agent answers (installed, and its VM Running): CB-Dragonfly's
     /// healthcheck of the agent.
     pub fn agent_up(&self, agent: u32) -> bool {
@@ -377,7 +393,7 @@ impl Results for Monitoring {
     }
 }
 
-impl<E: From<MonEvent> + Copy> SubModel<E> for Monitoring {
+impl<E: From<MonEvent> + Copy + AsMonEvent> SubModel<E> for Monitoring {
     type Event = MonEvent;
     type Peers<'p> = ();
 

@@ -33,11 +33,23 @@ pub enum ApiEvent {
 
 /// The world's event type as the twin needs it: it schedules every model's events.
 pub trait TwinEvent:
-    Copy + From<ApiEvent> + From<LcEvent> + From<MonEvent> + From<CtlEvent> + From<CladEvent>
+    Copy
+    + From<ApiEvent>
+    + From<LcEvent>
+    + From<MonEvent>
+    + From<CtlEvent>
+    + From<CladEvent>
+    + crate::monitoring::AsMonEvent
 {
 }
 impl<T> TwinEvent for T where
-    T: Copy + From<ApiEvent> + From<LcEvent> + From<MonEvent> + From<CtlEvent> + From<CladEvent>
+    T: Copy
+        + From<ApiEvent>
+        + From<LcEvent>
+        + From<MonEvent>
+        + From<CtlEvent>
+        + From<CladEvent>
+        + crate::monitoring::AsMonEvent
 {
 }
 

@@ -477,6 +477,16 @@ impl<E: Copy> Calendar<E> {
         self.far.retain(&mut keep);
         self.replace_near(Vec::new(), keep);
     }
+
+    /// Every pending entry's time and payload, to rewrite the payload (see
+    /// `Fel::payloads_mut`).
+    pub(super) fn payloads_mut(&mut self, f: &mut impl FnMut(u64, &mut E)) {
+        for e in self.ring.iter_mut().flatten().chain(&mut self.sorted) {
+            f(e.time, &mut e.payload);
+        }
+        self.late.payloads_mut(f);
+        self.far.payloads_mut(f);
+    }
 }
 
 /// [`Calendar::dest`] for a shape given by its fields (so a closure can use it while the

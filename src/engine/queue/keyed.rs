@@ -45,6 +45,11 @@ impl<E: Copy> KeyedQueue<E> {
         self.free.push(id);
         self.entries[id as usize].take()
     }
+    pub(super) fn payloads_mut(&mut self, f: &mut impl FnMut(u64, &mut E)) {
+        for e in self.entries.iter_mut().flatten() {
+            f(e.time, &mut e.payload);
+        }
+    }
     pub(super) fn retain(&mut self, mut keep: impl FnMut(&Entry<E>) -> bool) {
         let entries = &mut self.entries;
         let free = &mut self.free;

@@ -105,6 +105,15 @@ impl<E: Copy> Late<E> {
         Some(e)
     }
 
+    /// Every pending entry's time and payload, to rewrite the payload (see
+    /// `Fel::payloads_mut`).
+    pub(super) fn payloads_mut(&mut self, f: &mut impl FnMut(u64, &mut E)) {
+        for e in &mut self.run[self.head..] {
+            f(e.time, &mut e.payload);
+        }
+        self.heap.payloads_mut(f);
+    }
+
     /// Empties the structure: the run's entries (ascending), then the heap's (in heap order).
     pub(super) fn take(&mut self) -> [Vec<Entry<E>>; 2] {
         let mut run = std::mem::take(&mut self.run);

@@ -254,6 +254,24 @@ impl<E: Copy> Fel<E> {
         }
     }
 
+    /// Calls `f` with every entry's time and payload, to rewrite the payload in place (a model
+    /// that moves its state renames what its pending events point at). Keys do not change, so
+    /// neither does the order. Stale entries are visited too.
+    pub fn payloads_mut(&mut self, mut f: impl FnMut(u64, &mut E)) {
+        match self {
+            Fel::Heap(h) => {
+                let mut v = std::mem::take(h).into_vec();
+                for Reverse(e) in &mut v {
+                    f(e.time, &mut e.payload);
+                }
+                *h = BinaryHeap::from(v);
+            }
+            Fel::Quad(q) => q.payloads_mut(&mut f),
+            Fel::Pq(q) => q.payloads_mut(&mut f),
+            Fel::Calendar(c) => c.payloads_mut(&mut f),
+        }
+    }
+
     /// Drops every entry that is no longer live.
     pub fn retain(&mut self, mut live: impl FnMut(&Entry<E>) -> bool) {
         match self {

@@ -131,4 +131,11 @@ impl<E: Copy> QuadHeap<E> {
         self.v.retain(|e| keep(e));
         self.heapify();
     }
+
+    /// Every entry's time and payload, to rewrite the payload (keys stay, so the order does).
+    pub(super) fn payloads_mut(&mut self, f: &mut impl FnMut(u64, &mut E)) {
+        for e in &mut self.v {
+            f(e.time, &mut e.payload);
+        }
+    }
 }

@@ -21,6 +21,14 @@ impl From<MonEvent> for Ev {
         Ev::Mon(e)
     }
 }
+impl crate::monitoring::AsMonEvent for Ev {
+    fn as_mon_event(&mut self) -> Option<&mut MonEvent> {
+        match self {
+            Ev::Mon(e) => Some(e),
+            Ev::Sample => None,
+        }
+    }
+}
 /// The monitoring model with a sampler that, like the world's, owns entity 0 (its events
 /// come first at any instant).
 struct Harness {
