@@ -361,4 +361,43 @@ mod tests {
             }
         }
     }
+
+    /// Rewriting every payload in place changes neither the order nor the count, in every
+    /// structure, wherever the entries wait (the calendar's ring, window, late run and far heap).
+    #[test]
+    fn payloads_rewritten_in_place_keep_their_order() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for kind in FelKind::ALL {
+            let mut f: Fel<u64> = Fel::new(kind);
+            let mut keys = Vec::new();
+            for tie in 0..5_000u64 {
+                // Near (the current window), within the ring, and far beyond it.
+                let time = match tie % 3 {
+                    0 => rng.random_range(0..1_000),
+                    1 => rng.random_range(0..5_000_000_000),
+                    _ => rng.random_range(0..u64::MAX / 2),
+                };
+                f.push(entry(time, tie));
+                keys.push((time, tie));
+            }
+            // Pop a few so the calendar has a window loaded and entries behind its head.
+            keys.sort_unstable();
+            for want in keys.drain(..100) {
+                assert_eq!(f.pop().map(|e| e.key()), Some(want), "{kind:?}");
+            }
+            let mut seen = 0;
+            f.payloads_mut(|time, payload| {
+                seen += 1;
+                assert!(time >= keys[0].0, "{kind:?}: a popped entry visited");
+                *payload = !*payload;
+            });
+            assert_eq!(seen, keys.len(), "{kind:?}: every pending entry once");
+            for want in keys.iter() {
+                let e = f.pop().expect("pending");
+                assert_eq!(e.key(), *want, "{kind:?}: the order stays");
+                assert_eq!(e.payload, !want.1, "{kind:?}: rewritten");
+            }
+            assert_eq!(f.pop().map(|e| e.key()), None);
+        }
+    }
 }
