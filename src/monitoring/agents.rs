@@ -80,7 +80,8 @@ pub(super) struct Agents {
     all: Vec<Agent>,
     /// Each agent's slot in `all`, by id.
     slot_of: Vec<u32>,
-    /// Agents that drew a new phase (started reporting) since the last layout.
+    /// Agents that drew a new phase (started reporting: counted where `start_reporting` is
+    /// called with `first`, off the report's path) since the last layout.
     rephased: u64,
     /// `rephased` at the last round.
     rephased_at_round: u64,
@@ -195,6 +196,7 @@ impl Agents {
         a.stopping = false;
         if a.installed {
             if !a.in_flight {
+                self.rephased += 1;
                 self.start_reporting(sched, slot, true);
             }
         } else if a.start.is_none() {
@@ -249,6 +251,7 @@ impl Agents {
         }
         a.installed = true;
         if a.vm_running {
+            self.rephased += 1;
             self.start_reporting(sched, slot, true);
         }
     }
@@ -302,7 +305,6 @@ impl Agents {
         if self.mode == Mode::Pull {
             return; // polled by the server
         }
-        self.rephased += u64::from(first);
         let iv = self.interval.as_secs_f64();
         let a = &mut self.all[slot as usize];
         let mut rng = self.fam.at(a.id, &mut a.rng);

@@ -5,67 +5,12 @@
 //! out or laid out at every aggregation round.
 
 use super::agents::Layout;
-use crate::engine::{EntityId, Model, RunControl, Scheduler, SimDuration, SimTime};
-use crate::model::{Results, SubModel};
-use crate::monitoring::events::MonEvent;
-use crate::monitoring::model::Monitoring;
-use crate::monitoring::plan::{AgentPlan, PathDelay, Plan};
-use crate::monitoring::{AsMonEvent, MonitoringSpec};
+use super::harness::{Ev, Harness, Shape, plan};
+use crate::engine::{RunControl, Scheduler, SimDuration, SimTime};
+use crate::model::Results;
+use crate::monitoring::MonitoringSpec;
+use crate::monitoring::plan::PathDelay;
 use crate::output::Summary;
-
-#[derive(Copy, Clone, Debug)]
-enum Ev {
-    Sample,
-    /// Stops (or restarts) an agent's VM: every agent flips at its own times.
-    Flip(u32),
-    Mon(MonEvent),
-}
-impl From<MonEvent> for Ev {
-    fn from(e: MonEvent) -> Self {
-        Ev::Mon(e)
-    }
-}
-impl AsMonEvent for Ev {
-    fn as_mon_event(&mut self) -> Option<&mut MonEvent> {
-        match self {
-            Ev::Mon(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-struct Harness {
-    m: Monitoring,
-    every: SimDuration,
-    running: Vec<bool>,
-}
-impl Model for Harness {
-    type Event = Ev;
-    fn handle(&mut self, s: &mut Scheduler<Ev>, e: EntityId, ev: Ev) {
-        match ev {
-            Ev::Sample => {
-                SubModel::<Ev>::sample(&mut self.m, s.now(), ());
-                s.post_in(self.every, e, Ev::Sample);
-            }
-            Ev::Flip(agent) => {
-                let up = &mut self.running[agent as usize];
-                *up = !*up;
-                if *up {
-                    self.m.vm_running(s, agent);
-                } else {
-                    self.m.vm_stopped(s, agent);
-                }
-                // One agent in ten keeps flipping: down for a while, up for longer, each at
-                // its own pace. The others stay up.
-                if agent % 10 == 0 {
-                    let next = if *up { 37 + agent % 11 } else { 5 + agent % 7 };
-                    s.post_in(SimDuration::from_secs(next as u64), e, Ev::Flip(agent));
-                }
-            }
-            Ev::Mon(ev) => self.m.handle(s, ev, ()),
-        }
-    }
-}
 
 /// Runs 300 agents on three paths for 10 simulated minutes; returns the layouts made, the
 /// engine's events, the summary and the monitoring table.
@@ -84,11 +29,7 @@ fn run(layout: Layout) -> (u32, u64, String, Vec<u8>) {
         "#,
     )
     .expect("spec");
-    let mut s = Scheduler::new();
-    let sampler = s.alloc_entities(1).get(0);
-    s.post_at(SimTime::ZERO, sampler, Ev::Sample);
     let agents = 300u32;
-    let flippers = s.alloc_entities(agents);
     let paths = [(0.002, 0.5), (0.040, 2.0), (0.120, 1.0)]
         .map(|(median_s, jitter)| PathDelay {
             median_s,
@@ -97,35 +38,28 @@ fn run(layout: Layout) -> (u32, u64, String, Vec<u8>) {
         })
         .to_vec();
     let horizon = SimTime::from_secs(600);
-    let plan = Plan {
-        enabled: true,
-        site: crate::topology::Catalogue::builtin()
-            .find_key("aws:us-east-1")
-            .expect("a region")
-            .clone(),
-        paths,
-        agents: (0..agents)
-            .map(|i| AgentPlan {
-                cloud: i % 3,
-                provider: i % 2,
-            })
-            .collect(),
-        providers: 2,
-        max_collectors: agents.div_ceil(40),
-        initial_collectors: 1,
-        inline_service: false,
-        deferred_completions: true,
-        seed: 11,
-        horizon,
+    let plan = plan(
         spec,
+        Shape {
+            agents,
+            paths,
+            collectors: (agents.div_ceil(40), 1),
+            inline_service: false,
+            deferred_completions: true,
+            seed: 11,
+            horizon,
+        },
+    );
+    let mut s = Scheduler::new();
+    let mut h = Harness::new(&plan, &mut s, SimDuration::from_secs(7));
+    h.m.set_layout(layout);
+    // One agent in ten keeps flipping: down for a while, up for longer, each at its own
+    // pace. The others stay up.
+    h.flips = |agent, up| {
+        let after = if up { 37 + agent % 11 } else { 5 + agent % 7 };
+        (agent % 10 == 0).then(|| SimDuration::from_secs(u64::from(after)))
     };
-    let mut m = Monitoring::new(&plan, &mut s);
-    m.set_layout(layout);
-    let mut h = Harness {
-        m,
-        every: SimDuration::from_secs(7),
-        running: vec![false; agents as usize],
-    };
+    let flippers = s.alloc_entities(agents);
     for a in 0..agents {
         // VMs come up over the first minute.
         let at = SimTime::from_secs(u64::from(a % 60));

@@ -34,6 +34,8 @@ mod collectors;
 pub mod config;
 pub mod events;
 #[cfg(test)]
+mod harness;
+#[cfg(test)]
 mod layout_tests;
 pub mod model;
 mod pipe;

@@ -3,50 +3,12 @@
 //! event and with the shortcut, on a nanosecond grid where arrivals, completions, rounds and
 //! samples keep landing on the same instant, and every table and summary value must agree.
 
-use crate::engine::{EntityId, Model, RunControl, Scheduler, SimDuration, SimTime};
-use crate::model::{Results, SubModel};
+use crate::engine::{RunControl, Scheduler, SimDuration, SimTime};
+use crate::model::Results;
 use crate::monitoring::MonitoringSpec;
-use crate::monitoring::events::MonEvent;
-use crate::monitoring::model::Monitoring;
-use crate::monitoring::plan::{AgentPlan, PathDelay, Plan};
+use crate::monitoring::harness::{Harness, Shape, plan};
+use crate::monitoring::plan::PathDelay;
 use crate::output::Summary;
-
-#[derive(Copy, Clone, Debug)]
-enum Ev {
-    Sample,
-    Mon(MonEvent),
-}
-impl From<MonEvent> for Ev {
-    fn from(e: MonEvent) -> Self {
-        Ev::Mon(e)
-    }
-}
-impl crate::monitoring::AsMonEvent for Ev {
-    fn as_mon_event(&mut self) -> Option<&mut MonEvent> {
-        match self {
-            Ev::Mon(e) => Some(e),
-            Ev::Sample => None,
-        }
-    }
-}
-/// The monitoring model with a sampler that, like the world's, owns entity 0 (its events
-/// come first at any instant).
-struct Harness {
-    m: Monitoring,
-    every: SimDuration,
-}
-impl Model for Harness {
-    type Event = Ev;
-    fn handle(&mut self, s: &mut Scheduler<Ev>, e: EntityId, ev: Ev) {
-        match ev {
-            Ev::Sample => {
-                SubModel::<Ev>::sample(&mut self.m, s.now(), ());
-                s.post_in(self.every, e, Ev::Sample);
-            }
-            Ev::Mon(ev) => self.m.handle(s, ev, ()),
-        }
-    }
-}
 
 #[derive(Copy, Clone, PartialEq, Debug)]
 enum Completions {
@@ -86,41 +48,25 @@ fn run(
     ))
     .expect("spec");
     let mut s = Scheduler::new();
-    let sampler = s.alloc_entities(1).get(0);
-    s.post_at(SimTime::ZERO, sampler, Ev::Sample);
     let path = PathDelay {
         median_s: 0.0,
         jitter: 0.0,
         floor_s: 0.0,
     };
     let horizon = SimTime(10_000);
-    let plan = Plan {
-        enabled: true,
-        site: crate::topology::Catalogue::builtin()
-            .find_key("aws:us-east-1")
-            .expect("a region")
-            .clone(),
-        paths: vec![path],
-        agents: (0..agents)
-            .map(|i| AgentPlan {
-                cloud: 0,
-                provider: i % 2,
-            })
-            .collect(),
-        providers: 2,
-        max_collectors: max,
-        initial_collectors: initial,
-        inline_service: how == Completions::Inline,
-        deferred_completions: how == Completions::Deferred,
-        seed: 5,
-        horizon,
+    let plan = plan(
         spec,
-    };
-    let m = Monitoring::new(&plan, &mut s);
-    let mut h = Harness {
-        m,
-        every: SimDuration::from_nanos(5),
-    };
+        Shape {
+            agents,
+            paths: vec![path],
+            collectors: (max, initial),
+            inline_service: how == Completions::Inline,
+            deferred_completions: how == Completions::Deferred,
+            seed: 5,
+            horizon,
+        },
+    );
+    let mut h = Harness::new(&plan, &mut s, SimDuration::from_nanos(5));
     for a in 0..agents {
         h.m.vm_running(&mut s, a);
     }
