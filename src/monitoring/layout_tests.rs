@@ -12,9 +12,10 @@ use crate::monitoring::MonitoringSpec;
 use crate::monitoring::plan::PathDelay;
 use crate::output::Summary;
 
-/// Runs 300 agents on three paths for 10 simulated minutes; returns the layouts made, the
-/// engine's events, the summary and the monitoring table.
-fn run(layout: Layout) -> (u32, u64, String, Vec<u8>) {
+/// Runs 300 agents on three paths for 10 simulated minutes, the collecting side on a thread of
+/// its own when `apart`; returns the layouts made, the engine's events, the summary and the
+/// monitoring table.
+fn run(layout: Layout, apart: bool) -> (u32, u64, String, Vec<u8>) {
     let spec: MonitoringSpec = toml::from_str(
         r#"
         interval = "5s"
@@ -53,6 +54,9 @@ fn run(layout: Layout) -> (u32, u64, String, Vec<u8>) {
     let mut s = Scheduler::new();
     let mut h = Harness::new(&plan, &mut s, SimDuration::from_secs(7));
     h.m.set_layout(layout);
+    if apart {
+        assert!(h.m.run_apart(None), "a thread for the collecting side");
+    }
     // One agent in ten keeps flipping: down for a while, up for longer, each at its own
     // pace. The others stay up.
     h.flips = |agent, up| {
@@ -67,7 +71,7 @@ fn run(layout: Layout) -> (u32, u64, String, Vec<u8>) {
     }
     let out = s.run_until(&mut h, horizon, &mut RunControl::none());
     h.m.finish(out.end);
-    let c = h.m.counts().expect("one thread");
+    let c = h.m.counts().expect("read after the finish");
     assert!(c.sent > 30_000 && c.dropped_network > 0, "{c:?}");
     let mut sum = Summary::new();
     h.m.summarize(&mut sum, out.end);
@@ -77,13 +81,24 @@ fn run(layout: Layout) -> (u32, u64, String, Vec<u8>) {
 
 #[test]
 fn laying_the_agents_out_changes_no_result() {
-    let (never, ev_never, sum_never, series_never) = run(Layout::Never);
-    let (every, ev_every, sum_every, series_every) = run(Layout::EveryRound);
+    let (never, ev_never, sum_never, series_never) = run(Layout::Never, false);
+    let (every, ev_every, sum_every, series_every) = run(Layout::EveryRound, false);
     assert_eq!(never, 0);
     assert_eq!(every, 60, "one layout per 10 s round over 10 minutes");
     assert_eq!(ev_every, ev_never);
     assert_eq!(sum_every, sum_never);
     assert!(series_every == series_never, "monitoring.csv differs");
-    let (settled, ..) = run(Layout::WhenSettled);
-    assert!(settled >= 1, "the default lays out once the starts settle");
+    let (here, ..) = run(Layout::WhenSettled, false);
+    assert_eq!(
+        here, 0,
+        "on one thread the default keeps the agents in id order"
+    );
+    let (apart, ev_apart, sum_apart, series_apart) = run(Layout::WhenSettled, true);
+    assert!(
+        apart >= 1,
+        "on two threads the default lays out once the starts settle"
+    );
+    assert_eq!(ev_apart, ev_never);
+    assert_eq!(sum_apart, sum_never);
+    assert!(series_apart == series_never, "monitoring.csv differs");
 }

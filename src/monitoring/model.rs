@@ -254,7 +254,7 @@ impl Monitoring {
                 self.send(sched, Cmd::ServiceDone { collector, now })
             }
             MonEvent::Round => {
-                if self.agents.layout_due() {
+                if self.agents.layout_due(matches!(self.link, Link::Apart(_))) {
                     self.agents.lay_out(sched);
                 }
                 self.send(sched, Cmd::Round { now });
