@@ -171,10 +171,10 @@ impl Agents {
             .is_some_and(|&s| self.all[s as usize].installed && self.all[s as usize].vm_running)
     }
 
-    /// The agent at `slot`'s id, for a cache hint ahead of its report: read from the agent's
-    /// line once the agents are laid out (the line is then near the last reports' ones), the
-    /// slot itself before (ids and slots agree until the first layout, and the read would
-    /// wait for a random line).
+    /// The agent at `slot`'s id, for a cache hint ahead of its report on one thread: the slot
+    /// itself until the first layout (ids and slots agree, and no read waits for the agent's
+    /// line). On one thread the agents are laid out only when a test asks (see
+    /// [`Agents::layout_due`]); the read is then correct, if slow.
     #[inline]
     pub(super) fn id_at(&self, slot: u32) -> u32 {
         if self.layouts == 0 {
