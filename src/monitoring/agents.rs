@@ -12,6 +12,8 @@
 //! (at ten million agents, a few megabytes around the clock instead of 640 MB at random).
 //! [`Agents::lay_out`] sorts them at an aggregation round once the starts have settled; each
 //! report event names its agent's slot, and the layout renames the slots of the pending ones.
+//! The collecting side keeps its per-agent tables by the same slots and follows each layout
+//! (`slots.rs`).
 //!
 //! Sources: `../shared/domain/cloud-barista.md` section 2.2 (agent, Telegraf interval) and 2.5
 //! (pull mode); the delay model is the latency model's probe distribution (see
@@ -35,8 +37,7 @@ pub(crate) enum Layout {
     #[cfg_attr(not(test), allow(dead_code))]
     Never,
     /// At an aggregation round once an eighth of the agents drew a new phase since the last
-    /// layout and the starts have settled, when the collecting side runs on its own thread
-    /// (see [`Agents::layout_due`]).
+    /// layout and the starts have settled (see [`Agents::layout_due`]).
     WhenSettled,
     /// At every aggregation round (tests: the results must not change).
     #[cfg_attr(not(test), allow(dead_code))]
@@ -171,17 +172,9 @@ impl Agents {
             .is_some_and(|&s| self.all[s as usize].installed && self.all[s as usize].vm_running)
     }
 
-    /// The agent at `slot`'s id, for a cache hint ahead of its report on one thread: the slot
-    /// itself until the first layout (ids and slots agree, and no read waits for the agent's
-    /// line). On one thread the agents are laid out only when a test asks (see
-    /// [`Agents::layout_due`]); the read is then correct, if slow.
-    #[inline]
-    pub(super) fn id_at(&self, slot: u32) -> u32 {
-        if self.layouts == 0 {
-            slot
-        } else {
-            self.all[slot as usize].id
-        }
+    /// The slot of `agent` (its state moves: see [`Agents::lay_out`]).
+    pub(super) fn slot_of(&self, agent: u32) -> u32 {
+        self.slot_of[agent as usize]
     }
 
     /// Sets where a scale-out VM's agent reports from.
@@ -266,15 +259,14 @@ impl Agents {
 
     /// The report event of `epoch` of the agent at `slot` fires: if it is still current (not
     /// withdrawn), the report arrives at the site; schedules the next one (push mode, VM still
-    /// running) and returns the arrived report's send time and its agent. `None` for a
-    /// withdrawn report.
+    /// running) and returns the arrived report's send time. `None` for a withdrawn report.
     #[inline]
     pub(super) fn report_arrived<E: From<MonEvent> + Copy>(
         &mut self,
         sched: &mut Scheduler<E>,
         slot: u32,
         epoch: u32,
-    ) -> Option<(SimTime, u32)> {
+    ) -> Option<SimTime> {
         let a = &mut self.all[slot as usize];
         if a.epoch != epoch {
             return None;
@@ -283,12 +275,11 @@ impl Agents {
         a.in_flight = false;
         let sent_at = a.sent_at;
         let stop = a.stopping;
-        let agent = a.id;
         a.stopping = false;
         if self.mode == Mode::Push && !stop && a.vm_running {
             self.start_reporting(sched, slot, false);
         }
-        Some((sent_at, agent))
+        Some(sent_at)
     }
 
     /// One network traversal of the path of the agent at `slot`, drawn from its stream.
@@ -399,11 +390,7 @@ impl Agents {
     /// of those. (At ten million agents a layout takes seconds, so it waits for the creation's
     /// wave of starts to end rather than following it; under steady churn it comes every 64
     /// rounds at most.)
-    /// `apart`: the collecting side runs on its own thread. On one thread the agents stay in
-    /// id order by default: the report's topic is fetched ahead by its agent's id, which a
-    /// layout moves into the agent's line, and reading it four events early waits for the line
-    /// (scale-1m on one thread took 40-50% longer; BENCHMARKS.md, the eighteenth step).
-    pub(super) fn layout_due(&mut self, apart: bool) -> bool {
+    pub(super) fn layout_due(&mut self) -> bool {
         let n = self.all.len() as u64;
         let new = self.rephased - self.rephased_at_round;
         self.rephased_at_round = self.rephased;
@@ -411,7 +398,7 @@ impl Agents {
         periodic
             && match self.layout {
                 Layout::Never => false,
-                Layout::WhenSettled => apart && self.rephased >= n / 8 && new <= self.rephased / 64,
+                Layout::WhenSettled => self.rephased >= n / 8 && new <= self.rephased / 64,
                 Layout::EveryRound => true,
             }
     }
@@ -421,8 +408,9 @@ impl Agents {
     /// touch agents' lines near each other instead of at random over all of them (at ten
     /// million agents, 640 MB). Where an agent lives is all that changes: each keeps its id,
     /// stream and sequence, and the pending reports are renamed to the new slots in the event
-    /// list, so the results stay the same.
-    pub(super) fn lay_out<E: AsMonEvent + Copy>(&mut self, sched: &mut Scheduler<E>) {
+    /// list, so the results stay the same. Returns where each slot went (`new_slot[old]`), for
+    /// the collecting side's tables to follow (see `slots.rs`).
+    pub(super) fn lay_out<E: AsMonEvent + Copy>(&mut self, sched: &mut Scheduler<E>) -> Vec<u32> {
         self.rephased = 0;
         self.rephased_at_round = 0;
         self.layouts += 1;
@@ -450,17 +438,7 @@ impl Agents {
             new_slot[key as u32 as usize] = to as u32;
         }
         drop(keys);
-        // Each agent to its new slot in place, cycle by cycle: no second copy of the agents
-        // (640 MB at ten million).
-        let mut to = new_slot.clone();
-        for i in 0..to.len() {
-            while to[i] as usize != i {
-                let j = to[i] as usize;
-                self.all.swap(i, j);
-                to.swap(i, j);
-            }
-        }
-        drop(to);
+        super::slots::permute(&new_slot, |i, j| self.all.swap(i, j));
         for (slot, a) in self.all.iter().enumerate() {
             self.slot_of[a.id as usize] = slot as u32;
         }
@@ -469,6 +447,7 @@ impl Agents {
                 *slot = new_slot[*slot as usize];
             }
         });
+        new_slot
     }
 
     /// An on-demand call to the agent: whether it can answer, and the round trip to it.

@@ -1,8 +1,11 @@
 //! The agents' layout in report order (`agents::Agents::lay_out`) moves where each agent's
-//! state lives and renames the slots its pending reports point at; nothing else. The same
+//! state lives, on both sides (`slots.rs`), and renames the slots its pending reports and
+//! held messages point at; nothing else. The same
 //! monitoring run, with agents that stop and restart (withdrawn reports, new phases), network
-//! jitter and loss, must give the same summary and tables whether the agents are never laid
-//! out or laid out at every aggregation round.
+//! jitter and loss, agents declared dead and collectors retired, must give the same summary
+//! and tables whether the agents are never laid out or laid out at every aggregation round,
+//! with the collecting side on the engine's thread or its own (which then follows the layout
+//! through the pipe), for each way collectors serve.
 
 use super::agents::Layout;
 use super::harness::{Ev, Harness, Shape, plan};
@@ -12,23 +15,45 @@ use crate::monitoring::MonitoringSpec;
 use crate::monitoring::plan::PathDelay;
 use crate::output::Summary;
 
+/// A monitoring set-up to lay out.
+#[derive(Copy, Clone, Debug)]
+enum Case {
+    /// agentCount with deferred completions: agents declared dead and collectors retired,
+    /// their topics moved (in id order) and their queued messages with them.
+    AgentCountDeferred,
+    /// csp with services computed on arrival (messages held ahead of their completion).
+    CspInline,
+    /// agentCount with every service an engine event (the collecting side stays on the
+    /// engine's thread).
+    AgentCountEvents,
+}
+
 /// Runs 300 agents on three paths for 10 simulated minutes, the collecting side on a thread of
 /// its own when `apart`; returns the layouts made, the engine's events, the summary and the
 /// monitoring table.
-fn run(layout: Layout, apart: bool) -> (u32, u64, String, Vec<u8>) {
-    let spec: MonitoringSpec = toml::from_str(
+fn run(case: Case, layout: Layout, apart: bool) -> (u32, u64, String, Vec<u8>) {
+    let policy = match case {
+        Case::AgentCountDeferred | Case::AgentCountEvents => {
+            r#"policy = "agentCount"
+            max_host_count = 40"#
+        }
+        Case::CspInline => r#"policy = "csp""#,
+    };
+    let spec: MonitoringSpec = toml::from_str(&format!(
         r#"
         interval = "5s"
         agent_start_delay = "2s"
         loss_p = 0.05
         [collectors]
-        policy = "agentCount"
-        max_host_count = 40
+        {policy}
         server_cores = 2
         interval = "10s"
         dead_after_rounds = 2
-        "#,
-    )
+        # Busy collectors: 60 reports a second of 25 ms on 2 cores. Messages wait (so which
+        # collector a topic is on shows), and some are queued when a round comes.
+        service_time = "25ms"
+        "#
+    ))
     .expect("spec");
     let agents = 300u32;
     let paths = [(0.002, 0.5), (0.040, 2.0), (0.120, 1.0)]
@@ -44,9 +69,12 @@ fn run(layout: Layout, apart: bool) -> (u32, u64, String, Vec<u8>) {
         Shape {
             agents,
             paths,
-            collectors: (agents.div_ceil(40), 1),
-            inline_service: false,
-            deferred_completions: true,
+            collectors: match case {
+                Case::CspInline => (2, 2),
+                _ => (agents.div_ceil(40), 1),
+            },
+            inline_service: matches!(case, Case::CspInline),
+            deferred_completions: matches!(case, Case::AgentCountDeferred),
             seed: 11,
             horizon,
         },
@@ -58,10 +86,17 @@ fn run(layout: Layout, apart: bool) -> (u32, u64, String, Vec<u8>) {
         assert!(h.m.run_apart(None), "a thread for the collecting side");
     }
     // One agent in ten keeps flipping: down for a while, up for longer, each at its own
-    // pace. The others stay up.
+    // pace; three in ten go down for long enough to be declared dead (and the agentCount
+    // policy to retire collectors), again and again. The others stay up.
     h.flips = |agent, up| {
-        let after = if up { 37 + agent % 11 } else { 5 + agent % 7 };
-        (agent % 10 == 0).then(|| SimDuration::from_secs(u64::from(after)))
+        let after = match (agent % 10, up) {
+            (0, true) => 37 + agent % 11,
+            (0, false) => 5 + agent % 7,
+            (5..=7, true) => 60 + agent % 13,
+            (5..=7, false) => 30 + agent % 17,
+            _ => return None,
+        };
+        Some(SimDuration::from_secs(u64::from(after)))
     };
     let flippers = s.alloc_entities(agents);
     for a in 0..agents {
@@ -73,6 +108,9 @@ fn run(layout: Layout, apart: bool) -> (u32, u64, String, Vec<u8>) {
     h.m.finish(out.end);
     let c = h.m.counts().expect("read after the finish");
     assert!(c.sent > 30_000 && c.dropped_network > 0, "{c:?}");
+    assert!(c.agents_declared_dead > 0, "{c:?}");
+    let (wait, _) = h.m.wait_mean_ci().expect("read after the finish");
+    assert!(wait > 0.0, "messages wait at the collectors");
     let mut sum = Summary::new();
     h.m.summarize(&mut sum, out.end);
     let series = h.m.take_tables().remove(0).to_csv();
@@ -81,24 +119,29 @@ fn run(layout: Layout, apart: bool) -> (u32, u64, String, Vec<u8>) {
 
 #[test]
 fn laying_the_agents_out_changes_no_result() {
-    let (never, ev_never, sum_never, series_never) = run(Layout::Never, false);
-    let (every, ev_every, sum_every, series_every) = run(Layout::EveryRound, false);
-    assert_eq!(never, 0);
-    assert_eq!(every, 60, "one layout per 10 s round over 10 minutes");
-    assert_eq!(ev_every, ev_never);
-    assert_eq!(sum_every, sum_never);
-    assert!(series_every == series_never, "monitoring.csv differs");
-    let (here, ..) = run(Layout::WhenSettled, false);
-    assert_eq!(
-        here, 0,
-        "on one thread the default keeps the agents in id order"
-    );
-    let (apart, ev_apart, sum_apart, series_apart) = run(Layout::WhenSettled, true);
-    assert!(
-        apart >= 1,
-        "on two threads the default lays out once the starts settle"
-    );
-    assert_eq!(ev_apart, ev_never);
-    assert_eq!(sum_apart, sum_never);
-    assert!(series_apart == series_never, "monitoring.csv differs");
+    for case in [
+        Case::AgentCountDeferred,
+        Case::CspInline,
+        Case::AgentCountEvents,
+    ] {
+        let can_run_apart = !matches!(case, Case::AgentCountEvents);
+        let (never, ev_never, sum_never, series_never) = run(case, Layout::Never, false);
+        assert_eq!(never, 0);
+        let same = |(layouts, ev, sum, series): (u32, u64, String, Vec<u8>), what: &str| {
+            assert_eq!(ev, ev_never, "{case:?}, {what}: events");
+            assert_eq!(sum, sum_never, "{case:?}, {what}: summary");
+            assert!(series == series_never, "{case:?}, {what}: monitoring.csv");
+            layouts
+        };
+        let every = same(run(case, Layout::EveryRound, false), "every round");
+        assert_eq!(every, 60, "one layout per 10 s round over 10 minutes");
+        let here = same(run(case, Layout::WhenSettled, false), "default, one thread");
+        assert!(here >= 1, "the default lays out once the starts settle");
+        if can_run_apart {
+            let every = same(run(case, Layout::EveryRound, true), "every round, apart");
+            assert_eq!(every, 60);
+            let apart = same(run(case, Layout::WhenSettled, true), "default, apart");
+            assert_eq!(apart, here, "the same layouts on either thread");
+        }
+    }
 }

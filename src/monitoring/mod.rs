@@ -18,7 +18,8 @@
 //!   the `SubModel` and `Results` interfaces; what reaches the site becomes a command to the
 //!   collecting side.
 //! - `agents.rs`: the agents (64-byte state each), their reports, network delays and loss,
-//!   start and stop with the VM, pull polling.
+//!   start and stop with the VM, pull polling, their layout in report order; `slots.rs`: where
+//!   each agent's state lives in both sides' per-agent tables.
 //! - `sink.rs`: the collecting side, driven by commands in the engine's order: topics
 //!   (`topics.rs`: each agent's collector, dead-agent detection), collectors, the aggregation
 //!   round, storage, series. `pipe.rs` runs it on a thread of its own, with the same results.
@@ -42,6 +43,7 @@ mod pipe;
 pub mod plan;
 mod series;
 mod sink;
+mod slots;
 mod storage;
 mod topics;
 

@@ -202,10 +202,9 @@ impl Monitoring {
     fn prefetch_state(&self, ev: &MonEvent) {
         if let MonEvent::Report { slot, .. } = *ev {
             self.agents.prefetch_report(slot);
-            // On this thread the report will also touch its topic. (Its id is read from the
-            // agent's line: laid out in report order, the line is near the last ones.)
+            // On this thread the report will also touch its topic (kept by the same slot).
             if let Link::Here(sink) = &self.link {
-                sink.prefetch_topic(self.agents.id_at(slot));
+                sink.prefetch_topic(slot);
             }
         }
     }
@@ -220,7 +219,7 @@ impl Monitoring {
         match ev {
             MonEvent::AgentStart { agent } => self.agents.installed(sched, agent),
             MonEvent::Report { slot, epoch } => {
-                let Some((sent_at, agent)) = self.agents.report_arrived(sched, slot, epoch) else {
+                let Some(sent_at) = self.agents.report_arrived(sched, slot, epoch) else {
                     return; // withdrawn before it was sent
                 };
                 let lost = self.agents.lost(slot);
@@ -228,13 +227,13 @@ impl Monitoring {
                     // The hot path, without the command's round trip through `Sink::apply`
                     // (which does the same).
                     Link::Here(sink) if !sink.collectors.completes_as_events() => {
-                        sink.arrive(agent, lost, sent_at, now)
+                        sink.arrive(slot, lost, sent_at, now)
                     }
                     // Written straight into the batch: through `send`, the command was built
                     // on the stack and copied, and that copy's load waiting for the stores
                     // was the engine thread's hottest instruction at a million agents.
                     Link::Apart(pipe) => pipe.send(Cmd::Arrive {
-                        agent,
+                        slot,
                         lost,
                         sent_at,
                         now,
@@ -242,7 +241,7 @@ impl Monitoring {
                     _ => self.send(
                         sched,
                         Cmd::Arrive {
-                            agent,
+                            slot,
                             lost,
                             sent_at,
                             now,
@@ -254,10 +253,16 @@ impl Monitoring {
                 self.send(sched, Cmd::ServiceDone { collector, now })
             }
             MonEvent::Round => {
-                if self.agents.layout_due(matches!(self.link, Link::Apart(_))) {
-                    self.agents.lay_out(sched);
-                }
+                let layout = self.agents.layout_due().then(|| self.agents.lay_out(sched));
                 self.send(sched, Cmd::Round { now });
+                // The round works on the old slots; the commands after it name the new ones.
+                if let Some(new_slot) = layout {
+                    match &mut self.link {
+                        Link::Here(sink) => sink.lay_out(&new_slot),
+                        Link::Apart(pipe) => pipe.lay_out(new_slot),
+                        Link::Moving => unreachable!("the collecting side is between threads"),
+                    }
+                }
                 sched.post_in(self.round_interval, self.server, MonEvent::Round.into());
             }
             MonEvent::Poll => {
@@ -313,7 +318,8 @@ impl Monitoring {
     /// Sets where a scale-out VM's agent reports from (its slot was reserved without a cloud).
     pub fn place_agent(&mut self, agent: u32, cloud: u32, provider: u32) {
         self.agents.place(agent, cloud);
-        self.send_quiet(Cmd::Place { agent, provider });
+        let slot = self.agents.slot_of(agent);
+        self.send_quiet(Cmd::Place { slot, provider });
     }
 
     /// Reports that reached the site so far, and the messages collectors hold (queued, in

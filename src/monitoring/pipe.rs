@@ -6,6 +6,10 @@
 //! work (service, contention, rounds, storage, histograms) overlaps the engine's (event list,
 //! agents, network draws).
 //!
+//! A layout of the agents (`Agents::lay_out`) travels down the same pipe, after the batch of
+//! the commands before it: the collecting side moves its per-agent tables at that point in
+//! the commands' order.
+//!
 //! Each side counts the batches it had to wait for ([`PipeWaits`]): the engine's thread when
 //! the pipe was full (the collecting side is behind), the collecting side when it was empty
 //! (the engine is behind). With a clock the caller lends (the library reads none of its own)
@@ -84,11 +88,19 @@ impl Waiting {
     }
 }
 
+/// What travels down the pipe, in order.
+enum Parcel {
+    /// Commands, to apply in order (the emptied batch comes back).
+    Batch(Vec<Cmd>),
+    /// The agents moved to `new_slot[slot]` ([`Sink::lay_out`]).
+    LayOut(Vec<u32>),
+}
+
 /// The engine's end of the pipe.
 pub(super) struct Pipe {
     batch: Vec<Cmd>,
     /// `None` once closed.
-    to_sink: Option<SyncSender<Vec<Cmd>>>,
+    to_sink: Option<SyncSender<Parcel>>,
     emptied: Receiver<Vec<Cmd>>,
     /// `None` once joined. The worker gives back the sink and its waits.
     worker: Option<JoinHandle<(Box<Sink>, Waited)>>,
@@ -100,7 +112,7 @@ impl Pipe {
     /// Moves `sink` onto its own thread; gives it back if no thread can be started. With a
     /// `clock`, both sides time their waits.
     pub(super) fn spawn(sink: Box<Sink>, clock: Option<WaitClock>) -> Result<Pipe, Box<Sink>> {
-        let (to_sink, batches) = sync_channel::<Vec<Cmd>>(IN_FLIGHT);
+        let (to_sink, parcels) = sync_channel::<Parcel>(IN_FLIGHT);
         let (give_back, emptied) = channel::<Vec<Cmd>>();
         // The sink is handed over once the thread exists, so a failed start keeps it here.
         let (hand_over, take) = channel::<Box<Sink>>();
@@ -109,7 +121,14 @@ impl Pipe {
             .spawn(move || {
                 let mut sink = take.recv().expect("the sink is handed over");
                 let mut waiting = Waiting::new(clock);
-                while let Some(mut batch) = next_batch(&batches, &mut waiting) {
+                while let Some(parcel) = next_batch(&parcels, &mut waiting) {
+                    let mut batch = match parcel {
+                        Parcel::Batch(batch) => batch,
+                        Parcel::LayOut(new_slot) => {
+                            sink.lay_out(&new_slot);
+                            continue;
+                        }
+                    };
                     apply_batch(&mut sink, &batch);
                     batch.clear();
                     assert!(
@@ -155,11 +174,25 @@ impl Pipe {
             .unwrap_or_else(|_| Vec::with_capacity(BATCH));
         let full = std::mem::replace(&mut self.batch, next);
         self.batches += 1;
+        self.post(Parcel::Batch(full));
+    }
+
+    /// The agents moved to `new_slot[slot]` (`Agents::lay_out`): the collecting side moves
+    /// its tables after the commands sent so far, before the next.
+    pub(super) fn lay_out(&mut self, new_slot: Vec<u32>) {
+        if !self.batch.is_empty() {
+            self.flush();
+        }
+        self.post(Parcel::LayOut(new_slot));
+    }
+
+    /// Sends a parcel, waiting for room if there is none.
+    fn post(&mut self, parcel: Parcel) {
         let waiting = &mut self.waiting;
         let sent = self
             .to_sink
             .as_ref()
-            .map(|t| send_counted(t, full, waiting));
+            .map(|t| send_counted(t, parcel, waiting));
         if !matches!(sent, Some(Ok(()))) {
             // The worker stopped, which only a panic does: surface it on this thread.
             self.join();

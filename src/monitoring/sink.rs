@@ -8,6 +8,10 @@
 //! shared queues) return work for the engine, in their outbox; those runs keep this side on
 //! the engine's thread.
 //!
+//! The per-agent tables (topics, the rounds' marks) are kept by the agent's slot, in the
+//! agents' order: when the agents are laid out in report order, a [`Sink::lay_out`] in the
+//! commands' order moves these tables the same way (see `slots.rs`).
+//!
 //! Sources: as `model.rs` (`../shared/domain/cloud-barista.md` section 2.4).
 
 use super::collectors::{Collectors, Msg};
@@ -21,10 +25,10 @@ use crate::engine::{CounterFamily, SimTime};
 /// What happens at the monitoring site, in the engine's order.
 #[derive(Copy, Clone, Debug)]
 pub(super) enum Cmd {
-    /// A report (or a poll's answer) sent at `sent_at` reaches the site at `now`; `lost` on the
-    /// network.
+    /// A report (or a poll's answer) of the agent at `slot`, sent at `sent_at`, reaches the
+    /// site at `now`; `lost` on the network.
     Arrive {
-        agent: u32,
+        slot: u32,
         lost: bool,
         sent_at: SimTime,
         now: SimTime,
@@ -35,8 +39,8 @@ pub(super) enum Cmd {
     Round { now: SimTime },
     /// The world samples its time series; `agents_running` is the agents' side's gauge.
     Sample { now: SimTime, agents_running: u32 },
-    /// A scale-out VM's agent will report from a cloud of `provider`.
-    Place { agent: u32, provider: u32 },
+    /// A scale-out VM's agent (at `slot`) will report from a cloud of `provider`.
+    Place { slot: u32, provider: u32 },
     /// The run ends at `end`: everything due by then is applied.
     Finish { end: SimTime },
 }
@@ -47,8 +51,6 @@ pub(super) struct Sink {
     pub(super) storage: Storage,
     pub(super) series: Series,
     topics: Topics,
-    /// Provider index of each agent (csp collector policy).
-    providers: Vec<u32>,
     /// The current aggregation round.
     round: u32,
     dead_after_rounds: u32,
@@ -66,8 +68,7 @@ impl Sink {
                 spec.collectors.server_cores,
                 spec.report_bytes,
             ),
-            topics: Topics::new(plan.agents.len()),
-            providers: plan.agents.iter().map(|a| a.provider).collect(),
+            topics: Topics::new(plan.agents.iter().map(|a| a.provider).collect()),
             round: 0,
             dead_after_rounds: spec.collectors.dead_after_rounds,
             counts: MonitoringCounts::default(),
@@ -79,11 +80,11 @@ impl Sink {
     pub(super) fn apply(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Arrive {
-                agent,
+                slot,
                 lost,
                 sent_at,
                 now,
-            } => self.arrive(agent, lost, sent_at, now),
+            } => self.arrive(slot, lost, sent_at, now),
             Cmd::ServiceDone { collector, now } => {
                 self.collectors
                     .service_done(now, collector, self.round, &mut self.series)
@@ -93,14 +94,14 @@ impl Sink {
                 now,
                 agents_running,
             } => self.sample(now, agents_running),
-            Cmd::Place { agent, provider } => self.providers[agent as usize] = provider,
+            Cmd::Place { slot, provider } => self.topics.place(slot, provider),
             Cmd::Finish { end } => self.catch_up(end, true),
         }
     }
 
-    /// A report reaches the site: lost, or queued at its collector.
+    /// A report of the agent at `slot` reaches the site: lost, or queued at its collector.
     #[inline(always)]
-    pub(super) fn arrive(&mut self, agent: u32, lost: bool, sent_at: SimTime, now: SimTime) {
+    pub(super) fn arrive(&mut self, slot: u32, lost: bool, sent_at: SimTime, now: SimTime) {
         self.counts.sent += 1;
         self.series.iv_arrivals += 1;
         if lost {
@@ -108,19 +109,19 @@ impl Sink {
             self.series.iv_dropped += 1;
             return;
         }
-        let c = match self.topics.all[agent as usize].collector {
+        let c = match self.topics.all[slot as usize].collector {
             NO_COLLECTOR => {
-                let provider = self.providers[agent as usize];
+                let provider = self.topics.provider(slot);
                 self.collectors
-                    .register(provider, &mut self.topics.all[agent as usize])
+                    .register(provider, &mut self.topics.all[slot as usize])
             }
             c => c,
         };
-        self.topics.heard(agent, self.round);
+        self.topics.heard(slot, self.round);
         self.collectors
             .before_arrival(now, self.round, &mut self.series);
         let msg = Msg {
-            agent,
+            slot,
             sent_at,
             arrived: now,
         };
@@ -154,7 +155,14 @@ impl Sink {
         self.round += 1;
 
         self.collectors
-            .after_round(now, &mut self.topics.all, &mut self.series);
+            .after_round(now, &mut self.topics, &mut self.series);
+    }
+
+    /// The agents moved to `new_slot[slot]` (`Agents::lay_out`, between this command and the
+    /// next): the per-agent tables and the messages held move with them.
+    pub(super) fn lay_out(&mut self, new_slot: &[u32]) {
+        self.topics.lay_out(new_slot);
+        self.collectors.lay_out(new_slot);
     }
 
     /// Applies the collector services computed ahead (see `collectors::inline`) and the
@@ -181,15 +189,16 @@ impl Sink {
     /// Starts loading what `cmd` will touch (its report's topic; see `engine::hint`).
     #[inline]
     pub(super) fn prefetch(&self, cmd: &Cmd) {
-        if let Cmd::Arrive { agent, .. } = *cmd {
-            self.prefetch_topic(agent);
+        if let Cmd::Arrive { slot, .. } = *cmd {
+            self.prefetch_topic(slot);
         }
     }
 
-    /// Starts loading the topic a report of `agent` will touch (see `engine::hint`).
+    /// Starts loading the topic a report of the agent at `slot` will touch (see
+    /// `engine::hint`).
     #[inline]
-    pub(super) fn prefetch_topic(&self, agent: u32) {
-        if let Some(t) = self.topics.all.get(agent as usize) {
+    pub(super) fn prefetch_topic(&self, slot: u32) {
+        if let Some(t) = self.topics.all.get(slot as usize) {
             crate::engine::hint::prefetch(t);
         }
     }

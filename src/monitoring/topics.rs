@@ -1,7 +1,8 @@
 //! Each agent's topic at the monitoring site: the collector it belongs to and the rounds its
 //! agent was heard in. Agents silent for `dead_after_rounds` rounds are declared dead and
 //! their topic is deleted (the collecting side's view of an agent; the agent itself, its
-//! reports and its network live in `agents.rs`).
+//! reports and its network live in `agents.rs`). Topics are kept by the agent's slot, in the
+//! agents' order (`slots.rs`).
 //!
 //! Sources: `../shared/domain/cloud-barista.md` section 2.2 (topics) and 2.4 (dead-agent
 //! detection).
@@ -31,23 +32,69 @@ impl Default for Topic {
 
 /// The topics of every agent slot.
 pub(super) struct Topics {
+    /// By slot.
     pub(super) all: Vec<Topic>,
+    /// Provider index of each slot's agent (the csp policy's collector; a topic's name ends in
+    /// its CSP).
+    providers: Vec<u32>,
+    /// Each slot's agent id; empty while slots are ids (before the first layout).
+    ids: Vec<u32>,
     /// Agents with a topic heard from in the current round.
     seen_in_round: u32,
 }
 
 impl Topics {
-    pub(super) fn new(agents: usize) -> Self {
+    /// The topics of agents of `providers` (by id), none registered yet.
+    pub(super) fn new(providers: Vec<u32>) -> Self {
         Topics {
-            all: vec![Topic::default(); agents],
+            all: vec![Topic::default(); providers.len()],
+            providers,
+            ids: Vec::new(),
             seen_in_round: 0,
         }
     }
 
-    /// A report of the agent (which has a topic) reached its collector in `round`.
+    /// The provider of the agent at `slot`.
     #[inline]
-    pub(super) fn heard(&mut self, agent: u32, round: u32) {
-        let t = &mut self.all[agent as usize];
+    pub(super) fn provider(&self, slot: u32) -> u32 {
+        self.providers[slot as usize]
+    }
+
+    /// The agent at `slot` (a scale-out VM's) reports from a cloud of `provider`.
+    pub(super) fn place(&mut self, slot: u32, provider: u32) {
+        self.providers[slot as usize] = provider;
+    }
+
+    /// Moves each slot's topic to `new_slot[slot]` (see `slots.rs`).
+    pub(super) fn lay_out(&mut self, new_slot: &[u32]) {
+        if self.ids.is_empty() {
+            self.ids = (0..self.all.len() as u32).collect();
+        }
+        let Topics {
+            all,
+            providers,
+            ids,
+            ..
+        } = self;
+        super::slots::permute(new_slot, |i, j| {
+            all.swap(i, j);
+            providers.swap(i, j);
+            ids.swap(i, j);
+        });
+    }
+
+    /// Puts `slots` in the order of their agents' ids (where an order between agents decides
+    /// a result, it is the ids', wherever the agents live).
+    pub(super) fn sort_by_id(&self, slots: &mut [u32]) {
+        if !self.ids.is_empty() {
+            slots.sort_unstable_by_key(|&s| self.ids[s as usize]);
+        }
+    }
+
+    /// A report of the agent at `slot` (which has a topic) reached its collector in `round`.
+    #[inline]
+    pub(super) fn heard(&mut self, slot: u32, round: u32) {
+        let t = &mut self.all[slot as usize];
         if t.last_round_seen != round {
             t.last_round_seen = round;
             t.silent_rounds = 0;
@@ -57,7 +104,8 @@ impl Topics {
 
     /// Ends aggregation round `round`: every agent with a topic not heard from in it has been
     /// silent one more round, and after `dead_after` silent rounds it is declared dead and its
-    /// topic deleted (`release` gets the topic's collector). Returns the agents declared dead.
+    /// topic deleted (`release` gets the topic's collector, in slot order: releases commute).
+    /// Returns the agents declared dead.
     pub(super) fn end_round(
         &mut self,
         round: u32,

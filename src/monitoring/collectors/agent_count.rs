@@ -11,7 +11,7 @@
 
 use super::Pool;
 use super::policy::{CollectorPolicy, Requeue};
-use crate::monitoring::topics::{NO_COLLECTOR, Topic};
+use crate::monitoring::topics::{NO_COLLECTOR, Topics};
 
 pub(super) struct AgentCount {
     /// Topics per collector (`max_host_count`, at least 1).
@@ -58,7 +58,7 @@ impl CollectorPolicy for AgentCount {
     fn scale_in(
         &mut self,
         pool: &mut Pool,
-        topics: &mut [Topic],
+        topics: &mut Topics,
         registered: u32,
         requeue: &mut Requeue<'_>,
     ) {
@@ -67,10 +67,14 @@ impl CollectorPolicy for AgentCount {
         // The topics of every retired collector, found in one pass over all of them.
         let mut moved: Vec<Vec<u32>> = vec![Vec::new(); active.saturating_sub(target) as usize];
         if !moved.is_empty() {
-            for (i, a) in topics.iter().enumerate() {
+            for (slot, a) in topics.all.iter().enumerate() {
                 if a.collector != NO_COLLECTOR && a.collector >= target && a.collector < active {
-                    moved[(a.collector - target) as usize].push(i as u32);
+                    moved[(a.collector - target) as usize].push(slot as u32);
                 }
+            }
+            // Which topic goes where follows the agents' ids, not where they live.
+            for slots in &mut moved {
+                topics.sort_by_id(slots);
             }
         }
         while pool.active() > target {
@@ -79,7 +83,7 @@ impl CollectorPolicy for AgentCount {
                 // There is room below `target`: it holds ceil(topics / max) collectors.
                 let to = self.first_with_room(pool).unwrap_or(0);
                 pool.add_topic(to);
-                topics[a as usize].collector = to;
+                topics.all[a as usize].collector = to;
             }
             requeue(pool, topics, gone);
         }

@@ -30,9 +30,9 @@ use std::collections::BinaryHeap;
 
 /// The busy collectors' completions, earliest first; ties by collector index, as the
 /// engine's keys order the collectors' entities. An entry is `time << 64 | collector << 32 |
-/// agent`: a collector has at most one entry, so keys are unique and the agent whose report
-/// it serves never decides an order; it is carried so the next completion's state can be
-/// fetched ahead.
+/// slot`: a collector has at most one entry, so keys are unique and the slot of the agent
+/// whose report it serves never decides an order; it is carried so the next completion's
+/// state can be fetched ahead.
 ///
 /// A new completion usually lands among the last: services of one length (the default, 0.2 ms)
 /// started in time order end in time order, and only ties (a lower collector index) or a
@@ -63,8 +63,8 @@ const RUN_SLACK: usize = 1024;
 
 impl Deferred {
     #[inline]
-    pub(super) fn push(&mut self, done: SimTime, c: u32, agent: u32) {
-        let k = ((done.as_nanos() as u128) << 64) | ((c as u128) << 32) | agent as u128;
+    pub(super) fn push(&mut self, done: SimTime, c: u32, slot: u32) {
+        let k = ((done.as_nanos() as u128) << 64) | ((c as u128) << 32) | slot as u128;
         if self.head >= RUN_SLACK {
             self.run.drain(..self.head);
             self.head = 0;
@@ -93,7 +93,7 @@ impl Deferred {
         }
     }
 
-    /// The collector and agent of the earliest completion.
+    /// The collector and agent's slot of the earliest completion.
     #[inline]
     fn next(&self) -> Option<(u32, u32)> {
         self.first().map(|(k, _)| ((k >> 32) as u32, k as u32))
@@ -122,6 +122,26 @@ impl Deferred {
             self.late.pop();
         }
         Some((SimTime((k >> 64) as u64), (k >> 32) as u32))
+    }
+}
+
+impl Deferred {
+    /// The agents moved to `new_slot[slot]` (see `slots.rs`): the entries carry the new
+    /// slots. Their order is untouched (the slot never decides it).
+    pub(super) fn lay_out(&mut self, new_slot: &[u32]) {
+        let rename = |k: &mut u128| {
+            let slot = *k as u32;
+            *k = (*k & !u128::from(u32::MAX)) | u128::from(new_slot[slot as usize]);
+        };
+        self.run[self.head..].iter_mut().for_each(rename);
+        let late = std::mem::take(&mut self.late).into_vec();
+        self.late = late
+            .into_iter()
+            .map(|Reverse(mut k)| {
+                rename(&mut k);
+                Reverse(k)
+            })
+            .collect();
     }
 }
 
@@ -174,23 +194,23 @@ impl Collectors {
             let Some((at, c)) = d.pop_due(t, inclusive) else {
                 // Start loading what the next completion touches, an event or more ahead: its
                 // collector (tens of thousands do not stay in cache) and its agent's bit.
-                if let Some((n, agent)) = d.next()
+                if let Some((n, slot)) = d.next()
                     && let Some(col) = self.pool.all.get(n as usize)
                 {
                     prefetch(col);
-                    counted.marks.prefetch(agent);
+                    counted.marks.prefetch(slot);
                 }
                 return;
             };
             service.busy -= 1;
             let col = &mut self.pool.all[c as usize];
             if let Some(msg) = col.in_service.take() {
-                col.finish(msg.sent_at, msg.agent, &mut counted);
+                col.finish(msg.sent_at, msg.slot, &mut counted);
             }
             if let Some(next) = col.queue.pop_front() {
                 let done = service.begin(at, c, col, next, s);
                 if let Some(d) = service.deferred.as_mut() {
-                    d.push(done, c, next.agent);
+                    d.push(done, c, next.slot);
                 }
             }
         }

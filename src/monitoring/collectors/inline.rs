@@ -18,7 +18,8 @@ use crate::monitoring::series::Series;
 /// A message in a collector computed ahead: its service start and end are known on arrival.
 #[derive(Copy, Clone, Debug)]
 pub(super) struct Pending {
-    agent: u32,
+    /// Its agent's slot.
+    pub(super) slot: u32,
     /// It found the collector busy and queued.
     waited: bool,
     /// Its start (wait and CPU time) has been accounted.
@@ -71,7 +72,7 @@ impl Collectors {
         let d = self.service.draw(c, &mut col.rng);
         let start = busy_until.unwrap_or(now);
         let mut p = Pending {
-            agent: msg.agent,
+            slot: msg.slot,
             waited: busy_until.is_some(),
             started: false,
             sent_at: msg.sent_at,
@@ -116,7 +117,7 @@ impl Collectors {
                 && due(p.done)
             {
                 col.pending.pop_front();
-                col.finish(p.sent_at, p.agent, &mut counted);
+                col.finish(p.sent_at, p.slot, &mut counted);
             }
         }
     }

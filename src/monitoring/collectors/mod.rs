@@ -31,7 +31,7 @@ mod ties;
 use super::config::{Mode, Policy, QueueDiscipline};
 use super::plan::Plan;
 use super::series::Series;
-use super::topics::{NO_COLLECTOR, Topic};
+use super::topics::{NO_COLLECTOR, Topic, Topics};
 use crate::engine::{CounterCursor, CounterFamily, DurationDist, SimDuration, SimTime};
 use deferred::Deferred;
 use inline::Pending;
@@ -43,7 +43,8 @@ use std::num::NonZeroU32;
 /// A report at the monitoring site.
 #[derive(Copy, Clone, Debug)]
 pub(super) struct Msg {
-    pub(super) agent: u32,
+    /// Its agent's slot (`slots.rs`).
+    pub(super) slot: u32,
     pub(super) sent_at: SimTime,
     pub(super) arrived: SimTime,
 }
@@ -76,12 +77,12 @@ impl Collector {
         }
     }
 
-    /// A report of `msg_agent`, sent at `sent_at`, is processed: it joins the round, and the
-    /// agent's `points` count once per round.
+    /// A report of the agent at `slot`, sent at `sent_at`, is processed: it joins the round,
+    /// and the agent's `points` count once per round.
     #[inline]
-    fn finish(&mut self, sent_at: SimTime, agent: u32, counted: &mut Counted) {
+    fn finish(&mut self, sent_at: SimTime, slot: u32, counted: &mut Counted) {
         self.round_reports.push(sent_at);
-        if counted.marks.first_in(agent, counted.round) {
+        if counted.marks.first_in(slot, counted.round) {
             self.round_points += counted.points;
         }
     }
@@ -220,7 +221,7 @@ impl Service {
     fn start(&mut self, now: SimTime, c: u32, col: &mut Collector, msg: Msg, s: &mut Series) {
         let done = self.begin(now, c, col, msg, s);
         match &mut self.deferred {
-            Some(d) => d.push(done, c, msg.agent),
+            Some(d) => d.push(done, c, msg.slot),
             None => self.outbox.push((done, c)),
         }
     }
@@ -379,7 +380,7 @@ impl Collectors {
             round,
             points: self.points_per_agent,
         };
-        col.finish(msg.sent_at, msg.agent, &mut counted);
+        col.finish(msg.sent_at, msg.slot, &mut counted);
         let next = match self.discipline {
             Discipline::Inline | Discipline::PerCollector | Discipline::Deferred => {
                 col.queue.pop_front()
@@ -435,12 +436,12 @@ impl Collectors {
 
     /// After an aggregation round at `now`: the policy's scale-in; a retired collector's
     /// queued messages follow their topics (or go to collector 0).
-    pub(super) fn after_round(&mut self, now: SimTime, topics: &mut [Topic], s: &mut Series) {
+    pub(super) fn after_round(&mut self, now: SimTime, topics: &mut Topics, s: &mut Series) {
         let service = &mut self.service;
-        let mut requeue = |pool: &mut Pool, topics: &[Topic], gone: u32| {
+        let mut requeue = |pool: &mut Pool, topics: &Topics, gone: u32| {
             let queued: Vec<Msg> = pool.all[gone as usize].queue.drain(..).collect();
             for m in queued {
-                let to = match topics[m.agent as usize].collector {
+                let to = match topics.all[m.slot as usize].collector {
                     NO_COLLECTOR => 0,
                     c => c,
                 };
@@ -454,6 +455,22 @@ impl Collectors {
         };
         self.policy
             .scale_in(&mut self.pool, topics, self.registered, &mut requeue);
+    }
+
+    /// The agents moved to `new_slot[slot]` (see `slots.rs`): the messages held carry their
+    /// new slots, and the round's marks move with them.
+    pub(super) fn lay_out(&mut self, new_slot: &[u32]) {
+        let rename = |slot: &mut u32| *slot = new_slot[*slot as usize];
+        for col in &mut self.pool.all {
+            col.pending.iter_mut().for_each(|p| rename(&mut p.slot));
+            col.queue.iter_mut().for_each(|m| rename(&mut m.slot));
+            col.in_service.iter_mut().for_each(|m| rename(&mut m.slot));
+        }
+        self.shared.iter_mut().for_each(|m| rename(&mut m.slot));
+        if let Some(d) = &mut self.service.deferred {
+            d.lay_out(new_slot);
+        }
+        self.round_points.lay_out(new_slot);
     }
 
     /// Messages waiting at each active collector at `now` (one entry for a shared queue).

@@ -9,11 +9,11 @@
 //! `max_host_count`) and 2.4 (the agentCount and csp policies).
 
 use super::Pool;
-use crate::monitoring::topics::Topic;
+use crate::monitoring::topics::Topics;
 
 /// Where a retired collector's queued messages go: `requeue(pool, topics, retired)`, called
 /// once the retired collector's topics have moved.
-pub(super) type Requeue<'r> = dyn FnMut(&mut Pool, &[Topic], u32) + 'r;
+pub(super) type Requeue<'r> = dyn FnMut(&mut Pool, &Topics, u32) + 'r;
 
 /// One collector policy.
 pub(super) trait CollectorPolicy: Send {
@@ -26,11 +26,12 @@ pub(super) trait CollectorPolicy: Send {
 
     /// After every aggregation round, with `registered` topics: retire collectors, highest
     /// index first (`Pool::retire_last`), moving their topics (`Topic::collector`) to the
-    /// remaining ones, then `requeue` each retired one. Default: none retired.
+    /// remaining ones in the order of their agents' ids (`Topics::sort_by_id`), then `requeue`
+    /// each retired one. Default: none retired.
     fn scale_in(
         &mut self,
         _pool: &mut Pool,
-        _topics: &mut [Topic],
+        _topics: &mut Topics,
         _registered: u32,
         _requeue: &mut Requeue<'_>,
     ) {
