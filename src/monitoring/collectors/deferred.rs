@@ -123,9 +123,7 @@ impl Deferred {
         }
         Some((SimTime((k >> 64) as u64), (k >> 32) as u32))
     }
-}
 
-impl Deferred {
     /// The agents moved to `new_slot[slot]` (see `slots.rs`): the entries carry the new
     /// slots. Their order is untouched (the slot never decides it).
     pub(super) fn lay_out(&mut self, new_slot: &[u32]) {
