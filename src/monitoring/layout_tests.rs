@@ -127,6 +127,12 @@ fn laying_the_agents_out_changes_no_result() {
         let can_run_apart = !matches!(case, Case::AgentCountEvents);
         let (never, ev_never, sum_never, series_never) = run(case, Layout::Never, false);
         assert_eq!(never, 0);
+        if !matches!(case, Case::CspInline) {
+            assert!(
+                collectors_retired(&series_never),
+                "{case:?}: agentCount retires collectors (their topics move in id order)"
+            );
+        }
         let same = |(layouts, ev, sum, series): (u32, u64, String, Vec<u8>), what: &str| {
             assert_eq!(ev, ev_never, "{case:?}, {what}: events");
             assert_eq!(sum, sum_never, "{case:?}, {what}: summary");
@@ -144,4 +150,25 @@ fn laying_the_agents_out_changes_no_result() {
             assert_eq!(apart, here, "the same layouts on either thread");
         }
     }
+}
+
+/// Whether `monitoring.csv` shows fewer collectors in a sample than in the one before.
+fn collectors_retired(series: &[u8]) -> bool {
+    let text = std::str::from_utf8(series).expect("utf-8");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "collectors")
+        .expect("a collectors column");
+    let counts: Vec<u32> = lines
+        .map(|l| {
+            l.split(',')
+                .nth(col)
+                .expect("a field")
+                .parse()
+                .expect("a count")
+        })
+        .collect();
+    counts.windows(2).any(|w| w[1] < w[0])
 }
