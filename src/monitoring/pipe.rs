@@ -34,7 +34,10 @@ const BATCH: usize = 1024;
 const IN_FLIGHT: usize = 8;
 
 /// A monotonic clock the caller lends the pipe to time the waits (the library reads no clock
-/// of its own): the time since any fixed instant.
+/// of its own): the time since any fixed instant. It is read exactly twice per wait, where the
+/// wait starts and where it ends, on the thread that waits (the tests below pin this: a clock
+/// that advances 1 ms per reading times each wait at 1 ms), so a caller may pair its readings
+/// per thread to follow the waits as they happen (`examples/pace.rs` does).
 pub type WaitClock = fn() -> Duration;
 
 /// How often, and with a clock how long, each side of a pipe waited for the other over a run.
