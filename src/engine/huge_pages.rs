@@ -9,7 +9,7 @@
 //! kernel's policy is `madvise` (Debian's default) only memory that asked for them gets them.
 //! [`HugePages`] is the system allocator plus that request (`madvise(MADV_HUGEPAGE)`) for every
 //! allocation of at least [`THRESHOLD`] bytes, and, with glibc, for the main heap as it grows
-//! and for each arena heap other threads allocate from (see [`advise_heaps`]). It changes
+//! and for each arena heap other threads allocate from (`advise_heaps` below). It changes
 //! where memory lives, never what the simulation computes.
 //!
 //! The binary installs it (`#[global_allocator]` in `src/main.rs`); the library does not, so
