@@ -1,13 +1,14 @@
 //! Engine events by part: samples, VM creations and actions, outages, monitoring reports or
 //! polls and collector rounds, control ticks, and the work done outside events in event
 //! equivalents (status-test probes and peer scans, passes over the collectors, the RTT
-//! percentiles). Also the monitoring queues: reports offered beyond what the collectors serve.
+//! percentiles). Also the monitoring queues: reports offered beyond what the collectors serve,
+//! and the storage's write queue when its writes take longer than the rounds.
 
 use super::counts::Counts;
 use super::driver::Shrinks;
 use super::model::{
-    BYTES_PER_QUEUED_REPORT, EVENTS_PER_CREATE, PROBES_PER_EVENT, Part, Shape, count, dur,
-    outage_driver,
+    BYTES_PER_HELD_REPORT, BYTES_PER_QUEUED_REPORT, EVENTS_PER_CREATE, PROBES_PER_EVENT, Part,
+    Shape, count, dur, outage_driver,
 };
 use crate::monitoring::config::{Mode, QueueDiscipline};
 use crate::scenario::Scenario;
@@ -19,6 +20,8 @@ pub(super) struct Load {
     pub outside: f64,
     /// The memory of the monitoring queues, when the collectors fall behind.
     pub queue: Option<Part>,
+    /// The memory of the storage's write queue, when storage falls behind.
+    pub storage_backlog: Option<Part>,
 }
 
 /// The events of a run of `s` that takes `probes` status-test probes and peer scans.
@@ -28,6 +31,7 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
     let mut parts = Vec::new();
     let mut outside = 0.0;
     let mut queue = None;
+    let mut storage_backlog = None;
     parts.push(Part {
         what: format!("{} samples", sh.n_samples),
         amount: sh.samples,
@@ -141,6 +145,31 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
                 shrinks: Shrinks::WhenHigher,
             });
         }
+        // Storage: when a round's writes take longer than the round, the write queue fills
+        // to `queue_limit` points (later rounds are dropped whole), and the reports riding
+        // with the queued rounds stay held.
+        let busy = storage_load(s, c);
+        if busy >= 1.0 && c.agents_started > 0 {
+            let reports_per_agent_round =
+                m.collectors.interval.as_secs_f64() / period.as_secs_f64().max(1e-9);
+            let held = m.storage.queue_limit as f64 / m.measurements.max(1) as f64
+                * reports_per_agent_round;
+            storage_backlog = Some(Part {
+                what: format!(
+                    "storage backlog: a round's writes take {:.0}% of the round, so the write \
+                     queue fills to {} points ({} reports held) and later rounds are dropped",
+                    busy * 100.0,
+                    super::fmt_count(m.storage.queue_limit as f64),
+                    super::fmt_count(held)
+                ),
+                amount: held * BYTES_PER_HELD_REPORT,
+                driver: Some(count(
+                    "monitoring.storage.queue_limit",
+                    m.storage.queue_limit,
+                )),
+                shrinks: Shrinks::WhenLower,
+            });
+        }
     }
     if sh.ticks > 0.0 {
         parts.push(Part {
@@ -166,6 +195,7 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
         parts,
         outside,
         queue,
+        storage_backlog,
     }
 }
 
@@ -195,6 +225,27 @@ pub fn monitoring_rates(s: &Scenario, c: &Counts) -> (f64, f64) {
         f64::INFINITY
     };
     (offered, served)
+}
+
+/// The storage writer's busy fraction once every agent reports: each aggregation round, a
+/// write request per collector with reports (more for rounds of more than `batch_points`
+/// points), each `batch_overhead` plus its points / `write_capacity`, over the round's
+/// interval. At 1 or more the write queue grows until `queue_limit` drops whole rounds: a
+/// benchmark sized "not to saturate" stays below it.
+pub(super) fn storage_load(s: &Scenario, c: &Counts) -> f64 {
+    let m = &s.monitoring;
+    let period = match m.mode {
+        Mode::Push => m.interval,
+        Mode::Pull => m.pull_interval,
+    };
+    let round = m.collectors.interval.as_secs_f64().max(1e-9);
+    let reports_per_round = c.agents_started as f64 * round / period.as_secs_f64().max(1e-9);
+    let points = c.agents_started as f64 * m.measurements as f64;
+    let requests = (points / m.storage.batch_points.max(1) as f64)
+        .max((c.collectors_started as f64).min(reports_per_round));
+    let busy = requests * m.storage.batch_overhead.as_secs_f64()
+        + points / m.storage.write_capacity.max(1e-9);
+    busy / round
 }
 
 /// Crashes of Running VMs (each a failure and the notices it sends).

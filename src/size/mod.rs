@@ -36,9 +36,11 @@
 //!   `server_cores`, each a report per mean `service_time`), the excess piles up for the
 //!   agents' mean reporting time, up to `buffer` reports per collector, 48 B each. Tables are
 //!   CSV bytes held until the run ends; then the largest is copied once as it is written, or
-//!   the report is drawn (6 MB), whichever is more. Left out: the storage backlog (bounded by
-//!   `queue_limit` points, 8 B per held report) and the report's reading of CSVs, which stayed
-//!   below the table copy in every measurement.
+//!   the report is drawn (6 MB), whichever is more. The storage backlog counts when a round's
+//!   writes (a request per collector, `batch_overhead` each, plus the points at
+//!   `write_capacity`) take longer than the round: the write queue then fills to `queue_limit`
+//!   points, and the reports riding with it are held, 12 B each. Left out: the report's
+//!   reading of CSVs, which stayed below the table copy in every measurement.
 //!
 //! **Calibration** (BENCHMARKS.md, "Know before you run (issue 15)"): peak resident memory
 //! (maxRSS of `/usr/bin/time`) of release runs on the 2-core, 24 GiB development machine: 20

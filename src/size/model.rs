@@ -36,6 +36,9 @@ pub const BYTES_PER_COLLECTOR: f64 = 160.0;
 pub const BYTES_PER_CLOUD: f64 = 2_000.0;
 /// Per outage: the outage and the clouds it covers.
 pub const BYTES_PER_OUTAGE: f64 = 300.0;
+/// Per report held with a round in the storage's write queue (its send time, 8 bytes, in a
+/// buffer grown by doubling).
+pub const BYTES_PER_HELD_REPORT: f64 = 12.0;
 /// Per report waiting in a collector's queue (24 bytes, in a growing ring buffer).
 pub const BYTES_PER_QUEUED_REPORT: f64 = 48.0;
 
@@ -236,7 +239,12 @@ pub fn estimate(s: &Scenario) -> Estimate {
     let sh = Shape::of(s, &c);
     let (tables, probes) = super::rows::tables(s, &c, &sh);
     let load = super::events::events(s, &c, &sh, probes);
-    let memory = memory(s, &c, &tables, load.queue);
+    let memory = memory(
+        s,
+        &c,
+        &tables,
+        load.queue.into_iter().chain(load.storage_backlog),
+    );
     Estimate {
         counts: c,
         samples: sh.samples,
@@ -249,8 +257,13 @@ pub fn estimate(s: &Scenario) -> Estimate {
 }
 
 /// Peak memory by part: the program, the state of VMs, clouds, collectors and outages, the
-/// monitoring queues, the tables and their writing.
-fn memory(s: &Scenario, c: &Counts, tables: &[TableEstimate], queue: Option<Part>) -> Vec<Part> {
+/// monitoring queues (the collectors' and storage's), the tables and their writing.
+fn memory(
+    s: &Scenario,
+    c: &Counts,
+    tables: &[TableEstimate],
+    queues: impl Iterator<Item = Part>,
+) -> Vec<Part> {
     let m = &s.monitoring;
     let clouds = c.clouds as f64;
     let vm_driver = c.vm_drivers.first().map(|(d, _)| d.clone());
@@ -310,7 +323,7 @@ fn memory(s: &Scenario, c: &Counts, tables: &[TableEstimate], queue: Option<Part
             shrinks,
         });
     }
-    memory.extend(queue);
+    memory.extend(queues);
     memory.push(Part {
         what: format!("{} outages", super::fmt_count(c.outages)),
         amount: c.outages * BYTES_PER_OUTAGE,

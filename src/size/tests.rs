@@ -22,28 +22,6 @@ const COMMITTED: [&str; 8] = [
     "scenarios/bench/scale-1m.toml",
 ];
 
-/// The storage writer's busy fraction once every agent reports: each aggregation round, a
-/// write request per collector with reports (more for rounds of more than `batch_points`
-/// points), each `batch_overhead` plus its points / `write_capacity`, over the round's
-/// interval. At 1 or more the write queue grows until `queue_limit` drops whole rounds: a
-/// benchmark sized "not to saturate" stays below it.
-fn storage_load(s: &crate::scenario::Scenario, c: &Counts) -> f64 {
-    use crate::monitoring::config::Mode;
-    let m = &s.monitoring;
-    let period = match m.mode {
-        Mode::Push => m.interval,
-        Mode::Pull => m.pull_interval,
-    };
-    let round = m.collectors.interval.as_secs_f64().max(1e-9);
-    let reports_per_round = c.agents_started as f64 * round / period.as_secs_f64().max(1e-9);
-    let points = c.agents_started as f64 * m.measurements as f64;
-    let requests = (points / m.storage.batch_points.max(1) as f64)
-        .max((c.collectors_started as f64).min(reports_per_round));
-    let busy = requests * m.storage.batch_overhead.as_secs_f64()
-        + points / m.storage.write_capacity.max(1e-9);
-    busy / round
-}
-
 /// The benchmarks' monitoring deployments are sized not to saturate (issue 15): storage keeps
 /// up with every round. The 10M benchmark as first committed (scale-1m's per-request overhead
 /// for ten times the collectors) did not, and dropped two rounds in three.
@@ -51,7 +29,7 @@ fn storage_load(s: &crate::scenario::Scenario, c: &Counts) -> f64 {
 fn the_benchmarks_storage_keeps_up() {
     let load = |path: &str, sets: &[&str]| {
         let d = draft(path, sets);
-        storage_load(&d.scenario, &Counts::of(&d.scenario))
+        super::events::storage_load(&d.scenario, &Counts::of(&d.scenario))
     };
     for path in [
         "scenarios/cloud-twin-100x100.toml",
@@ -67,6 +45,31 @@ fn the_benchmarks_storage_keeps_up() {
         &["monitoring.storage.batch_overhead=500us"],
     );
     assert!(before > 2.5, "storage {:.0}% busy", before * 100.0);
+}
+
+/// A storage that cannot keep up holds its write queue full: the estimate counts that memory,
+/// and names the key that bounds it.
+#[test]
+fn a_saturated_storage_counts_its_backlog() {
+    let backlog = |sets: &[&str]| {
+        estimate(&draft("scenarios/bench/scale-10m.toml", sets).scenario)
+            .memory
+            .into_iter()
+            .find(|p| p.what.starts_with("storage backlog"))
+    };
+    assert_eq!(backlog(&[]), None, "storage keeps up");
+    let part = backlog(&["monitoring.storage.batch_overhead=500us"]).expect("a backlog");
+    // 200 million points of 9 per agent round, two reports per agent round, 12 bytes each.
+    let reports = 200e6 / 9.0 * 2.0;
+    assert!(
+        (part.amount / (reports * 12.0) - 1.0).abs() < 1e-9,
+        "{}",
+        part.amount
+    );
+    assert_eq!(
+        part.driver.map(|d| d.key),
+        Some("monitoring.storage.queue_limit".to_string())
+    );
 }
 
 #[test]
