@@ -10,6 +10,7 @@ use super::model::{
     BYTES_PER_HELD_REPORT, BYTES_PER_QUEUED_REPORT, EVENTS_PER_CREATE, PROBES_PER_EVENT, Part,
     Shape, count, dur, outage_driver,
 };
+use crate::engine::SimDuration;
 use crate::monitoring::config::{Mode, QueueDiscipline};
 use crate::scenario::Scenario;
 
@@ -69,10 +70,6 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
         // on arrival or kept by the collectors (`monitoring::collectors::{inline, deferred}`),
         // so a report is one engine event; otherwise two.
         let inline = m.inline_service && m.collectors.queue == QueueDiscipline::PerCollector;
-        let period = match m.mode {
-            Mode::Push => m.interval,
-            Mode::Pull => m.pull_interval,
-        };
         match m.mode {
             Mode::Push => {
                 let reports = c.agent_seconds / m.interval.as_secs_f64().max(1e-9);
@@ -108,11 +105,8 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
         // writes itself, not as events, but each costs as much as one), and a pass over the
         // collectors (a tenth of an event each).
         let rounds = sh.per(m.collectors.interval);
-        let per_round = m.collectors.interval.as_secs_f64() / period.as_secs_f64().max(1e-9);
-        let reports_per_round = c.agents_started as f64 * per_round.min(1e18);
-        let batches = (c.agents_started as f64 * m.measurements as f64
-            / m.storage.batch_points.max(1) as f64)
-            .max((c.collectors_started as f64).min(reports_per_round));
+        let writes = RoundWrites::of(s, c);
+        let batches = writes.requests;
         let pass = rounds * c.collectors_started as f64 / 10.0;
         outside += pass;
         parts.push(Part {
@@ -145,20 +139,20 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
                 shrinks: Shrinks::WhenHigher,
             });
         }
-        // Storage: when a round's writes take longer than the round, the write queue fills
-        // to `queue_limit` points (later rounds are dropped whole), and the reports riding
-        // with the queued rounds stay held.
-        let busy = storage_load(s, c);
+        // Storage: when a round's writes take longer than the round, the write queue grows
+        // by what the writer cannot take, up to `queue_limit` points (later rounds are then
+        // dropped whole), and the reports riding with the queued rounds stay held.
+        let busy = writes.load(s);
         if busy >= 1.0 && c.agents_started > 0 {
-            let reports_per_agent_round =
-                m.collectors.interval.as_secs_f64() / period.as_secs_f64().max(1e-9);
-            let held = m.storage.queue_limit as f64 / m.measurements.max(1) as f64
-                * reports_per_agent_round;
+            let piled = rounds * writes.points * (1.0 - 1.0 / busy);
+            let points = piled.min(m.storage.queue_limit as f64);
+            let held = points / m.measurements.max(1) as f64 * writes.reports_per_agent;
             storage_backlog = Some(Part {
                 what: format!(
-                    "storage backlog: a round's writes take {:.0}% of the round, so the write \
-                     queue fills to {} points ({} reports held) and later rounds are dropped",
+                    "storage backlog: a round's writes take {:.0}% of the round, so about {} \
+                     points wait to be written (`queue_limit` {}), with {} reports",
                     busy * 100.0,
+                    super::fmt_count(points),
                     super::fmt_count(m.storage.queue_limit as f64),
                     super::fmt_count(held)
                 ),
@@ -213,10 +207,7 @@ pub fn monitoring_rates(s: &Scenario, c: &Counts) -> (f64, f64) {
         Mode::Push => service,
         Mode::Pull => service * m.pull_calls.max(1) as f64,
     };
-    let period = match m.mode {
-        Mode::Push => m.interval.as_secs_f64(),
-        Mode::Pull => m.pull_interval.as_secs_f64(),
-    };
+    let period = report_period(s).as_secs_f64();
     let offered = c.agents_started as f64 / period.max(1e-9);
     let servers = (c.collectors_started.max(1)).min(m.collectors.server_cores.max(1) as u64) as f64;
     let served = if per_message > 0.0 {
@@ -227,25 +218,51 @@ pub fn monitoring_rates(s: &Scenario, c: &Counts) -> (f64, f64) {
     (offered, served)
 }
 
-/// The storage writer's busy fraction once every agent reports: each aggregation round, a
-/// write request per collector with reports (more for rounds of more than `batch_points`
-/// points), each `batch_overhead` plus its points / `write_capacity`, over the round's
-/// interval. At 1 or more the write queue grows until `queue_limit` drops whole rounds: a
-/// benchmark sized "not to saturate" stays below it.
-pub(super) fn storage_load(s: &Scenario, c: &Counts) -> f64 {
+/// What storage gets each aggregation round once every agent reports.
+pub(super) struct RoundWrites {
+    /// Write requests: one per collector with reports, more for rounds of more than
+    /// `batch_points` points.
+    pub requests: f64,
+    /// Points (one per agent and measurement).
+    pub points: f64,
+    /// Reports of one agent in a round.
+    pub reports_per_agent: f64,
+}
+
+impl RoundWrites {
+    pub(super) fn of(s: &Scenario, c: &Counts) -> Self {
+        let m = &s.monitoring;
+        let reports_per_agent = (m.collectors.interval.as_secs_f64()
+            / report_period(s).as_secs_f64().max(1e-9))
+        .min(1e18);
+        let points = c.agents_started as f64 * m.measurements as f64;
+        let requests = (points / m.storage.batch_points.max(1) as f64)
+            .max((c.collectors_started as f64).min(c.agents_started as f64 * reports_per_agent));
+        RoundWrites {
+            requests,
+            points,
+            reports_per_agent,
+        }
+    }
+
+    /// The storage writer's busy fraction: each request `batch_overhead` plus its points /
+    /// `write_capacity`, over the round's interval. At 1 or more the write queue grows until
+    /// `queue_limit` drops whole rounds: a benchmark sized "not to saturate" stays below it.
+    pub(super) fn load(&self, s: &Scenario) -> f64 {
+        let st = &s.monitoring.storage;
+        let busy = self.requests * st.batch_overhead.as_secs_f64()
+            + self.points / st.write_capacity.max(1e-9);
+        busy / s.monitoring.collectors.interval.as_secs_f64().max(1e-9)
+    }
+}
+
+/// How often an agent's report reaches the site: its push interval, or the pull interval.
+fn report_period(s: &Scenario) -> SimDuration {
     let m = &s.monitoring;
-    let period = match m.mode {
+    match m.mode {
         Mode::Push => m.interval,
         Mode::Pull => m.pull_interval,
-    };
-    let round = m.collectors.interval.as_secs_f64().max(1e-9);
-    let reports_per_round = c.agents_started as f64 * round / period.as_secs_f64().max(1e-9);
-    let points = c.agents_started as f64 * m.measurements as f64;
-    let requests = (points / m.storage.batch_points.max(1) as f64)
-        .max((c.collectors_started as f64).min(reports_per_round));
-    let busy = requests * m.storage.batch_overhead.as_secs_f64()
-        + points / m.storage.write_capacity.max(1e-9);
-    busy / round
+    }
 }
 
 /// Crashes of Running VMs (each a failure and the notices it sends).

@@ -29,7 +29,7 @@ const COMMITTED: [&str; 8] = [
 fn the_benchmarks_storage_keeps_up() {
     let load = |path: &str, sets: &[&str]| {
         let d = draft(path, sets);
-        super::events::storage_load(&d.scenario, &Counts::of(&d.scenario))
+        super::events::RoundWrites::of(&d.scenario, &Counts::of(&d.scenario)).load(&d.scenario)
     };
     for path in [
         "scenarios/cloud-twin-100x100.toml",
@@ -59,7 +59,8 @@ fn a_saturated_storage_counts_its_backlog() {
     };
     assert_eq!(backlog(&[]), None, "storage keeps up");
     let part = backlog(&["monitoring.storage.batch_overhead=500us"]).expect("a backlog");
-    // 200 million points of 9 per agent round, two reports per agent round, 12 bytes each.
+    // The queue fills in the hour: 200 million points of 9 per agent round, two reports per
+    // agent round, 12 bytes each.
     let reports = 200e6 / 9.0 * 2.0;
     assert!(
         (part.amount / (reports * 12.0) - 1.0).abs() < 1e-9,
@@ -69,6 +70,19 @@ fn a_saturated_storage_counts_its_backlog() {
     assert_eq!(
         part.driver.map(|d| d.key),
         Some("monitoring.storage.queue_limit".to_string())
+    );
+    // A limit the hour cannot reach: the backlog is what piles up (about 65% of 360 rounds of
+    // 90 million points), not the limit.
+    let unbounded = backlog(&[
+        "monitoring.storage.batch_overhead=500us",
+        "monitoring.storage.queue_limit=1000000000000000",
+    ])
+    .expect("a backlog");
+    let limit_reports = 1e15 / 9.0 * 2.0;
+    assert!(
+        unbounded.amount > part.amount && unbounded.amount < limit_reports * 12.0 / 1e3,
+        "{}",
+        unbounded.amount
     );
 }
 
