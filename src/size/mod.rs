@@ -38,8 +38,9 @@
 //!   CSV bytes held until the run ends; then the largest is copied once as it is written, or
 //!   the report is drawn (6 MB), whichever is more. The storage backlog counts when a round's
 //!   writes (a request per collector, `batch_overhead` each, plus the points at
-//!   `write_capacity`) take longer than the round: the write queue then fills to `queue_limit`
-//!   points, and the reports riding with it are held, 12 B each. Left out: the report's
+//!   `write_capacity`) take longer than the round: the write queue then grows by what the writer
+//!   cannot take, up to `queue_limit` points, and the reports riding with it are held, 12 B
+//!   each. Left out: the report's
 //!   reading of CSVs, which stayed below the table copy in every measurement.
 //!
 //! **Calibration** (BENCHMARKS.md, "Know before you run (issue 15)"): peak resident memory
