@@ -91,21 +91,22 @@ pub fn describe(e: &Estimate) -> Vec<String> {
             fmt_count(c.collectors as f64)
         ),
         format!("peak memory ~{}", fmt_bytes(e.peak_bytes())),
-        format!(
-            "engine events ~{}{} (~{} at {} events/s)",
-            fmt_count(e.engine_events()),
-            if e.work_outside_events >= 1.0 {
-                format!(
-                    " + work outside events worth ~{}",
-                    fmt_count(e.work_outside_events)
-                )
-            } else {
-                String::new()
-            },
-            fmt_wall(e.event_count() / NOMINAL_EVENTS_PER_S),
-            fmt_count(NOMINAL_EVENTS_PER_S)
-        ),
     ];
+    lines.extend(memory_parts(e));
+    lines.extend([format!(
+        "engine events ~{}{} (~{} at {} events/s)",
+        fmt_count(e.engine_events()),
+        if e.work_outside_events >= 1.0 {
+            format!(
+                " + work outside events worth ~{}",
+                fmt_count(e.work_outside_events)
+            )
+        } else {
+            String::new()
+        },
+        fmt_wall(e.event_count() / NOMINAL_EVENTS_PER_S),
+        fmt_count(NOMINAL_EVENTS_PER_S)
+    )]);
     let mut tables: Vec<&TableEstimate> = e.tables.iter().filter(|t| t.rows > 0.0).collect();
     tables.sort_by(|a, b| b.rows.total_cmp(&a.rows).then(a.name.cmp(b.name)));
     for t in tables {
@@ -115,6 +116,37 @@ pub fn describe(e: &Estimate) -> Vec<String> {
             fmt_count(t.rows),
             fmt_bytes(t.bytes)
         ));
+    }
+    lines
+}
+
+/// Memory parts listed under the peak: at most this many, largest first.
+const PARTS_LISTED: usize = 6;
+
+/// The peak memory's largest parts, one indented line each with the key that drives it: what
+/// a user would change to make the run smaller (a refusal names the same keys).
+fn memory_parts(e: &Estimate) -> Vec<String> {
+    let mut parts: Vec<&Part> = e.memory.iter().filter(|p| p.amount >= 0.5e6).collect();
+    parts.sort_by(|a, b| b.amount.total_cmp(&a.amount).then(a.what.cmp(&b.what)));
+    let shown = parts.len().min(PARTS_LISTED);
+    let mut lines: Vec<String> = parts[..shown]
+        .iter()
+        .map(|p| {
+            let key = p
+                .driver
+                .as_ref()
+                .map_or(String::new(), |d| format!("  [{}]", d.key));
+            format!("  ~{:<8} {}{key}", fmt_bytes(p.amount), p.what)
+        })
+        .collect();
+    let rest: f64 = parts[shown..].iter().map(|p| p.amount).sum::<f64>()
+        + e.memory
+            .iter()
+            .filter(|p| p.amount < 0.5e6)
+            .map(|p| p.amount)
+            .sum::<f64>();
+    if rest >= 0.5e6 {
+        lines.push(format!("  ~{:<8} the rest", fmt_bytes(rest)));
     }
     lines
 }

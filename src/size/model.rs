@@ -281,9 +281,9 @@ fn memory(
     }];
     memory.push(Part {
         what: format!(
-            "{} VMs ({} clouds)",
+            "{} VMs ({})",
             super::fmt_count(c.slots as f64),
-            super::fmt_count(clouds)
+            clouds_of(clouds)
         ),
         amount: c.slots as f64 * BYTES_PER_SLOT
             + c.vms_launched as f64 * BYTES_PER_LAUNCH
@@ -292,7 +292,7 @@ fn memory(
         shrinks: Shrinks::WhenLower,
     });
     memory.push(Part {
-        what: format!("{} clouds", super::fmt_count(clouds)),
+        what: clouds_of(clouds),
         amount: clouds * BYTES_PER_CLOUD,
         driver: Some(count(
             "topology.accounts_per_region",
@@ -358,4 +358,10 @@ fn memory(
         });
     }
     memory
+}
+
+/// `"1 cloud"`, `"10,000 clouds"`.
+fn clouds_of(n: f64) -> String {
+    let noun = if n == 1.0 { "cloud" } else { "clouds" };
+    format!("{} {noun}", super::fmt_count(n))
 }

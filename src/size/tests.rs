@@ -86,6 +86,62 @@ fn a_saturated_storage_counts_its_backlog() {
     );
 }
 
+/// `validate` lists the peak memory's largest parts under it, largest first, each with the
+/// key that drives it, and what is left in one line: the lines add up to the peak, and a
+/// saturated storage's backlog shows there, not only in a refusal.
+#[test]
+fn the_description_lists_the_memory_parts_with_their_keys() {
+    let parse_mb = |line: &str| -> f64 {
+        let t = line.trim_start().trim_start_matches('~');
+        let mut words = t.split_whitespace();
+        let n: f64 = words.next().unwrap().parse().unwrap();
+        let unit = match words.next().unwrap() {
+            "GB" => 1e3,
+            "MB" => 1.0,
+            "kB" => 1e-3,
+            u => panic!("unit {u} in {line:?}"),
+        };
+        n * unit
+    };
+    let e = estimate(
+        &draft(
+            "scenarios/bench/scale-10m.toml",
+            &["monitoring.storage.batch_overhead=500us"],
+        )
+        .scenario,
+    );
+    let lines = describe(&e);
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("peak memory"))
+        .unwrap();
+    let parts: Vec<&String> = lines[at + 1..]
+        .iter()
+        .take_while(|l| l.starts_with("  ~"))
+        .collect();
+    assert!(
+        parts.len() >= 3 && parts.len() <= PARTS_LISTED + 1,
+        "{lines:#?}"
+    );
+    let sizes: Vec<f64> = parts.iter().map(|l| parse_mb(l)).collect();
+    let listed = &sizes[..sizes.len() - parts.last().unwrap().contains("the rest") as usize];
+    assert!(listed.windows(2).all(|w| w[0] >= w[1]), "{lines:#?}");
+    // Three significant digits per line: the lines add up to the peak within 1%.
+    let sum: f64 = sizes.iter().sum();
+    assert!(
+        (sum / (e.peak_bytes() / 1e6) - 1.0).abs() < 0.01,
+        "{lines:#?}"
+    );
+    assert!(parts[0].contains("10,000,000 VMs") && parts[0].ends_with("[topology.vms_per_cloud]"));
+    assert!(
+        parts
+            .iter()
+            .any(|l| l.contains("storage backlog")
+                && l.ends_with("[monitoring.storage.queue_limit]")),
+        "{lines:#?}"
+    );
+}
+
 #[test]
 fn counts_agree_with_the_plans() {
     for path in COMMITTED {
