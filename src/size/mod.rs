@@ -120,16 +120,19 @@ pub fn describe(e: &Estimate) -> Vec<String> {
     lines
 }
 
-/// Memory parts listed under the peak: at most this many, largest first.
+/// Memory parts listed under the peak: at most this many, largest first, and none smaller
+/// than `PART_LISTED_FROM` bytes; the others are summed in one line.
 const PARTS_LISTED: usize = 6;
+const PART_LISTED_FROM: f64 = 0.5e6;
 
 /// The peak memory's largest parts, one indented line each with the key that drives it: what
 /// a user would change to make the run smaller (a refusal names the same keys).
 fn memory_parts(e: &Estimate) -> Vec<String> {
-    let mut parts: Vec<&Part> = e.memory.iter().filter(|p| p.amount >= 0.5e6).collect();
+    let mut parts: Vec<&Part> = e.memory.iter().collect();
     parts.sort_by(|a, b| b.amount.total_cmp(&a.amount).then(a.what.cmp(&b.what)));
-    let shown = parts.len().min(PARTS_LISTED);
-    let mut lines: Vec<String> = parts[..shown]
+    parts.truncate(PARTS_LISTED);
+    parts.retain(|p| p.amount >= PART_LISTED_FROM);
+    let mut lines: Vec<String> = parts
         .iter()
         .map(|p| {
             let key = p
@@ -139,13 +142,8 @@ fn memory_parts(e: &Estimate) -> Vec<String> {
             format!("  ~{:<8} {}{key}", fmt_bytes(p.amount), p.what)
         })
         .collect();
-    let rest: f64 = parts[shown..].iter().map(|p| p.amount).sum::<f64>()
-        + e.memory
-            .iter()
-            .filter(|p| p.amount < 0.5e6)
-            .map(|p| p.amount)
-            .sum::<f64>();
-    if rest >= 0.5e6 {
+    let rest = e.peak_bytes() - parts.iter().map(|p| p.amount).sum::<f64>();
+    if rest >= PART_LISTED_FROM {
         lines.push(format!("  ~{:<8} the rest", fmt_bytes(rest)));
     }
     lines
