@@ -125,8 +125,9 @@ pub fn describe(e: &Estimate) -> Vec<String> {
 const PARTS_LISTED: usize = 6;
 const PART_LISTED_FROM: f64 = 0.5e6;
 
-/// The peak memory's largest parts, one indented line each with the key that drives it: what
-/// a user would change to make the run smaller (a refusal names the same keys).
+/// The peak memory's largest parts, one indented line each with the key that drives it and its
+/// value, as a refusal gives them (`key = value`): what a user would change to make the run
+/// smaller.
 fn memory_parts(e: &Estimate) -> Vec<String> {
     let mut parts: Vec<&Part> = e.memory.iter().collect();
     parts.sort_by(|a, b| b.amount.total_cmp(&a.amount).then(a.what.cmp(&b.what)));
@@ -138,7 +139,7 @@ fn memory_parts(e: &Estimate) -> Vec<String> {
             let key = p
                 .driver
                 .as_ref()
-                .map_or(String::new(), |d| format!("  [{}]", d.key));
+                .map_or(String::new(), |d| format!("  [{d}]"));
             format!("  ~{:<8} {}{key}", fmt_bytes(p.amount), p.what)
         })
         .collect();

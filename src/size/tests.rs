@@ -132,12 +132,13 @@ fn the_description_lists_the_memory_parts_with_their_keys() {
         (sum / (e.peak_bytes() / 1e6) - 1.0).abs() < 0.01,
         "{lines:#?}"
     );
-    assert!(parts[0].contains("10,000,000 VMs") && parts[0].ends_with("[topology.vms_per_cloud]"));
     assert!(
-        parts
-            .iter()
-            .any(|l| l.contains("storage backlog")
-                && l.ends_with("[monitoring.storage.queue_limit]")),
+        parts[0].contains("10,000,000 VMs")
+            && parts[0].ends_with("[topology.vms_per_cloud = 1000]")
+    );
+    assert!(
+        parts.iter().any(|l| l.contains("storage backlog")
+            && l.ends_with("[monitoring.storage.queue_limit = 200000000]")),
         "{lines:#?}"
     );
 }
