@@ -12,6 +12,7 @@ fn main() {
             churn,
             seed: 1,
             phases: Phases::Random,
+            partition: None,
         };
         for kind in FelKind::ALL {
             let mut best = f64::MAX;

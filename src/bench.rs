@@ -11,6 +11,13 @@
 //! events at the same instants; what separates their times is the machine's cost of random
 //! access, which grows with the tables (BENCHMARKS.md, the eighteenth step).
 //!
+//! [`Partition`] runs the same timers in groups, each group on an event list of its own, one
+//! window of simulated time after another: every group runs to the window's end before the
+//! next one starts, so a window touches one group's state at a time. The timers are
+//! independent, so the same events fire. It measures what a simulator run cloud by cloud in
+//! windows would gain: its state touched a cache-sized group at a time (BENCHMARKS.md, the
+//! twenty-fifth step).
+//!
 //! [`memory`]: the machine's own cost of random memory access at a footprint, the floor under
 //! a simulator whose state is touched at random.
 
@@ -29,6 +36,16 @@ pub struct Workload {
     pub churn: bool,
     pub seed: u64,
     pub phases: Phases,
+    /// Run in groups, window by window (`None`: one event list for all).
+    pub partition: Option<Partition>,
+}
+
+/// Timers `i * size .. (i + 1) * size` form group `i`, on an event list of its own; the run
+/// advances every group to the end of one window of `window_seconds` before the next window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Partition {
+    pub size: u32,
+    pub window_seconds: u64,
 }
 
 /// How the entities' phases are laid out over their ids.
@@ -43,7 +60,7 @@ pub enum Phases {
 }
 
 /// Result of one workload run (timing is the caller's).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WorkloadResult {
     pub events: u64,
     pub fired: u64,
@@ -94,8 +111,6 @@ impl Model for Periodic {
 
 /// Runs a workload on the given event-list structure.
 pub fn run_workload(w: &Workload, fel: FelKind) -> WorkloadResult {
-    let mut s = Scheduler::with_fel(fel);
-    let ids = s.alloc_entities(w.entities);
     let period = SimDuration::from_secs(5);
     let rngs = RngFactory::new(w.seed);
     let mut rng = rngs.stream("bench.phase", 0);
@@ -105,30 +120,82 @@ pub fn run_workload(w: &Workload, fel: FelKind) -> WorkloadResult {
     if w.phases == Phases::InIdOrder {
         phases.sort_unstable();
     }
-    for (i, phase) in (0..w.entities).zip(phases) {
-        let at = SimTime::ZERO + SimDuration::from_nanos(phase);
-        s.schedule_at(at, ids.get(i), Ev::Tick);
-    }
-    let mut m = Periodic {
-        period,
-        watchdog: SimDuration::from_secs(15),
-        churn: w.churn,
-        watchdogs: vec![None; w.entities as usize],
-        fired: 0,
-        watchdogs_fired: 0,
-        last_fired: u32::MAX - 1,
-        next_in_line: 0,
+    let end = SimTime::from_secs(w.sim_seconds);
+    let Some(p) = w.partition else {
+        let mut group = Group::new(w, fel, period, &phases);
+        group.run_until(end);
+        return group.result();
     };
-    let out = s.run_until(
-        &mut m,
-        SimTime::from_secs(w.sim_seconds),
-        &mut RunControl::none(),
-    );
-    WorkloadResult {
-        events: out.events,
-        fired: m.fired,
-        watchdogs_fired: m.watchdogs_fired,
-        next_in_line: m.next_in_line,
+    let size = p.size.max(1) as usize;
+    let mut groups: Vec<Group> = phases
+        .chunks(size)
+        .map(|chunk| Group::new(w, fel, period, chunk))
+        .collect();
+    let window = SimDuration::from_secs(p.window_seconds.max(1));
+    let mut at = SimTime::ZERO;
+    while at < end {
+        at = (at + window).min(end);
+        for g in &mut groups {
+            g.run_until(at);
+        }
+    }
+    groups.iter().fold(WorkloadResult::default(), |mut r, g| {
+        let gr = g.result();
+        r.events += gr.events;
+        r.fired += gr.fired;
+        r.watchdogs_fired += gr.watchdogs_fired;
+        r.next_in_line += gr.next_in_line;
+        r
+    })
+}
+
+/// Timers on one event list: the whole workload, or one group of a [`Partition`].
+struct Group {
+    sched: Scheduler<Ev>,
+    model: Periodic,
+    events: u64,
+}
+
+impl Group {
+    fn new(w: &Workload, fel: FelKind, period: SimDuration, phases: &[u64]) -> Self {
+        let mut sched = Scheduler::with_fel(fel);
+        let n = phases.len() as u32;
+        let ids = sched.alloc_entities(n);
+        for (i, phase) in (0..n).zip(phases) {
+            let at = SimTime::ZERO + SimDuration::from_nanos(*phase);
+            sched.schedule_at(at, ids.get(i), Ev::Tick);
+        }
+        let model = Periodic {
+            period,
+            watchdog: SimDuration::from_secs(15),
+            churn: w.churn,
+            watchdogs: vec![None; n as usize],
+            fired: 0,
+            watchdogs_fired: 0,
+            last_fired: u32::MAX - 1,
+            next_in_line: 0,
+        };
+        Group {
+            sched,
+            model,
+            events: 0,
+        }
+    }
+
+    fn run_until(&mut self, at: SimTime) {
+        let out = self
+            .sched
+            .run_until(&mut self.model, at, &mut RunControl::none());
+        self.events += out.events;
+    }
+
+    fn result(&self) -> WorkloadResult {
+        WorkloadResult {
+            events: self.events,
+            fired: self.model.fired,
+            watchdogs_fired: self.model.watchdogs_fired,
+            next_in_line: self.model.next_in_line,
+        }
     }
 }
 
@@ -145,6 +212,7 @@ mod tests {
                 churn,
                 seed: 3,
                 phases: Phases::Random,
+                partition: None,
             };
             let a = run_workload(&w, FelKind::BinaryHeap);
             for kind in FelKind::ALL {
@@ -173,6 +241,52 @@ mod tests {
             assert_eq!(
                 a.watchdogs_fired, 0,
                 "watchdogs are always re-armed in time"
+            );
+        }
+    }
+
+    /// Groups on event lists of their own, run window by window, fire the same events as one
+    /// list (the timers are independent), whatever the group size and window, with or without
+    /// watchdogs; and each group's timers run on a list of their own.
+    #[test]
+    fn partitioned_runs_fire_the_same_events() {
+        for churn in [false, true] {
+            let w = Workload {
+                entities: 100,
+                sim_seconds: 100,
+                churn,
+                seed: 5,
+                phases: Phases::Random,
+                partition: None,
+            };
+            let whole = run_workload(&w, FelKind::Calendar);
+            for (size, window_seconds) in [(1, 1), (7, 3), (10, 7), (33, 100), (100, 250)] {
+                let partition = Some(Partition {
+                    size,
+                    window_seconds,
+                });
+                for kind in FelKind::ALL {
+                    let r = run_workload(&Workload { partition, ..w }, kind);
+                    assert_eq!(
+                        (r.events, r.fired, r.watchdogs_fired),
+                        (whole.events, whole.fired, whole.watchdogs_fired),
+                        "{kind:?}, groups of {size}, windows of {window_seconds} s"
+                    );
+                }
+            }
+            // In id order, each group of ten fires its own 0..9 in turn: nine in line per
+            // group and period, against 99 per period on one list of a hundred.
+            let sorted = Workload {
+                phases: Phases::InIdOrder,
+                partition: Some(Partition {
+                    size: 10,
+                    window_seconds: 7,
+                }),
+                ..w
+            };
+            assert_eq!(
+                run_workload(&sorted, FelKind::Calendar).next_in_line,
+                10 * 20 * 9
             );
         }
     }

@@ -484,3 +484,63 @@ fn bench_phases_in_id_order_run_the_same_events() {
     assert_eq!(a, 4_000, "1,000 timers firing every 5 s for 20 s");
     assert_eq!(a, b);
 }
+
+/// The engine workloads in groups, window by window: the same events as one list, the grouping
+/// named in the header; groups that cannot fit, a window without groups, or groups for a
+/// scenario workload are refused with exit 2 before anything runs.
+#[test]
+fn bench_in_groups_runs_the_same_events_and_refuses_what_cannot_fit() {
+    let run = |extra: &[&str]| {
+        let (code, out, err) = output_of(
+            cloudtwin()
+                .args([
+                    "bench",
+                    "churn",
+                    "--entities",
+                    "1000",
+                    "--sim-seconds",
+                    "20",
+                ])
+                .args(["--fel", "calendar"])
+                .args(extra),
+        );
+        assert_eq!(code, 0, "{extra:?}: {err}");
+        let calendar = out
+            .lines()
+            .find(|l| l.starts_with("calendar"))
+            .unwrap_or_else(|| panic!("no calendar row: {out}"));
+        let events: u64 = calendar.split_whitespace().nth(1).unwrap().parse().unwrap();
+        (out.lines().next().unwrap_or_default().to_string(), events)
+    };
+    let (_, whole) = run(&[]);
+    let (header, grouped) = run(&["--partition-size", "64", "--window-seconds", "3"]);
+    assert_eq!(grouped, whole);
+    assert!(
+        header.contains("in groups of 64 run 3 simulated s at a time"),
+        "{header}"
+    );
+    for (args, says) in [
+        (
+            vec![
+                "--entities",
+                "4000000000",
+                "--partition-size",
+                "1",
+                "--sim-seconds",
+                "1",
+            ],
+            "4,000,000,000 groups",
+        ),
+        (vec!["--window-seconds", "5"], "--partition-size"),
+        (vec!["--partition-size", "0"], "--partition-size"),
+        (
+            vec!["scale-1m", "--partition-size", "10"],
+            "engine workloads",
+        ),
+    ] {
+        let (code, out, err) = output_of(cloudtwin().arg("bench").args(&args));
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+    }
+}
