@@ -161,8 +161,9 @@ pub fn bench(a: BenchArgs) -> Result<(), CliError> {
             "--entities, --sim-seconds and --repeat must be > 0",
         ));
     }
-    let engine = matches!(a.workload, WorkloadArg::Periodic | WorkloadArg::Churn);
-    if !engine && a.partition_size.is_some() {
+    if a.partition_size.is_some()
+        && !matches!(a.workload, WorkloadArg::Periodic | WorkloadArg::Churn)
+    {
         return Err(CliError::bad_input(format!(
             "--partition-size applies to the engine workloads (periodic, churn), not to {:?}",
             a.workload
@@ -206,8 +207,9 @@ const BYTES_PER_TIMER: f64 = 150.0;
 /// 100,000 groups of one timer (25.9 kB each).
 const BYTES_PER_GROUP: f64 = 28e3;
 
-/// Refuses an engine workload that would not fit: its timers' memory, and its events
-/// (every timer fires every 5 simulated s; churn re-arms a watchdog each time).
+/// Refuses an engine workload that would not fit: its timers' memory (and in groups, an event
+/// list per group), and its events (every timer fires every 5 simulated s; churn re-arms a
+/// watchdog each time).
 fn check_engine_size(a: &BenchArgs, sim_seconds: u64) -> Result<(), CliError> {
     if a.no_size_check {
         return Ok(());

@@ -87,7 +87,7 @@ fn a_saturated_storage_counts_its_backlog() {
 }
 
 /// `validate` lists the peak memory's largest parts under it, largest first, each with the
-/// key that drives it, and what is left in one line: the lines add up to the peak, and a
+/// key that drives it and its value, and what is left in one line: the lines add up to the peak, and a
 /// saturated storage's backlog shows there, not only in a refusal.
 #[test]
 fn the_description_lists_the_memory_parts_with_their_keys() {
