@@ -153,8 +153,8 @@ fn every_event_list_gives_the_same_results() {
 /// The monitoring pipeline's collecting side may run on a thread of its own (two threads per
 /// run): it sees the same commands in the same order, so every table and summary value is the
 /// same byte for byte as on one thread. Checked on the committed scenarios and on variants
-/// that exercise every collector discipline, network loss, dead agents, storage overflow and
-/// pull mode; the disciplines whose services are engine events stay on one thread.
+/// that exercise every collector discipline, network loss, dead agents, storage overflow,
+/// pull mode and several monitoring sites; the disciplines whose services are engine events stay on one thread.
 #[test]
 fn one_and_two_threads_give_the_same_results() {
     let cases: &[(&str, &[&str], usize)] = &[
@@ -181,6 +181,16 @@ fn one_and_two_threads_give_the_same_results() {
         ),
         ("poc-timeline.toml", &["monitoring.mode=\"pull\""], 2),
         ("poc-timeline.toml", &["monitoring.inline_service=false"], 1),
+        // Three sites: each runs its own collectors and storage on the collecting side.
+        (
+            "poc-timeline.toml",
+            &[
+                "monitoring.site=[\"aws:us-east-1\", \"gcp:europe-west4\", \"aws:ap-northeast-1\"]",
+                "monitoring.loss_p=0.1",
+                "monitoring.collectors.dead_after_rounds=1",
+            ],
+            2,
+        ),
         (
             "dragonfly-limits.toml",
             &["monitoring.collectors.queue=\"shared\""],

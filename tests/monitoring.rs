@@ -10,7 +10,9 @@
 //!   `dead_after_rounds` rounds;
 //! - collector policies: agentCount (ceil(agents / max_host_count), scale-in back to one
 //!   collector), csp (one per provider);
-//! - determinism of `monitoring.csv` and the summary; the agent-to-storage delay percentiles.
+//! - determinism of `monitoring.csv` and the summary; the agent-to-storage delay percentiles;
+//! - several sites: each cloud reports to the nearest, each site runs its own collectors and
+//!   storage, and one site written as a list is the site.
 //!
 //! Every scenario makes VMs Running 1 s after t = 0 (no stagger, jitter, API delay, rate limit or
 //! create failure), so that the monitoring model alone sets the timings.
@@ -1035,4 +1037,80 @@ buffer = 5
             ),
         ),
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several sites.
+
+/// Clouds in Seoul, Frankfurt and Virginia with 7, 8 and 9 VMs.
+const THREE_CONTINENTS: &str = r#"
+[topology]
+clouds = [
+  { provider = "aws", region = "ap-northeast-2", vms = 7 },
+  { provider = "gcp", region = "europe-west3", vms = 8 },
+  { provider = "aws", region = "us-east-1", vms = 9 },
+]
+"#;
+
+/// `[monitoring]` with agentCount's five topics per collector, at `site`.
+fn five_per_collector(site: &str) -> String {
+    scenario(
+        "305s",
+        "5s",
+        "",
+        &format!(
+            r#"{THREE_CONTINENTS}
+[monitoring]
+interval = "2s"
+agent_start_delay = "3s"
+loss_p = 0.02
+site = {site}
+[monitoring.collectors]
+policy = "agentCount"
+max_host_count = 5
+"#
+        ),
+    )
+}
+
+#[test]
+fn each_cloud_reports_to_its_nearest_site_which_runs_its_own_collectors() {
+    let sites = r#"["aws:us-east-1", "gcp:europe-west4", "aws:ap-northeast-1"]"#;
+    let text = five_per_collector(sites);
+    let loaded = common::load_text(&text, &[]);
+    // Seoul to Tokyo, Frankfurt to the Netherlands, Virginia to Virginia.
+    assert_eq!(loaded.monitoring.cloud_site, [2, 1, 0]);
+    let per_site: Vec<u32> = loaded.monitoring.sites.iter().map(|s| s.agents).collect();
+    assert_eq!(per_site, [9, 8, 7]);
+    let three = common::run_loaded(&loaded);
+    assert_conserved("three sites", &three);
+    // agentCount per site: 2 + 2 + 2 collectors for 9, 8 and 7 agents; one site needs 5.
+    assert_eq!(int(&three, metric::COLLECTOR_COUNT_MAX), 6);
+    let one = run_text(&five_per_collector(r#""aws:us-east-1""#), &[]);
+    assert_conserved("one site", &one);
+    assert_eq!(int(&one, metric::COLLECTOR_COUNT_MAX), 5);
+    // The same reports leave the agents (their phases and gaps are the agents' own); the
+    // nearer sites hear them sooner.
+    assert_eq!(
+        int(&three, metric::MONITORING_REPORTS_SENT),
+        int(&one, metric::MONITORING_REPORTS_SENT)
+    );
+    // Over all sites' server cores: three sites have three times one site's.
+    let cpu =
+        |out: &RunOutput| -> f64 { series(out, "server_cpu_pct").iter().map(|(_, v)| v).sum() };
+    let ratio = cpu(&one) / cpu(&three);
+    assert!(
+        (ratio - 3.0).abs() < 0.3,
+        "cpu% one site / three sites = {ratio}"
+    );
+}
+
+#[test]
+fn one_site_written_as_a_list_is_that_site() {
+    let a = run_text(&five_per_collector(r#""gcp:europe-west4""#), &[]);
+    let b = run_text(&five_per_collector(r#"["gcp:europe-west4"]"#), &[]);
+    assert_eq!(a.summary.to_csv(), b.summary.to_csv());
+    for (x, y) in a.tables.iter().zip(&b.tables) {
+        assert!(x.to_csv() == y.to_csv(), "{} differs", x.name);
+    }
 }

@@ -177,6 +177,11 @@ impl Agents {
         self.slot_of[agent as usize]
     }
 
+    /// The cloud `agent` reports from.
+    pub(super) fn cloud(&self, agent: u32) -> u32 {
+        self.all[self.slot_of[agent as usize] as usize].cloud
+    }
+
     /// Sets where a scale-out VM's agent reports from.
     pub(super) fn place(&mut self, agent: u32, cloud: u32) {
         self.all[self.slot_of[agent as usize] as usize].cloud = cloud;

@@ -34,8 +34,11 @@ pub struct MonitoringSpec {
     #[serde(default = "default_agent_start")]
     pub agent_start_delay: DurationDist,
     /// Region hosting Dragonfly (`provider:region` from the catalogue); reports travel there.
+    /// A list (`["aws:us-east-1", "gcp:europe-west4"]`) runs one deployment in each: every
+    /// cloud reports to the nearest (lowest median RTT, the first listed on a tie), and each
+    /// runs the `[monitoring.collectors]` and `[monitoring.storage]` given here.
     #[serde(default = "default_site")]
-    pub site: String,
+    pub site: Sites,
     /// Probability that a report is lost on the network.
     #[serde(default)]
     pub loss_p: Probability,
@@ -77,8 +80,8 @@ fn default_report_bytes() -> u32 {
 fn default_agent_start() -> DurationDist {
     DurationDist::constant(SimDuration::from_secs(60))
 }
-fn default_site() -> String {
-    "aws:ap-northeast-2".into()
+fn default_site() -> Sites {
+    Sites::One("aws:ap-northeast-2".into())
 }
 fn default_collector_interval() -> SimDuration {
     SimDuration::from_secs(10)
@@ -93,6 +96,53 @@ fn default_on_demand_service() -> DurationDist {
 impl Default for MonitoringSpec {
     fn default() -> Self {
         toml::from_str("").expect("every monitoring key has a default")
+    }
+}
+
+/// `monitoring.site`: one region, or a list of them (one CB-Dragonfly deployment each).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Sites {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for Sites {
+    /// A string or a list of strings, with an error that says so.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Sites;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a region such as \"aws:us-east-1\", or a list of regions (one deployment each)",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Sites, E> {
+                Ok(Sites::One(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Sites, A::Error> {
+                let mut v = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    v.push(s);
+                }
+                Ok(Sites::Many(v))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+impl Sites {
+    /// The regions as written, in order.
+    pub fn keys(&self) -> &[String] {
+        match self {
+            Sites::One(s) => std::slice::from_ref(s),
+            Sites::Many(v) => v,
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use crate::engine::{EntityId, Model, Scheduler, SimDuration, SimTime};
 use crate::model::SubModel;
 use crate::monitoring::events::MonEvent;
 use crate::monitoring::model::Monitoring;
-use crate::monitoring::plan::{AgentPlan, PathDelay, Plan};
+use crate::monitoring::plan::{AgentPlan, PathDelay, Plan, SitePlan};
 use crate::monitoring::{AsMonEvent, MonitoringSpec};
 
 #[derive(Copy, Clone, Debug)]
@@ -106,12 +106,21 @@ pub(super) fn plan(spec: MonitoringSpec, shape: Shape) -> Plan {
         seed,
         horizon,
     } = shape;
+    let region = crate::topology::Catalogue::builtin()
+        .find_key("aws:us-east-1")
+        .expect("a region")
+        .clone();
     Plan {
         enabled: true,
-        site: crate::topology::Catalogue::builtin()
-            .find_key("aws:us-east-1")
-            .expect("a region")
-            .clone(),
+        sites: vec![SitePlan {
+            region,
+            agents,
+            max_collectors,
+            initial_collectors,
+            inline_service,
+            deferred_completions,
+        }],
+        cloud_site: vec![0; paths.len()],
         agents: (0..agents)
             .map(|i| AgentPlan {
                 cloud: i % paths.len() as u32,
@@ -121,9 +130,6 @@ pub(super) fn plan(spec: MonitoringSpec, shape: Shape) -> Plan {
         paths,
         providers: 2,
         max_collectors,
-        initial_collectors,
-        inline_service,
-        deferred_completions,
         seed,
         horizon,
         spec,

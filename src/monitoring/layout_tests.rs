@@ -5,14 +5,15 @@
 //! jitter and loss, agents declared dead and collectors retired, must give the same summary
 //! and tables whether the agents are never laid out or laid out at every aggregation round,
 //! with the collecting side on the engine's thread or its own (which then follows the layout
-//! through the pipe), for each way collectors serve.
+//! through the pipe), for each way collectors serve, with one site or several (each site's
+//! topics staying on its own collectors as they are retired and moved).
 
 use super::agents::Layout;
 use super::harness::{Ev, Harness, Shape, plan};
 use crate::engine::{RunControl, Scheduler, SimDuration, SimTime};
 use crate::model::Results;
 use crate::monitoring::MonitoringSpec;
-use crate::monitoring::plan::PathDelay;
+use crate::monitoring::plan::{PathDelay, Plan, SitePlan};
 use crate::output::Summary;
 
 /// A monitoring set-up to lay out.
@@ -28,16 +29,18 @@ enum Case {
     AgentCountEvents,
 }
 
-/// Runs 300 agents on three paths for 10 simulated minutes, the collecting side on a thread of
-/// its own when `apart`; returns the layouts made, the engine's events, the summary and the
-/// monitoring table.
-fn run(case: Case, layout: Layout, apart: bool) -> (u32, u64, String, Vec<u8>) {
+/// Runs 300 agents on three paths (clouds) for 10 simulated minutes, the clouds reporting to
+/// `sites` sites in turn, the collecting side on a thread of its own when `apart`; returns the
+/// layouts made, the engine's events, the summary and the monitoring table.
+fn run(case: Case, sites: u32, layout: Layout, apart: bool) -> (u32, u64, String, Vec<u8>) {
+    // As many collectors over all sites as on one.
     let policy = match case {
-        Case::AgentCountDeferred | Case::AgentCountEvents => {
+        Case::AgentCountDeferred | Case::AgentCountEvents => format!(
             r#"policy = "agentCount"
-            max_host_count = 40"#
-        }
-        Case::CspInline => r#"policy = "csp""#,
+            max_host_count = {}"#,
+            40 / sites
+        ),
+        Case::CspInline => r#"policy = "csp""#.to_string(),
     };
     let spec: MonitoringSpec = toml::from_str(&format!(
         r#"
@@ -79,6 +82,7 @@ fn run(case: Case, layout: Layout, apart: bool) -> (u32, u64, String, Vec<u8>) {
             horizon,
         },
     );
+    let plan = with_sites(plan, sites);
     let mut s = Scheduler::new();
     let mut h = Harness::new(&plan, &mut s, SimDuration::from_secs(7));
     h.m.set_layout(layout);
@@ -106,6 +110,7 @@ fn run(case: Case, layout: Layout, apart: bool) -> (u32, u64, String, Vec<u8>) {
     }
     let out = s.run_until(&mut h, horizon, &mut RunControl::none());
     h.m.finish(out.end);
+    h.m.check_sites();
     let c = h.m.counts().expect("read after the finish");
     assert!(c.sent > 30_000 && c.dropped_network > 0, "{c:?}");
     assert!(c.agents_declared_dead > 0, "{c:?}");
@@ -117,17 +122,45 @@ fn run(case: Case, layout: Layout, apart: bool) -> (u32, u64, String, Vec<u8>) {
     (h.m.layouts(), out.events, sum.to_csv(), series)
 }
 
+/// `plan` with its clouds reporting to `sites` sites in turn (cloud `c` to site `c mod
+/// sites`), each sized for its agents.
+fn with_sites(mut plan: Plan, sites: u32) -> Plan {
+    for (c, site) in plan.cloud_site.iter_mut().enumerate() {
+        *site = c as u32 % sites;
+    }
+    let region = plan.sites[0].region.clone();
+    let mut one = plan.sites[0].clone();
+    plan.sites = (0..sites)
+        .map(|k| {
+            let n = plan.agents.iter().filter(|a| plan.site_of(a) == k).count() as u32;
+            let sized = SitePlan::sized(&plan.spec, region.clone(), n, plan.providers);
+            // The case's own choice of service, at every site.
+            one.agents = n;
+            one.max_collectors = sized.max_collectors;
+            one.initial_collectors = sized.initial_collectors;
+            one.clone()
+        })
+        .collect();
+    plan.max_collectors = plan.sites.iter().map(|s| s.max_collectors).sum();
+    plan
+}
+
 #[test]
 fn laying_the_agents_out_changes_no_result() {
-    for case in [
-        Case::AgentCountDeferred,
-        Case::CspInline,
-        Case::AgentCountEvents,
+    for (case, sites) in [
+        (Case::AgentCountDeferred, 1),
+        (Case::CspInline, 1),
+        (Case::AgentCountEvents, 1),
+        (Case::AgentCountDeferred, 3),
+        (Case::CspInline, 2),
+        (Case::AgentCountEvents, 3),
     ] {
-        let can_run_apart = !matches!(case, Case::AgentCountEvents);
-        let (never, ev_never, sum_never, series_never) = run(case, Layout::Never, false);
+        let run = |case, layout, apart| run(case, sites, layout, apart);
+        let case = (case, sites);
+        let can_run_apart = !matches!(case.0, Case::AgentCountEvents);
+        let (never, ev_never, sum_never, series_never) = run(case.0, Layout::Never, false);
         assert_eq!(never, 0);
-        if !matches!(case, Case::CspInline) {
+        if !matches!(case.0, Case::CspInline) {
             assert!(
                 collectors_retired(&series_never),
                 "{case:?}: agentCount retires collectors (their topics move in id order)"
@@ -139,14 +172,17 @@ fn laying_the_agents_out_changes_no_result() {
             assert!(series == series_never, "{case:?}, {what}: monitoring.csv");
             layouts
         };
-        let every = same(run(case, Layout::EveryRound, false), "every round");
+        let every = same(run(case.0, Layout::EveryRound, false), "every round");
         assert_eq!(every, 60, "one layout per 10 s round over 10 minutes");
-        let here = same(run(case, Layout::WhenSettled, false), "default, one thread");
+        let here = same(
+            run(case.0, Layout::WhenSettled, false),
+            "default, one thread",
+        );
         assert!(here >= 1, "the default lays out once the starts settle");
         if can_run_apart {
-            let every = same(run(case, Layout::EveryRound, true), "every round, apart");
+            let every = same(run(case.0, Layout::EveryRound, true), "every round, apart");
             assert_eq!(every, 60);
-            let apart = same(run(case, Layout::WhenSettled, true), "default, apart");
+            let apart = same(run(case.0, Layout::WhenSettled, true), "default, apart");
             assert_eq!(apart, here, "the same layouts on either thread");
         }
     }

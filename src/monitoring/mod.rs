@@ -1,6 +1,6 @@
 //! CB-Dragonfly monitoring load: agents on every Running VM, the network to the monitoring
-//! site, collectors, aggregation rounds and storage, and the on-demand calls CB-Tumblebug's
-//! auto-control makes. Sources: `../shared/domain/cloud-barista.md` section 2 (Dragonfly
+//! site (or the nearest of several, each a deployment of its own), collectors, aggregation
+//! rounds and storage, and the on-demand calls CB-Tumblebug's auto-control makes. Sources: `../shared/domain/cloud-barista.md` section 2 (Dragonfly
 //! v0.2-HEAD architecture and defaults) and `../shared/data/SOURCES.md` (storage capacity).
 //!
 //! Interface: [`Plan::build`] checks `[monitoring]` when the scenario loads (one agent slot per
@@ -12,7 +12,8 @@
 //!
 //! Files:
 //! - `config.rs`: the `[monitoring]` section and its defaults; `plan.rs`: the checked plan
-//!   (site, per-cloud delays, agent slots, the policy's collector counts, inline service).
+//!   (the sites, each cloud's nearest and its delay to it, agent slots, each site's collector
+//!   counts and inline service).
 //! - `events.rs`: the model's events (a leaf: every part schedules them).
 //! - `model.rs`: [`Monitoring`], composing the parts below: event dispatch, on-demand calls,
 //!   the `SubModel` and `Results` interfaces; what reaches the site becomes a command to the
@@ -21,8 +22,8 @@
 //!   start and stop with the VM, pull polling, their layout in report order; `slots.rs`: where
 //!   each agent's state lives in both sides' per-agent tables.
 //! - `sink.rs`: the collecting side, driven by commands in the engine's order: topics
-//!   (`topics.rs`: each agent's collector, dead-agent detection), collectors, the aggregation
-//!   round, storage, series. `pipe.rs` runs it on a thread of its own, with the same results.
+//!   (`topics.rs`: each agent's site and collector, dead-agent detection), each site's
+//!   collectors and storage, the aggregation round, series. `pipe.rs` runs it on a thread of its own, with the same results.
 //! - `collectors/`: collectors, their queues and the service on the server's cores
 //!   (`mod.rs`); services computed on arrival (`inline.rs`); the collector policy trait
 //!   (`policy.rs`) and one module per policy (`agent_count.rs`, `csp.rs`, `fixed.rs`).

@@ -17,6 +17,9 @@
 //!   written.
 //! - CB-Tumblebug's auto-control calls the agents on demand ([`Monitoring::on_demand`]).
 //!
+//! With several sites (`monitoring.site` a list), each cloud's agents report to the nearest,
+//! which runs collectors, storage and an on-demand server of its own.
+//!
 //! Every report is accounted for: sent = stored + dropped + in flight, exactly.
 //!
 //! Sources: `../shared/domain/cloud-barista.md` section 2 (Dragonfly v0.3.x, the Cloud-Twin-era
@@ -26,7 +29,7 @@ use super::agents::Agents;
 use super::config::Mode;
 use super::events::{AsMonEvent, MonEvent};
 use super::pipe::{Pipe, PipeWaits, WaitClock};
-use super::plan::{PathDelay, Plan};
+use super::plan::Plan;
 pub use super::series::MonitoringCounts;
 use super::series::Totals;
 use super::sink::{Cmd, Sink};
@@ -68,12 +71,15 @@ pub struct Monitoring {
     server: EntityId,
     round_interval: SimDuration,
     pull_interval: SimDuration,
-    on_demand: OnDemand,
+    /// One server per site.
+    on_demand: Vec<OnDemand>,
     /// The agents' side's own counts: failed polls and on-demand calls (the collecting side
     /// counts the rest).
     counts: MonitoringCounts,
-    /// Where CB-Dragonfly runs (a cloud joining the run gets its path to it).
-    site: crate::topology::Region,
+    /// Where CB-Dragonfly runs (a cloud joining the run gets its path to the nearest).
+    sites: Vec<crate::topology::Region>,
+    /// Each cloud's site.
+    cloud_site: Vec<u32>,
     /// How often (and how long) each thread waited for the other, once a run apart has
     /// finished.
     pipe_waits: Option<PipeWaits>,
@@ -88,7 +94,12 @@ impl Monitoring {
         let agent_ids = sched.alloc_entities_own_seq(plan.agents.len() as u32);
         let collector_ids = sched.alloc_entities(plan.max_collectors);
         let server = sched.alloc_entities(1).get(0);
-        let sink = Sink::new(plan, rngs.counter_family("monitoring.service"));
+        // Site 0's streams are those of a run with one site.
+        let family = |purpose: &str, k: usize| match k {
+            0 => rngs.counter_family(purpose),
+            k => rngs.counter_family(&format!("{purpose}.site{k}")),
+        };
+        let sink = Sink::new(plan, |k| family("monitoring.service", k));
         let m = Monitoring {
             agents: Agents::new(plan, agent_ids, rngs.counter_family("monitoring.agent")),
             link: Link::Here(Box::new(sink)),
@@ -96,13 +107,16 @@ impl Monitoring {
             server,
             round_interval: spec.collectors.interval,
             pull_interval: spec.pull_interval,
-            on_demand: OnDemand {
-                service: spec.on_demand_service.clone(),
-                free_at: SimTime::ZERO,
-                rng: rngs.stream("monitoring.on_demand", 0),
-            },
+            on_demand: (0..plan.sites.len())
+                .map(|k| OnDemand {
+                    service: spec.on_demand_service.clone(),
+                    free_at: SimTime::ZERO,
+                    rng: rngs.stream("monitoring.on_demand", k as u64),
+                })
+                .collect(),
             counts: MonitoringCounts::default(),
-            site: plan.site.clone(),
+            sites: plan.sites.iter().map(|s| s.region.clone()).collect(),
+            cloud_site: plan.cloud_site.clone(),
             pipe_waits: None,
         };
         sched.post_at(
@@ -127,7 +141,7 @@ impl Monitoring {
     /// other ([`Monitoring::pipe_waits`]).
     pub fn run_apart(&mut self, clock: Option<WaitClock>) -> bool {
         match std::mem::replace(&mut self.link, Link::Moving) {
-            Link::Here(sink) if !sink.collectors.completes_as_events() => {
+            Link::Here(sink) if !sink.completes_as_events() => {
                 match Pipe::spawn(sink, clock) {
                     Ok(pipe) => self.link = Link::Apart(pipe),
                     // No thread to be had: stay on this one.
@@ -146,13 +160,17 @@ impl Monitoring {
         match &mut self.link {
             Link::Here(sink) => {
                 sink.apply(cmd);
-                if sink.collectors.completes_as_events() {
-                    for (at, c) in sink.collectors.take_outbox() {
-                        sched.post_at(
-                            at,
-                            self.collector_ids.get(c),
-                            MonEvent::ServiceDone { collector: c }.into(),
-                        );
+                if sink.completes_as_events() {
+                    for site in &mut sink.sites {
+                        let first = site.first_collector;
+                        for (at, c) in site.collectors.take_outbox() {
+                            let collector = first + c;
+                            sched.post_at(
+                                at,
+                                self.collector_ids.get(collector),
+                                MonEvent::ServiceDone { collector }.into(),
+                            );
+                        }
                     }
                 }
             }
@@ -166,7 +184,7 @@ impl Monitoring {
         match &mut self.link {
             Link::Here(sink) => {
                 sink.apply(cmd);
-                debug_assert!(sink.collectors.outbox_is_empty());
+                debug_assert!(sink.sites.iter().all(|s| s.collectors.outbox_is_empty()));
             }
             Link::Apart(pipe) => pipe.send(cmd),
             Link::Moving => unreachable!("the collecting side is between threads"),
@@ -226,7 +244,7 @@ impl Monitoring {
                 match &mut self.link {
                     // The hot path, without the command's round trip through `Sink::apply`
                     // (which does the same).
-                    Link::Here(sink) if !sink.collectors.completes_as_events() => {
+                    Link::Here(sink) if !sink.completes_as_events() => {
                         sink.arrive(slot, lost, sent_at, now)
                     }
                     // Written straight into the batch: through `send`, the command was built
@@ -273,11 +291,15 @@ impl Monitoring {
         }
     }
 
-    /// An on-demand monitoring call (CB-Tumblebug's auto-control): when the answer is back at
-    /// the caller, and whether the VM's agent could answer (if not, the caller sees an error).
+    /// An on-demand monitoring call (CB-Tumblebug's auto-control), served by the agent's
+    /// site: when the answer is back at the caller, and whether the VM's agent could answer
+    /// (if not, the caller sees an error).
     pub fn on_demand(&mut self, now: SimTime, agent: u32) -> (SimTime, bool) {
         self.counts.on_demand_calls += 1;
-        let od = &mut self.on_demand;
+        // (A live twin's agent names its cloud once placed; it runs one site.)
+        let cloud = self.agents.cloud(agent) as usize;
+        let site = self.cloud_site.get(cloud).copied().unwrap_or(0);
+        let od = &mut self.on_demand[site as usize];
         let start = now.max(od.free_at);
         let s = od.service.sample(&mut od.rng);
         od.free_at = start + s;
@@ -328,7 +350,7 @@ impl Monitoring {
     /// thread until the run ends.
     pub fn load_gauges(&self) -> Option<(u64, u64)> {
         match &self.link {
-            Link::Here(sink) => Some((sink.counts.sent, sink.collectors.held())),
+            Link::Here(sink) => Some((sink.counts.sent, sink.collectors_held())),
             _ => None,
         }
     }
@@ -339,6 +361,12 @@ impl Monitoring {
     /// scenario and seed, whose results do not.
     pub fn pipe_waits(&self) -> Option<PipeWaits> {
         self.pipe_waits
+    }
+
+    /// Checks that each site's topics are on its own collectors, once the run is over (tests).
+    #[cfg(test)]
+    pub(crate) fn check_sites(&self) {
+        self.sink().expect(AFTER_FINISH).check_sites();
     }
 
     /// Sets when the agents are laid out in report order (tests).
@@ -386,7 +414,7 @@ impl Results for Monitoring {
         let totals = Totals {
             sent,
             in_flight,
-            collectors_max: sink.collectors.most(),
+            collectors_max: sink.collectors_most(),
         };
         sink.series.summarize(sum, &counts, totals);
     }
@@ -427,8 +455,9 @@ impl<E: From<MonEvent> + Copy + AsMonEvent> SubModel<E> for Monitoring {
 
     fn cloud_added(&mut self, world: &Resolved) -> Result<(), PlanError> {
         if let Some(c) = world.clouds.last() {
-            self.agents
-                .add_path(PathDelay::between(&world.latency, &c.region, &self.site));
+            let (site, path) = super::plan::nearest(&world.latency, &c.region, &self.sites);
+            self.cloud_site.push(site);
+            self.agents.add_path(path);
         }
         Ok(())
     }

@@ -135,7 +135,7 @@ impl Pipe {
                     apply_batch(&mut sink, &batch);
                     batch.clear();
                     assert!(
-                        sink.collectors.outbox_is_empty(),
+                        sink.sites.iter().all(|s| s.collectors.outbox_is_empty()),
                         "a pipelined collector completed a service as an engine event"
                     );
                     // The engine's end may be gone (its run ended): then the batch is dropped.

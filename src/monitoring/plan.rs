@@ -1,7 +1,8 @@
 //! The monitoring plan, built when the scenario loads: `[monitoring]` checked, CB-Dragonfly's
-//! site resolved to a catalogue region, each cloud's one-way delay to it from the latency
-//! model, one agent slot per VM (its cloud and provider), the collector policy's sizes, and
-//! whether collector services may be computed on arrival (see [`Plan::inline_service`]).
+//! sites resolved to catalogue regions, each cloud's site (the nearest) and one-way delay to it
+//! from the latency model, one agent slot per VM (its cloud, provider and site), and for each
+//! site the collector policy's sizes and whether collector services may be computed on arrival
+//! (see [`SitePlan::inline_service`]).
 
 use super::config::{Mode, MonitoringSpec, Policy, QueueDiscipline};
 use crate::engine::SimTime;
@@ -40,21 +41,12 @@ pub struct AgentPlan {
     pub provider: u32,
 }
 
-/// Everything the monitoring model needs, checked.
-#[derive(Clone, Debug)]
-pub struct Plan {
-    /// `monitoring.enabled`: the model runs at all.
-    pub enabled: bool,
-    /// The checked section.
-    pub spec: MonitoringSpec,
-    /// Where CB-Dragonfly runs.
-    pub site: Region,
-    /// One-way delay from each cloud to the site.
-    pub paths: Vec<PathDelay>,
-    /// One per VM slot (empty when monitoring is off).
-    pub agents: Vec<AgentPlan>,
-    /// Providers of the scenario (the csp policy has one collector each).
-    pub providers: u32,
+/// One CB-Dragonfly deployment: where it runs, and what its collectors come to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SitePlan {
+    pub region: Region,
+    /// Agent slots reporting to it.
+    pub agents: u32,
     /// Collectors the policy may ever run at once, and how many it starts with.
     pub max_collectors: u32,
     pub initial_collectors: u32,
@@ -68,6 +60,54 @@ pub struct Plan {
     /// keep their own completions instead of the engine (see `collectors::deferred`): exact
     /// under CPU contention and agentCount scale-in too.
     pub deferred_completions: bool,
+}
+
+impl SitePlan {
+    /// The site in `region` for `agents` agent slots, sized by `spec`'s policy.
+    pub fn sized(spec: &MonitoringSpec, region: Region, agents: u32, providers: u32) -> Self {
+        let c = &spec.collectors;
+        let (max_collectors, initial_collectors) = match c.policy {
+            Policy::AgentCount => (agents.div_ceil(c.max_host_count).max(1), 1),
+            Policy::Csp => (providers.max(1), providers.max(1)),
+            Policy::Fixed => (c.count, c.count),
+        };
+        let inline_service = spec.inline_service
+            && spec.mode == Mode::Push
+            && c.queue == QueueDiscipline::PerCollector
+            && c.policy != Policy::AgentCount
+            && max_collectors <= c.server_cores;
+        let deferred_completions =
+            spec.inline_service && !inline_service && c.queue == QueueDiscipline::PerCollector;
+        SitePlan {
+            region,
+            agents,
+            max_collectors,
+            initial_collectors,
+            inline_service,
+            deferred_completions,
+        }
+    }
+}
+
+/// Everything the monitoring model needs, checked.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// `monitoring.enabled`: the model runs at all.
+    pub enabled: bool,
+    /// The checked section.
+    pub spec: MonitoringSpec,
+    /// Where CB-Dragonfly runs: one deployment per site (`monitoring.site`, in its order).
+    pub sites: Vec<SitePlan>,
+    /// Each cloud's site: the nearest.
+    pub cloud_site: Vec<u32>,
+    /// One-way delay from each cloud to its site.
+    pub paths: Vec<PathDelay>,
+    /// One per VM slot (empty when monitoring is off).
+    pub agents: Vec<AgentPlan>,
+    /// Providers of the scenario (the csp policy has one collector each).
+    pub providers: u32,
+    /// Collectors the sites may ever run at once, all together.
+    pub max_collectors: u32,
     pub seed: u64,
     pub horizon: SimTime,
 }
@@ -100,64 +140,114 @@ impl Plan {
                 format!("must be a number > 0 (points per second), found {cap}"),
             ));
         }
-        let site = r
-            .catalogue
-            .find_key(&spec.site)
-            .ok_or_else(|| {
+        let keys = spec.site.keys();
+        if keys.is_empty() {
+            return Err(PlanError::new(
+                "monitoring.site",
+                "the list is empty: give at least one region (provider:region)",
+            ));
+        }
+        // A topic keeps its site in 16 bits (and a catalogue has a few hundred regions).
+        if keys.len() > usize::from(u16::MAX) {
+            return Err(PlanError::new(
+                "monitoring.site",
+                format!("{} sites: at most {} are supported", keys.len(), u16::MAX),
+            ));
+        }
+        let mut regions: Vec<Region> = Vec::with_capacity(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            let name = if keys.len() > 1 {
+                format!("monitoring.site[{i}]")
+            } else {
+                "monitoring.site".to_string()
+            };
+            let region = r.catalogue.find_key(key).ok_or_else(|| {
                 PlanError::new(
-                    "monitoring.site",
-                    format!(
-                        "`{}` is not a region of the catalogue (expected provider:region)",
-                        spec.site
-                    ),
+                    &name,
+                    format!("`{key}` is not a region of the catalogue (expected provider:region)"),
                 )
-            })?
-            .clone();
-
-        let paths = r
+            })?;
+            if let Some(j) = keys[..i].iter().position(|k| k == key) {
+                return Err(PlanError::new(
+                    &name,
+                    format!("`{key}` is listed twice (also at [{j}]): one deployment per region"),
+                ));
+            }
+            regions.push(region.clone());
+        }
+        // Each cloud reports to its nearest site; the first listed wins a tie.
+        let (cloud_site, paths): (Vec<u32>, Vec<PathDelay>) = r
             .clouds
             .iter()
-            .map(|c| PathDelay::between(&r.latency, &c.region, &site))
-            .collect();
+            .map(|c| nearest(&r.latency, &c.region, &regions))
+            .unzip();
         let agents: Vec<AgentPlan> = if spec.enabled {
             agent_clouds
                 .map(|cloud| AgentPlan {
                     cloud,
                     // A live twin's unplaced slots may name a cloud that does not exist yet:
-                    // `Monitoring::place_agent` sets both when the VM is created.
+                    // `Monitoring::place_agent` sets both when the VM is created (a live twin
+                    // runs one site).
                     provider: r.cloud_provider.get(cloud as usize).copied().unwrap_or(0),
                 })
                 .collect()
         } else {
             Vec::new()
         };
-        let n = agents.len() as u32;
         let providers = r.providers.len() as u32;
-        let (max_collectors, initial_collectors) = match c.policy {
-            Policy::AgentCount => (n.div_ceil(c.max_host_count).max(1), 1),
-            Policy::Csp => (providers.max(1), providers.max(1)),
-            Policy::Fixed => (c.count, c.count),
-        };
-        let inline_service = spec.inline_service
-            && spec.mode == Mode::Push
-            && c.queue == QueueDiscipline::PerCollector
-            && c.policy != Policy::AgentCount
-            && max_collectors <= c.server_cores;
-        let deferred_completions =
-            spec.inline_service && !inline_service && c.queue == QueueDiscipline::PerCollector;
+        let mut per_site = vec![0u32; regions.len()];
+        for a in &agents {
+            per_site[site_of(&cloud_site, a) as usize] += 1;
+        }
+        let sites: Vec<SitePlan> = regions
+            .into_iter()
+            .zip(per_site)
+            .map(|(region, n)| SitePlan::sized(spec, region, n, providers))
+            .collect();
+        let max_collectors = sites
+            .iter()
+            .fold(0u32, |sum, s| sum.saturating_add(s.max_collectors));
         Ok(Plan {
             enabled: spec.enabled,
             spec: spec.clone(),
-            site,
+            sites,
+            cloud_site,
             paths,
             agents,
             providers,
             max_collectors,
-            initial_collectors,
-            inline_service,
-            deferred_completions,
             seed: r.seed,
             horizon: r.horizon,
         })
     }
+}
+
+impl Plan {
+    /// The site agent `a` reports to: its cloud's.
+    pub fn site_of(&self, a: &AgentPlan) -> u32 {
+        site_of(&self.cloud_site, a)
+    }
+}
+
+/// The site of agent `a`'s cloud (site 0 for a live twin's slot whose cloud has not joined:
+/// a live twin runs one site).
+fn site_of(cloud_site: &[u32], a: &AgentPlan) -> u32 {
+    cloud_site.get(a.cloud as usize).copied().unwrap_or(0)
+}
+
+/// The site nearest to a cloud in `from` (lowest median RTT; the first listed on a tie) and
+/// the cloud's path to it.
+pub fn nearest(
+    latency: &crate::network::LatencyModel,
+    from: &Region,
+    sites: &[Region],
+) -> (u32, PathDelay) {
+    let mut best = (0u32, PathDelay::between(latency, from, &sites[0]));
+    for (i, site) in sites.iter().enumerate().skip(1) {
+        let p = PathDelay::between(latency, from, site);
+        if p.median_s < best.1.median_s {
+            best = (i as u32, p);
+        }
+    }
+    best
 }

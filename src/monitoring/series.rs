@@ -128,13 +128,17 @@ pub(super) struct Series {
     /// Agent-to-storage delays of the whole run up to the last sample, and since it.
     delays_us: Histogram<u64>,
     interval_delays_us: Histogram<u64>,
+    /// The server cores of every site together, and the sites' storages.
     cores: f64,
+    storages: f64,
     report_bytes: u64,
     table: Table,
 }
 
 impl Series {
-    pub(super) fn new(horizon: SimTime, server_cores: u32, report_bytes: u32) -> Self {
+    /// The series of a run to `horizon` with `sites` sites of `server_cores` cores and one
+    /// storage each.
+    pub(super) fn new(horizon: SimTime, sites: u32, server_cores: u32, report_bytes: u32) -> Self {
         let hist = || {
             Histogram::<u64>::new_with_bounds(1, 30 * 86_400 * 1_000_000, 3).expect("valid bounds")
         };
@@ -159,7 +163,8 @@ impl Series {
             util_weight: 0.0,
             delays_us: hist(),
             interval_delays_us: hist(),
-            cores: server_cores.max(1) as f64,
+            cores: server_cores.max(1) as f64 * sites.max(1) as f64,
+            storages: sites.max(1) as f64,
             report_bytes: report_bytes as u64,
             table: Table::new(
                 file::MONITORING,
@@ -209,7 +214,7 @@ impl Series {
                 100.0 * busy_s / (cores * dt),
                 self.iv_points as f64 / dt,
                 busy_s / (n.max(1) as f64 * dt),
-                self.iv_storage_busy_ns as f64 / 1e9 / dt,
+                self.iv_storage_busy_ns as f64 / 1e9 / (self.storages * dt),
             )
         } else {
             (0.0, 0.0, 0.0, 0.0, 0.0)
@@ -347,7 +352,7 @@ mod tests {
     #[test]
     fn a_short_last_interval_weighs_by_its_length() {
         let s = SimTime::from_secs;
-        let mut series = Series::new(s(15), 1, 100);
+        let mut series = Series::new(s(15), 1, 1, 100);
         series.sample(s(0), snapshot());
         // One collector busy half of a full 10 s interval, then a fifth of a 5 s last one.
         series.iv_busy_ns = 5_000_000_000;

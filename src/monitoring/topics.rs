@@ -15,6 +15,8 @@ pub(super) struct Topic {
     /// Last round in which a report of this agent arrived.
     last_round_seen: u32,
     pub(super) silent_rounds: u16,
+    /// The site the agent reports to (in the line's padding: a topic stays 12 bytes).
+    pub(super) site: u16,
 }
 
 pub(super) const NO_COLLECTOR: u32 = u32::MAX;
@@ -26,6 +28,7 @@ impl Default for Topic {
             collector: NO_COLLECTOR,
             last_round_seen: NO_ROUND,
             silent_rounds: 0,
+            site: 0,
         }
     }
 }
@@ -44,10 +47,22 @@ pub(super) struct Topics {
 }
 
 impl Topics {
-    /// The topics of agents of `providers` (by id), none registered yet.
-    pub(super) fn new(providers: Vec<u32>) -> Self {
+    /// The topics of agents of `providers` reporting to `sites` (both by id), none
+    /// registered yet.
+    pub(super) fn new(providers: Vec<u32>, sites: impl Iterator<Item = u16>) -> Self {
+        let all: Vec<Topic> = sites
+            .map(|site| Topic {
+                site,
+                ..Topic::default()
+            })
+            .collect();
+        assert_eq!(
+            all.len(),
+            providers.len(),
+            "a site and a provider per agent"
+        );
         Topics {
-            all: vec![Topic::default(); providers.len()],
+            all,
             providers,
             ids: Vec::new(),
             seen_in_round: 0,
@@ -104,14 +119,14 @@ impl Topics {
 
     /// Ends aggregation round `round`: every agent with a topic not heard from in it has been
     /// silent one more round, and after `dead_after` silent rounds it is declared dead and its
-    /// topic deleted (`release` gets the topic's collector, in slot order: releases commute).
-    /// Returns the agents declared dead.
+    /// topic deleted (`release` gets the topic's site and collector, in slot order: releases
+    /// commute). Returns the agents declared dead.
     pub(super) fn end_round(
         &mut self,
         round: u32,
         dead_after: u32,
         registered: u32,
-        mut release: impl FnMut(u32),
+        mut release: impl FnMut(u16, u32),
     ) -> u64 {
         // Nothing to do when every registered agent was heard from (the usual case): skip the
         // pass over all agents.
@@ -127,10 +142,19 @@ impl Topics {
             t.silent_rounds = t.silent_rounds.saturating_add(1);
             if t.silent_rounds as u32 >= dead_after {
                 t.collector = NO_COLLECTOR;
-                release(c);
+                release(t.site, c);
                 dead += 1;
             }
         }
         dead
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A million topics are touched one report at a time: the site rides in the padding.
+    #[test]
+    fn a_topic_stays_twelve_bytes() {
+        assert_eq!(std::mem::size_of::<super::Topic>(), 12);
     }
 }

@@ -221,6 +221,16 @@ impl Draft {
         )
         .map_err(at)?;
         check_entities(&lifecycle, &monitoring).map_err(at)?;
+        if sc.serve.enabled && monitoring.sites.len() > 1 {
+            // A live twin's clouds join as clients register them, after the sites are sized.
+            return Err(at(PlanError::new(
+                "monitoring.site",
+                format!(
+                    "{} sites: a live twin (serve) runs one monitoring site; give one region",
+                    monitoring.sites.len()
+                ),
+            )));
+        }
         let mcis_names: Vec<String> = lifecycle.mcis.iter().map(|m| m.name.clone()).collect();
         let control = control::Plan::build(
             &sc.control,

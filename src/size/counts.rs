@@ -211,10 +211,15 @@ impl Counts {
         let agents = if m.enabled { slots } else { 0 };
         let providers = providers.len() as u64;
         let c = &m.collectors;
+        // Each site runs the policy for its own agents: with agentCount, the sites' rounding
+        // up adds at most one collector per site beyond the first (and an empty site runs one).
+        let sites = m.site.keys().len().max(1) as u64;
+        let per_host = c.max_host_count.max(1) as u64;
+        let agent_count = |agents: u64| (agents.div_ceil(per_host) + sites - 1).max(sites);
         let collectors = match c.policy {
-            Policy::AgentCount => agents.div_ceil(c.max_host_count.max(1) as u64).max(1),
-            Policy::Csp => providers.max(1),
-            Policy::Fixed => c.count as u64,
+            Policy::AgentCount => agent_count(agents),
+            Policy::Csp => providers.max(1) * sites,
+            Policy::Fixed => c.count as u64 * sites,
         };
         let horizon = s.simulation.duration.as_secs_f64();
         let random = s.lifecycle.random_outages.as_ref().map_or(0.0, |r| {
@@ -237,9 +242,7 @@ impl Counts {
         }
         let agents_started = (agents_started.round() as u64).min(agents);
         let collectors_started = match c.policy {
-            Policy::AgentCount => agents_started
-                .div_ceil(c.max_host_count.max(1) as u64)
-                .max(1),
+            Policy::AgentCount => agent_count(agents_started),
             _ => collectors,
         };
         let mut watched: Vec<&str> = s.control.policies.iter().map(|p| p.mcis.as_str()).collect();

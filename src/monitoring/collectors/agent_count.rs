@@ -59,6 +59,7 @@ impl CollectorPolicy for AgentCount {
         &mut self,
         pool: &mut Pool,
         topics: &mut Topics,
+        site: u16,
         registered: u32,
         requeue: &mut Requeue<'_>,
     ) {
@@ -68,7 +69,11 @@ impl CollectorPolicy for AgentCount {
         let mut moved: Vec<Vec<u32>> = vec![Vec::new(); active.saturating_sub(target) as usize];
         if !moved.is_empty() {
             for (slot, a) in topics.all.iter().enumerate() {
-                if a.collector != NO_COLLECTOR && a.collector >= target && a.collector < active {
+                if a.collector != NO_COLLECTOR
+                    && a.site == site
+                    && a.collector >= target
+                    && a.collector < active
+                {
                     moved[(a.collector - target) as usize].push(slot as u32);
                 }
             }

@@ -29,7 +29,7 @@ mod round_points;
 mod ties;
 
 use super::config::{Mode, Policy, QueueDiscipline};
-use super::plan::Plan;
+use super::plan::{Plan, SitePlan};
 use super::series::Series;
 use super::topics::{NO_COLLECTOR, Topic, Topics};
 use crate::engine::{CounterCursor, CounterFamily, DurationDist, SimDuration, SimTime};
@@ -254,15 +254,15 @@ pub(super) struct Collectors {
 }
 
 impl Collectors {
-    /// The plan's initial collectors, with service streams `fam`.
-    pub(super) fn new(plan: &Plan, fam: CounterFamily) -> Self {
+    /// The initial collectors of `site` (one of the plan's), with service streams `fam`.
+    pub(super) fn new(plan: &Plan, site: &SitePlan, fam: CounterFamily) -> Self {
         let spec = &plan.spec;
         let c = &spec.collectors;
         // At least one collector, whatever the plan says (it says so too).
-        let initial = NonZeroU32::new(plan.initial_collectors).unwrap_or(NonZeroU32::MIN);
+        let initial = NonZeroU32::new(site.initial_collectors).unwrap_or(NonZeroU32::MIN);
         let discipline = match c.queue {
-            QueueDiscipline::PerCollector if plan.inline_service => Discipline::Inline,
-            QueueDiscipline::PerCollector if plan.deferred_completions => Discipline::Deferred,
+            QueueDiscipline::PerCollector if site.inline_service => Discipline::Inline,
+            QueueDiscipline::PerCollector if site.deferred_completions => Discipline::Deferred,
             QueueDiscipline::PerCollector => Discipline::PerCollector,
             QueueDiscipline::Shared => Discipline::Shared,
         };
@@ -318,6 +318,12 @@ impl Collectors {
 
     pub(super) fn registered(&self) -> u32 {
         self.registered
+    }
+
+    /// Topics on collector `c` (tests).
+    #[cfg(test)]
+    pub(super) fn topics_of(&self, c: u32) -> u32 {
+        self.pool.topics(c)
     }
 
     /// Gives the topic `a` (of an agent of `provider`) a collector, as the policy says.
@@ -434,9 +440,16 @@ impl Collectors {
             .map(|c| (&mut c.round_reports, std::mem::take(&mut c.round_points)))
     }
 
-    /// After an aggregation round at `now`: the policy's scale-in; a retired collector's
+    /// After an aggregation round at `now`: the policy's scale-in (these are the collectors
+    /// of `site`, whose topics are those of `topics` at that site); a retired collector's
     /// queued messages follow their topics (or go to collector 0).
-    pub(super) fn after_round(&mut self, now: SimTime, topics: &mut Topics, s: &mut Series) {
+    pub(super) fn after_round(
+        &mut self,
+        now: SimTime,
+        topics: &mut Topics,
+        site: u16,
+        s: &mut Series,
+    ) {
         let service = &mut self.service;
         let mut requeue = |pool: &mut Pool, topics: &Topics, gone: u32| {
             let queued: Vec<Msg> = pool.all[gone as usize].queue.drain(..).collect();
@@ -454,7 +467,7 @@ impl Collectors {
             }
         };
         self.policy
-            .scale_in(&mut self.pool, topics, self.registered, &mut requeue);
+            .scale_in(&mut self.pool, topics, site, self.registered, &mut requeue);
     }
 
     /// The agents moved to `new_slot[slot]` (see `slots.rs`): the messages held carry their
