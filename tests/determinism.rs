@@ -181,7 +181,16 @@ fn one_and_two_threads_give_the_same_results() {
         ),
         ("poc-timeline.toml", &["monitoring.mode=\"pull\""], 2),
         ("poc-timeline.toml", &["monitoring.inline_service=false"], 1),
-        // Three sites: each runs its own collectors and storage on the collecting side.
+        // Three sites: each runs its own collectors and storage on the collecting side; the
+        // scale-outs' agents go to their new clouds' sites.
+        (
+            "autoscale-demo.toml",
+            &[
+                "simulation.duration=40m",
+                "monitoring.site=[\"aws:us-east-1\", \"gcp:europe-west4\", \"aws:ap-northeast-1\"]",
+            ],
+            2,
+        ),
         (
             "poc-timeline.toml",
             &[

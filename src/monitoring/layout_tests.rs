@@ -208,3 +208,54 @@ fn collectors_retired(series: &[u8]) -> bool {
         .collect();
     counts.windows(2).any(|w| w[1] < w[0])
 }
+
+/// A scale-out VM's agent reports to the site of the cloud it is placed on, not to that of
+/// the cloud its slot was reserved with.
+#[test]
+fn a_placed_agent_reports_to_its_new_clouds_site() {
+    let spec: MonitoringSpec = toml::from_str(
+        r#"
+        interval = "5s"
+        agent_start_delay = "2s"
+        [collectors]
+        policy = "agentCount"
+        max_host_count = 7
+        "#,
+    )
+    .expect("spec");
+    let path = PathDelay {
+        median_s: 0.01,
+        jitter: 0.5,
+        floor_s: 0.005,
+    };
+    let horizon = SimTime::from_secs(60);
+    // 30 agents on three clouds (agent i on cloud i mod 3): clouds 0 and 2 report to site 0,
+    // cloud 1 to site 1.
+    let shape = Shape {
+        agents: 30,
+        paths: vec![path; 3],
+        collectors: (30u32.div_ceil(7), 1),
+        inline_service: false,
+        deferred_completions: true,
+        seed: 3,
+        horizon,
+    };
+    let plan = with_sites(plan(spec, shape), 2);
+    for placed in [false, true] {
+        let mut s = Scheduler::new();
+        let mut h = Harness::new(&plan, &mut s, SimDuration::from_secs(7));
+        if placed {
+            // Agents 0 and 3 (cloud 0, site 0) are placed on cloud 1 before they start.
+            h.m.place_agent(0, 1, 0);
+            h.m.place_agent(3, 1, 1);
+        }
+        for a in 0..30 {
+            h.m.vm_running(&mut s, a);
+        }
+        let out = s.run_until(&mut h, horizon, &mut RunControl::none());
+        h.m.finish(out.end);
+        h.m.check_sites();
+        let expected = if placed { [18, 12] } else { [20, 10] };
+        assert_eq!(h.m.registered_per_site(), expected, "placed: {placed}");
+    }
+}

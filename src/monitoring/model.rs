@@ -341,7 +341,12 @@ impl Monitoring {
     pub fn place_agent(&mut self, agent: u32, cloud: u32, provider: u32) {
         self.agents.place(agent, cloud);
         let slot = self.agents.slot_of(agent);
-        self.send_quiet(Cmd::Place { slot, provider });
+        let site = self.cloud_site.get(cloud as usize).copied().unwrap_or(0) as u16;
+        self.send_quiet(Cmd::Place {
+            slot,
+            provider,
+            site,
+        });
     }
 
     /// Reports that reached the site so far, and the messages collectors hold (queued, in
@@ -367,6 +372,16 @@ impl Monitoring {
     #[cfg(test)]
     pub(crate) fn check_sites(&self) {
         self.sink().expect(AFTER_FINISH).check_sites();
+    }
+
+    /// The topics registered at each site, once the run is over (tests).
+    #[cfg(test)]
+    pub(crate) fn registered_per_site(&self) -> Vec<u32> {
+        let sink = self.sink().expect(AFTER_FINISH);
+        sink.sites
+            .iter()
+            .map(|s| s.collectors.registered())
+            .collect()
     }
 
     /// Sets when the agents are laid out in report order (tests).

@@ -45,7 +45,8 @@ pub struct AgentPlan {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SitePlan {
     pub region: Region,
-    /// Agent slots reporting to it.
+    /// Agent slots that may report to it: its clouds' VMs, and every scale-out slot (placed
+    /// on a cloud when it is created, it may land near any site).
     pub agents: u32,
     /// Collectors the policy may ever run at once, and how many it starts with.
     pub max_collectors: u32,
@@ -113,11 +114,12 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Checks `[monitoring]`; `agent_clouds` gives the cloud of every VM slot, in VM order.
+    /// Checks `[monitoring]`; `vm_slots` gives the cloud of every VM slot, in VM order, and
+    /// whether it is a scale-out slot (placed on a cloud when the VM is created).
     pub fn build(
         spec: &MonitoringSpec,
         r: &Resolved,
-        agent_clouds: impl Iterator<Item = u32>,
+        vm_slots: impl Iterator<Item = (u32, bool)>,
     ) -> Result<Plan, PlanError> {
         positive("monitoring.interval", spec.interval)?;
         positive("monitoring.collectors.interval", spec.collectors.interval)?;
@@ -181,24 +183,32 @@ impl Plan {
             .iter()
             .map(|c| nearest(&r.latency, &c.region, &regions))
             .unzip();
+        // Each site is sized for its clouds' VMs and every scale-out slot: placed on a cloud
+        // when the VM is created, one may land near any site.
+        let (mut spare, mut per_site) = (0u32, vec![0u32; regions.len()]);
         let agents: Vec<AgentPlan> = if spec.enabled {
-            agent_clouds
-                .map(|cloud| AgentPlan {
-                    cloud,
-                    // A live twin's unplaced slots may name a cloud that does not exist yet:
-                    // `Monitoring::place_agent` sets both when the VM is created (a live twin
-                    // runs one site).
-                    provider: r.cloud_provider.get(cloud as usize).copied().unwrap_or(0),
+            vm_slots
+                .map(|(cloud, is_spare)| {
+                    let a = AgentPlan {
+                        cloud,
+                        // A live twin's unplaced slots may name a cloud that does not exist
+                        // yet: `Monitoring::place_agent` sets both when the VM is created (a
+                        // live twin runs one site).
+                        provider: r.cloud_provider.get(cloud as usize).copied().unwrap_or(0),
+                    };
+                    if is_spare {
+                        spare += 1;
+                    } else {
+                        per_site[site_of(&cloud_site, &a) as usize] += 1;
+                    }
+                    a
                 })
                 .collect()
         } else {
             Vec::new()
         };
+        per_site.iter_mut().for_each(|n| *n += spare);
         let providers = r.providers.len() as u32;
-        let mut per_site = vec![0u32; regions.len()];
-        for a in &agents {
-            per_site[site_of(&cloud_site, a) as usize] += 1;
-        }
         let sites: Vec<SitePlan> = regions
             .into_iter()
             .zip(per_site)

@@ -46,8 +46,8 @@ pub(super) enum Cmd {
     Round { now: SimTime },
     /// The world samples its time series; `agents_running` is the agents' side's gauge.
     Sample { now: SimTime, agents_running: u32 },
-    /// A scale-out VM's agent (at `slot`) will report from a cloud of `provider`.
-    Place { slot: u32, provider: u32 },
+    /// A scale-out VM's agent (at `slot`) will report from a cloud of `provider`, to `site`.
+    Place { slot: u32, provider: u32, site: u16 },
     /// The run ends at `end`: everything due by then is applied.
     Finish { end: SimTime },
 }
@@ -142,7 +142,11 @@ impl Sink {
                 now,
                 agents_running,
             } => self.sample(now, agents_running),
-            Cmd::Place { slot, provider } => self.topics.place(slot, provider),
+            Cmd::Place {
+                slot,
+                provider,
+                site,
+            } => self.topics.place(slot, provider, site),
             Cmd::Finish { end } => self.catch_up(end, true),
         }
     }

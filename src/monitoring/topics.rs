@@ -75,9 +75,13 @@ impl Topics {
         self.providers[slot as usize]
     }
 
-    /// The agent at `slot` (a scale-out VM's) reports from a cloud of `provider`.
-    pub(super) fn place(&mut self, slot: u32, provider: u32) {
+    /// The agent at `slot` (a scale-out VM's, with no topic yet) reports from a cloud of
+    /// `provider`, to `site`.
+    pub(super) fn place(&mut self, slot: u32, provider: u32, site: u16) {
         self.providers[slot as usize] = provider;
+        let t = &mut self.all[slot as usize];
+        debug_assert_eq!(t.collector, NO_COLLECTOR, "placed before it reports");
+        t.site = site;
     }
 
     /// Moves each slot's topic to `new_slot[slot]` (see `slots.rs`).

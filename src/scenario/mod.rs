@@ -217,7 +217,7 @@ impl Draft {
         let monitoring = monitoring::Plan::build(
             &sc.monitoring,
             &resolved,
-            lifecycle.vms.iter().map(|v| v.cloud),
+            lifecycle.vms.iter().map(|v| (v.cloud, v.spare)),
         )
         .map_err(at)?;
         check_entities(&lifecycle, &monitoring).map_err(at)?;
