@@ -45,6 +45,10 @@ pub struct RunOptions {
     /// ([`RunOutput::pipe_waits`]); the library reads no clock of its own, and the results
     /// never depend on this one. `None`: the waits are only counted.
     pub clock: Option<WaitClock>,
+    /// With several monitoring sites, run each site's reports on a part of the event list
+    /// of its own, a stretch of one site at a time (the default; the same results, see
+    /// [`crate::monitoring::Monitoring::new_with`]).
+    pub sites_apart: bool,
 }
 
 impl Default for RunOptions {
@@ -54,6 +58,7 @@ impl Default for RunOptions {
             fel: FelKind::default(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
             clock: None,
+            sites_apart: true,
         }
     }
 }
@@ -75,7 +80,7 @@ pub fn simulate_with(loaded: &Loaded, control: &mut RunControl<'_>, fel: FelKind
 /// Runs with chosen [`RunOptions`].
 pub fn simulate_opts(loaded: &Loaded, control: &mut RunControl<'_>, opts: RunOptions) -> RunOutput {
     let mut sched = Scheduler::with_fel(opts.fel);
-    let mut world = World::new(loaded, &mut sched);
+    let mut world = World::new_with(loaded, &mut sched, opts.sites_apart);
     let apart = opts.threads > 1 && world.run_apart(opts.clock);
     let outcome = sched.run_until(&mut world, loaded.resolved.horizon, control);
     let mut out = collect(loaded, sched, world, outcome.end, outcome.interrupted);
@@ -87,12 +92,12 @@ pub fn simulate_opts(loaded: &Loaded, control: &mut RunControl<'_>, opts: RunOpt
 /// own rows around each model's) and the tables.
 pub(crate) fn collect(
     loaded: &Loaded,
-    sched: Scheduler<crate::world::Event>,
+    mut sched: Scheduler<crate::world::Event>,
     mut world: World,
     end: SimTime,
     interrupted: bool,
 ) -> RunOutput {
-    world.close_series(&sched);
+    world.close_series(&mut sched);
     world.finish(end);
     let pipe_waits = world.pipe_waits();
     let clouds = world.lifecycle.plan().clouds.clone();

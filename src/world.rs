@@ -88,13 +88,20 @@ impl World {
     /// Builds every model from its plan and schedules their first events. The order fixes
     /// the entity ids, which break ties between simultaneous events: keep it.
     pub fn new(loaded: &Loaded, sched: &mut Scheduler<Event>) -> Self {
+        Self::new_with(loaded, sched, true)
+    }
+
+    /// [`World::new`]; `sites_apart` runs each monitoring site's reports on a part of the
+    /// event list of its own when there are several (the same results: see
+    /// [`Monitoring::new_with`]).
+    pub fn new_with(loaded: &Loaded, sched: &mut Scheduler<Event>, sites_apart: bool) -> Self {
         let sampler = sched.alloc_entities(1).get(0);
         sched.post_at(SimTime::ZERO, sampler, Event::Sample);
         let lifecycle = Lifecycle::new(&loaded.lifecycle, sched);
         let monitoring = loaded
             .monitoring
             .enabled
-            .then(|| Monitoring::new(&loaded.monitoring, sched));
+            .then(|| Monitoring::new_with(&loaded.monitoring, sched, sites_apart));
         let control = Controller::new(&loaded.control, sched);
         let cladnet = Cladnet::new(&loaded.cladnet, sched);
         let twin = loaded.twin.as_ref().map(|p| Twin::new(p, sched));
@@ -164,6 +171,9 @@ impl World {
     }
 
     fn sample(&mut self, sched: &mut Scheduler<Event>) {
+        if let Some(m) = self.monitoring.as_mut() {
+            m.catch_up(sched);
+        }
         self.record_sample(sched);
         sched.post_in(self.sample_interval, self.sampler, Event::Sample);
     }
@@ -191,8 +201,13 @@ impl World {
     /// Ends every time series at the run's end (the clock, after the last event): a duration
     /// that is not a multiple of `sample_interval` (or a run stopped early) would otherwise
     /// leave the state of its last stretch out of them. Nothing is added when the last
-    /// periodic sample was at the end. Call once, before `finish`.
-    pub fn close_series(&mut self, sched: &Scheduler<Event>) {
+    /// periodic sample was at the end. Call once, before `finish`: a run stopped early
+    /// first runs the monitoring sites' reports due by then.
+    pub fn close_series(&mut self, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        if let Some(m) = self.monitoring.as_mut() {
+            m.settle_parts(sched, now);
+        }
         if self.last_sample.is_none_or(|t| t < sched.now()) {
             self.record_sample(sched);
         }
@@ -243,6 +258,11 @@ impl World {
 
 impl Model for World {
     type Event = Event;
+    fn settle_parts(&mut self, sched: &mut Scheduler<Event>, until: SimTime) {
+        if let Some(m) = self.monitoring.as_mut() {
+            m.settle_parts(sched, until);
+        }
+    }
     #[inline]
     fn prefetch(&self, _entity: EntityId, event: &Event) {
         match event {

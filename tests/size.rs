@@ -92,6 +92,15 @@ fn the_estimate_is_within_2x_of_the_peak_memory_of_every_committed_scenario() {
                 "output.report=false",
             ],
         ),
+        (
+            "bench/scale-10m-sites.toml",
+            &[
+                "topology.accounts_per_region=2",
+                "topology.vms_per_cloud=20",
+                "simulation.duration=2m",
+                "output.report=false",
+            ],
+        ),
     ];
     let found: Vec<String> = std::fs::read_dir(project_path("scenarios"))
         .unwrap()

@@ -450,6 +450,7 @@ fn scenario_bench(
         fel,
         threads: super::threads_arg(a.threads)?.unwrap_or(RunOptions::default().threads),
         clock: Some(monotonic),
+        ..RunOptions::default()
     };
     let base_rss = current_rss();
     let draft = cloudtwin::scenario::draft(text, &format!("<bench {name}>"), name, None, &sets)?;

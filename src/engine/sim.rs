@@ -47,6 +47,14 @@ pub struct EventHandle {
 pub struct Scheduler<E> {
     now: SimTime,
     fel: Fel<E>,
+    /// Event lists of their own, run behind the main one (see [`Scheduler::add_parts`]).
+    parts: Vec<Fel<E>>,
+    kind: FelKind,
+    /// The key (time and tie) of the event being handled: a part's catch-up runs the part's
+    /// events before it.
+    current: (u64, u64),
+    /// Events pending in the parts (counted in `live` too).
+    in_parts: usize,
     /// Generation of each cancellation slot: an entry (or handle) is live while its
     /// generation matches; firing or cancelling bumps it.
     generations: Vec<u32>,
@@ -71,6 +79,10 @@ pub trait Model {
     type Event: Copy;
     /// Handles one event that belongs to `entity`, at `sched.now()`.
     fn handle(&mut self, sched: &mut Scheduler<Self::Event>, entity: EntityId, event: Self::Event);
+
+    /// The run reached `until`: a model that keeps events in parts of the event list
+    /// ([`Scheduler::add_parts`]) runs those due by then. The default has none.
+    fn settle_parts(&mut self, _sched: &mut Scheduler<Self::Event>, _until: SimTime) {}
 
     /// An event that will fire soon (a few events ahead): a model with state too large for
     /// the cache can start loading what that event will touch (see [`super::hint::prefetch`]).
@@ -140,6 +152,10 @@ impl<E: Copy> Scheduler<E> {
         Scheduler {
             now: SimTime::ZERO,
             fel: Fel::new(kind),
+            parts: Vec::new(),
+            kind,
+            current: (0, 0),
+            in_parts: 0,
             generations: Vec::new(),
             free: Vec::new(),
             seqs: Sequences::default(),
@@ -296,6 +312,90 @@ impl<E: Copy> Scheduler<E> {
         self.push(Entry::new(key, NO_SLOT, 0, event));
     }
 
+    /// Adds `n` parts to the event list and returns the first one's index: event lists of
+    /// their own, for events a model posts with [`Self::post_at_seq_in`] and runs itself,
+    /// part by part, with [`Self::run_part`] before any event that could see their effects,
+    /// and with [`Self::run_part_through`] when the run reaches a horizon (see
+    /// [`Model::settle_parts`]). The events of one part run in key order, each at its own
+    /// time; the parts' events that touch state nothing else touches in between may run
+    /// behind the main list's, so a model that keeps each part's state apart gets a stretch
+    /// of one part's events at a time (its state stays in the cache), with the results of
+    /// the total order.
+    pub fn add_parts(&mut self, n: u32) -> u32 {
+        let first = self.parts.len() as u32;
+        self.parts.extend((0..n).map(|_| Fel::new(self.kind)));
+        first
+    }
+
+    /// [`Self::post_at_seq`] into part `part` (see [`Self::add_parts`]).
+    #[inline(always)]
+    pub fn post_at_seq_in(
+        &mut self,
+        part: u32,
+        at: SimTime,
+        entity: EntityId,
+        seq: &mut Seq,
+        event: E,
+    ) {
+        let key = self.key_own(at, entity, seq);
+        self.parts[part as usize].push(Entry::new(key, NO_SLOT, 0, event));
+        self.in_parts += 1;
+        self.live += 1;
+        self.stats.scheduled += 1;
+        if self.live > self.stats.max_pending {
+            self.stats.max_pending = self.live;
+        }
+    }
+
+    /// Runs part `part`'s events that come before the event being handled, each at its own
+    /// time (the clock is the handled event's again after): `f` handles one, and gets the
+    /// event a few places ahead in the part to prefetch for (see [`Model::prefetch`]).
+    #[inline]
+    pub fn run_part(
+        &mut self,
+        part: u32,
+        f: impl FnMut(&mut Self, EntityId, E, Option<(EntityId, E)>),
+    ) {
+        self.run_part_before(part, self.current, f);
+    }
+
+    /// Runs part `part`'s events due at or before `until` (see [`Self::run_part`]).
+    pub fn run_part_through(
+        &mut self,
+        part: u32,
+        until: SimTime,
+        f: impl FnMut(&mut Self, EntityId, E, Option<(EntityId, E)>),
+    ) {
+        self.run_part_before(part, (until.as_nanos().saturating_add(1), 0), f);
+    }
+
+    /// Runs part `part`'s events with keys before `bound`.
+    #[inline]
+    fn run_part_before(
+        &mut self,
+        part: u32,
+        bound: (u64, u64),
+        mut f: impl FnMut(&mut Self, EntityId, E, Option<(EntityId, E)>),
+    ) {
+        let (now, current) = (self.now, self.current);
+        loop {
+            let fel = &mut self.parts[part as usize];
+            let Some((time, tie, payload)) = fel.pop_with(|top| {
+                ((top.time, top.tie) < bound).then_some((top.time, top.tie, top.payload))
+            }) else {
+                break;
+            };
+            let next = fel.ahead(PREFETCH_AHEAD).map(|e| (e.entity(), e.payload));
+            self.in_parts -= 1;
+            self.live -= 1;
+            self.now = SimTime(time);
+            self.current = (time, tie);
+            self.stats.processed += 1;
+            f(self, EntityId((tie >> 32) as u32), payload, next);
+        }
+        (self.now, self.current) = (now, current);
+    }
+
     /// Schedules an event that cannot be cancelled after `delay`.
     #[inline]
     pub fn post_in(&mut self, delay: SimDuration, entity: EntityId, event: E) {
@@ -338,11 +438,14 @@ impl<E: Copy> Scheduler<E> {
     /// Cancelled events that still wait in the list are visited too.
     pub fn rewrite_pending(&mut self, mut f: impl FnMut(SimTime, &mut E)) {
         self.fel.payloads_mut(|t, e| f(SimTime(t), e));
+        for part in &mut self.parts {
+            part.payloads_mut(|t, e| f(SimTime(t), e));
+        }
     }
 
     /// Lazy cancellation leaves stale entries behind; drop them when they outnumber live ones.
     fn maybe_compact(&mut self) {
-        let stale = self.fel.len() - self.live;
+        let stale = self.fel.len() - (self.live - self.in_parts);
         if stale > 4096 && stale > self.live {
             let generations = &self.generations;
             self.fel.retain(|e| Self::is_live(generations, e));
@@ -352,13 +455,21 @@ impl<E: Copy> Scheduler<E> {
     /// The time of the next live event, if any (drops cancelled entries on the way). A driver
     /// pacing the run against a clock sleeps until then.
     pub fn next_time(&mut self) -> Option<SimTime> {
-        loop {
-            let top = self.fel.peek()?;
+        let main = loop {
+            let Some(top) = self.fel.peek() else {
+                break None;
+            };
             if Self::is_live(&self.generations, top) {
-                return Some(SimTime(top.time));
+                break Some(top.time);
             }
             self.fel.pop();
-        }
+        };
+        // (Parts hold no cancellable events.)
+        let parts = self
+            .parts
+            .iter_mut()
+            .filter_map(|p| p.peek().map(|e| e.time));
+        main.into_iter().chain(parts).min().map(SimTime)
     }
 
     /// Removes and returns the next live event if it is due at or before `horizon`.
@@ -368,10 +479,15 @@ impl<E: Copy> Scheduler<E> {
             // A stale entry goes whatever its time; a live one if it is due. Its fields are
             // read where it lies (see `Fel::pop_with`).
             let generations = &self.generations;
-            let (live, time, slot, entity, payload) = self.fel.pop_with(|top| {
+            let (live, time, tie, slot, payload) = self.fel.pop_with(|top| {
                 let live = Self::is_live(generations, top);
-                (!live || top.time <= horizon.as_nanos())
-                    .then(|| (live, top.time, top.slot, top.entity(), top.payload))
+                (!live || top.time <= horizon.as_nanos()).then_some((
+                    live,
+                    top.time,
+                    top.tie,
+                    top.slot,
+                    top.payload,
+                ))
             })?;
             if !live {
                 continue;
@@ -381,8 +497,9 @@ impl<E: Copy> Scheduler<E> {
             }
             self.live -= 1;
             self.now = SimTime(time);
+            self.current = (time, tie);
             self.stats.processed += 1;
-            return Some((entity, payload));
+            return Some((EntityId((tie >> 32) as u32), payload));
         }
     }
 
@@ -393,7 +510,8 @@ impl<E: Copy> Scheduler<E> {
         horizon: SimTime,
         control: &mut RunControl<'_>,
     ) -> RunOutcome {
-        let mut events = 0u64;
+        // Counted by the scheduler: events run from parts inside a handler count too.
+        let start = self.stats.processed;
         let mut countdown = control.every;
         while let Some((entity, ev)) = self.pop_due(horizon) {
             if let Some(next) = self.fel.ahead(PREFETCH_AHEAD) {
@@ -408,7 +526,6 @@ impl<E: Copy> Scheduler<E> {
                 model.prefetch(next.entity(), &next.payload);
             }
             model.handle(self, entity, ev);
-            events += 1;
             countdown -= 1;
             if countdown == 0 {
                 countdown = control.every;
@@ -421,7 +538,7 @@ impl<E: Copy> Scheduler<E> {
                     };
                     if !obs(p) {
                         return RunOutcome {
-                            events,
+                            events: self.stats.processed - start,
                             end: self.now,
                             interrupted: true,
                         };
@@ -429,11 +546,14 @@ impl<E: Copy> Scheduler<E> {
                 }
             }
         }
+        if !self.parts.is_empty() {
+            model.settle_parts(self, horizon);
+        }
         if horizon > self.now {
             self.now = horizon;
         }
         RunOutcome {
-            events,
+            events: self.stats.processed - start,
             end: self.now,
             interrupted: false,
         }
@@ -669,5 +789,68 @@ mod tests {
         s.post_at_seq(SimTime(5), ids.get(0), &mut seq, 0);
         s.pop_due(SimTime::MAX);
         s.post_at_seq(SimTime(4), ids.get(0), &mut seq, 1);
+    }
+
+    /// A ticker on a part of the event list, every second from t = 0, and two looks at it
+    /// from the main list (at 5.5 s and at 7 s, where a tick is due at the same instant: the
+    /// main event's entity comes first). Each look runs the part's ticks before it, each at
+    /// its own time; the run's end runs the rest.
+    struct Lazy {
+        ticker: EntityId,
+        seq: Seq,
+        /// (clock, what) as things ran: 0 a tick, 1 a look.
+        log: Vec<(u64, u32)>,
+    }
+    impl Lazy {
+        fn tick(&mut self, s: &mut Scheduler<u32>) {
+            self.log.push((s.now().as_nanos(), 0));
+            let next = s.now() + SimDuration::from_secs(1);
+            s.post_at_seq_in(0, next, self.ticker, &mut self.seq, 0);
+        }
+    }
+    impl Model for Lazy {
+        type Event = u32;
+        fn handle(&mut self, s: &mut Scheduler<u32>, _: EntityId, _: u32) {
+            s.run_part(0, |s, e, _, next| {
+                assert_eq!(e, self.ticker);
+                assert!(next.is_none_or(|(n, _)| n == self.ticker));
+                self.tick(s);
+            });
+            self.log.push((s.now().as_nanos(), 1));
+        }
+        fn settle_parts(&mut self, s: &mut Scheduler<u32>, until: SimTime) {
+            s.run_part_through(0, until, |s, _, _, _| self.tick(s));
+        }
+    }
+
+    #[test]
+    fn a_part_runs_behind_the_main_list_in_its_own_order() {
+        let mut s: Scheduler<u32> = Scheduler::new();
+        let looker = s.alloc_entities(1).get(0);
+        let ticker = s.alloc_entities_own_seq(1).get(0);
+        assert_eq!(s.add_parts(1), 0);
+        let mut m = Lazy {
+            ticker,
+            seq: Seq::default(),
+            log: Vec::new(),
+        };
+        s.post_at_seq_in(0, SimTime::ZERO, ticker, &mut m.seq, 0);
+        s.post_at(SimTime(5_500_000_000), looker, 1);
+        s.post_at(SimTime::from_secs(7), looker, 1);
+        assert_eq!(s.pending(), 3);
+        assert_eq!(s.next_time(), Some(SimTime::ZERO), "a part's events count");
+        let out = s.run_until(&mut m, SimTime::from_secs(10), &mut RunControl::none());
+        let sec = |t: u64| t * 1_000_000_000;
+        let mut expected: Vec<(u64, u32)> = (0..=5).map(|t| (sec(t), 0)).collect();
+        expected.push((5_500_000_000, 1));
+        expected.push((sec(6), 0));
+        // The look at 7 s comes before the tick at 7 s (the looker's id is lower).
+        expected.push((sec(7), 1));
+        expected.extend((7..=10).map(|t| (sec(t), 0)));
+        assert_eq!(m.log, expected);
+        assert_eq!(out.events, 13, "the part's events count as the run's");
+        assert_eq!(s.stats().processed, 13);
+        assert_eq!(s.pending(), 1, "the tick at 11 s");
+        assert_eq!(s.now(), SimTime::from_secs(10));
     }
 }

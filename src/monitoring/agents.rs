@@ -10,7 +10,8 @@
 //! The agents live in the order their reports arrive in, not in id order: with a fixed
 //! interval the order repeats, so consecutive reports touch agents' lines near each other
 //! (at ten million agents, a few megabytes around the clock instead of 640 MB at random).
-//! [`Agents::lay_out`] sorts them at an aggregation round once the starts have settled; each
+//! With several sites whose reports run on parts of the event list of their own, each site's
+//! agents are laid out together. [`Agents::lay_out`] sorts them at an aggregation round once the starts have settled; each
 //! report event names its agent's slot, and the layout renames the slots of the pending ones.
 //! The collecting side keeps its per-agent tables by the same slots and follows each layout
 //! (`slots.rs`).
@@ -100,13 +101,23 @@ pub(super) struct Agents {
     loss_p: Probability,
     /// Agents installed on a Running VM.
     running: u32,
+    /// With each site's reports on a part of the event list of its own (see
+    /// `Monitoring::new_with`): the first site's part, and each cloud's part. Empty otherwise.
+    first_part: u32,
+    cloud_part: Vec<u32>,
 }
 
 impl Agents {
     /// One agent per VM slot of the plan, with entities `ids` (from
     /// [`Scheduler::alloc_entities_own_seq`]: the agents keep their sequence counters) and
-    /// streams `fam`.
-    pub(super) fn new(plan: &Plan, ids: EntityRange, fam: CounterFamily) -> Self {
+    /// streams `fam`; each site's reports on part `first_part + site` of the event list when
+    /// given (see [`Scheduler::add_parts`]).
+    pub(super) fn new(
+        plan: &Plan,
+        ids: EntityRange,
+        fam: CounterFamily,
+        first_part: Option<u32>,
+    ) -> Self {
         let spec = &plan.spec;
         Agents {
             all: plan
@@ -141,6 +152,35 @@ impl Agents {
             start_delay: spec.agent_start_delay.clone(),
             loss_p: spec.loss_p,
             running: 0,
+            first_part: first_part.unwrap_or(0),
+            cloud_part: match first_part {
+                Some(first) => plan.cloud_site.iter().map(|s| first + s).collect(),
+                None => Vec::new(),
+            },
+        }
+    }
+
+    /// The part of the event list the reports of `agent` are on, if the sites have parts.
+    pub(super) fn part_of(&self, agent: u32) -> Option<u32> {
+        let cloud = self.all[self.slot_of[agent as usize] as usize].cloud;
+        self.cloud_part.get(cloud as usize).copied()
+    }
+
+    /// Posts the report event `ev` of the agent at `slot`, arriving `at`: on its site's part
+    /// of the event list, if the sites have parts.
+    #[inline(always)]
+    fn post_report<E: From<MonEvent> + Copy>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        slot: u32,
+        at: SimTime,
+        ev: MonEvent,
+    ) {
+        let a = &mut self.all[slot as usize];
+        let entity = self.ids.get(a.id);
+        match self.cloud_part.get(a.cloud as usize) {
+            None => sched.post_at_seq(at, entity, &mut a.seq, ev.into()),
+            Some(&part) => sched.post_at_seq_in(part, at, entity, &mut a.seq, ev.into()),
         }
     }
 
@@ -160,9 +200,12 @@ impl Agents {
         self.running
     }
 
-    /// A cloud joined the run: its path to the site.
-    pub(super) fn add_path(&mut self, path: PathDelay) {
+    /// A cloud joined the run: its path to its site.
+    pub(super) fn add_path(&mut self, path: PathDelay, site: u32) {
         self.paths.push(path);
+        if !self.cloud_part.is_empty() {
+            self.cloud_part.push(self.first_part + site);
+        }
     }
 
     /// Whether the agent answers: installed on a Running VM.
@@ -330,12 +373,7 @@ impl Agents {
         let epoch = a.epoch;
         a.sent_at = send;
         a.in_flight = true;
-        sched.post_at_seq(
-            arrive,
-            self.ids.get(a.id),
-            &mut a.seq,
-            MonEvent::Report { slot, epoch }.into(),
-        );
+        self.post_report(sched, slot, arrive, MonEvent::Report { slot, epoch });
     }
 
     /// The report of the agent at `slot` arriving now is lost on the network (`loss_p`, from
@@ -366,12 +404,7 @@ impl Agents {
             a.sent_at = now;
             a.in_flight = true;
             let epoch = a.epoch;
-            sched.post_at_seq(
-                now + rtt,
-                self.ids.get(a.id),
-                &mut a.seq,
-                MonEvent::Report { slot, epoch }.into(),
-            );
+            self.post_report(sched, slot, now + rtt, MonEvent::Report { slot, epoch });
         }
         failures
     }
@@ -436,7 +469,22 @@ impl Agents {
                 }
             }
         });
-        keys.sort_unstable();
+        if self.cloud_part.is_empty() {
+            keys.sort_unstable();
+        } else {
+            // Each site's agents together, in the order of their reports: a stretch of one
+            // site's reports touches one stretch of agents.
+            let all = &self.all;
+            let part = |key: u64| self.cloud_part[all[key as u32 as usize].cloud as usize];
+            let mut wide: Vec<u128> = keys
+                .iter()
+                .map(|&k| (u128::from(part(k)) << 64) | u128::from(k))
+                .collect();
+            wide.sort_unstable();
+            for (k, w) in keys.iter_mut().zip(wide) {
+                *k = w as u64;
+            }
+        }
         // `keys` now holds the old slots in their new order.
         let mut new_slot = vec![0u32; self.all.len()];
         for (to, &key) in keys.iter().enumerate() {

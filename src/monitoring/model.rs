@@ -83,15 +83,41 @@ pub struct Monitoring {
     /// How often (and how long) each thread waited for the other, once a run apart has
     /// finished.
     pipe_waits: Option<PipeWaits>,
+    /// With several sites, each site's reports run on a part of the event list of its own
+    /// (see [`Monitoring::new_with`]): the first site's part.
+    first_part: Option<u32>,
 }
 
 impl Monitoring {
     /// Builds the model from its plan and schedules the first aggregation round (and poll).
-    /// The collecting side runs on the engine's thread (see [`Monitoring::run_apart`]).
+    /// The collecting side runs on the engine's thread (see [`Monitoring::run_apart`]); with
+    /// several sites, each site's reports on a part of the event list of its own.
     pub fn new<E: From<MonEvent> + Copy>(plan: &Plan, sched: &mut Scheduler<E>) -> Self {
+        Self::new_with(plan, sched, true)
+    }
+
+    /// [`Monitoring::new`]; with `sites_apart` and several sites, each site's reports run
+    /// on a part of the event list of its own ([`Scheduler::add_parts`]), a stretch of one
+    /// site's at a time: until something else looks at a site (a VM of one of its clouds
+    /// starting or stopping, an aggregation round, a sample, the end), its reports wait, and
+    /// then run in their order. Nothing but a site's reports touches its agents' report
+    /// state and its collectors in between, and what the sites add up together commutes
+    /// (see `sink.rs`), so the results are those of one event list: the same bytes. A stretch
+    /// of a site's reports touches its agents' lines in order (laid out by site, then report
+    /// order) and its collectors alone, so a ten-million-agent run in sites of a million
+    /// works like a million-agent run, site by site (BENCHMARKS.md). Not where collector
+    /// services complete as engine events (the plain per-collector and shared queues): a
+    /// report run behind the clock would schedule its completion in the past.
+    pub fn new_with<E: From<MonEvent> + Copy>(
+        plan: &Plan,
+        sched: &mut Scheduler<E>,
+        sites_apart: bool,
+    ) -> Self {
         let spec = &plan.spec;
         let rngs = RngFactory::new(plan.seed);
         let agent_ids = sched.alloc_entities_own_seq(plan.agents.len() as u32);
+        let apart = sites_apart && plan.sites.len() > 1 && !plan.completes_as_events();
+        let first_part = apart.then(|| sched.add_parts(plan.sites.len() as u32));
         let collector_ids = sched.alloc_entities(plan.max_collectors);
         let server = sched.alloc_entities(1).get(0);
         // Site 0's streams are those of a run with one site.
@@ -101,7 +127,12 @@ impl Monitoring {
         };
         let sink = Sink::new(plan, |k| family("monitoring.service", k));
         let m = Monitoring {
-            agents: Agents::new(plan, agent_ids, rngs.counter_family("monitoring.agent")),
+            agents: Agents::new(
+                plan,
+                agent_ids,
+                rngs.counter_family("monitoring.agent"),
+                first_part,
+            ),
             link: Link::Here(Box::new(sink)),
             collector_ids,
             server,
@@ -118,6 +149,7 @@ impl Monitoring {
             sites: plan.sites.iter().map(|s| s.region.clone()).collect(),
             cloud_site: plan.cloud_site.clone(),
             pipe_waits: None,
+            first_part,
         };
         sched.post_at(
             SimTime::ZERO + m.round_interval,
@@ -201,17 +233,82 @@ impl Monitoring {
         }
     }
 
+    /// Runs every site's reports that come before the event being handled (see
+    /// [`Monitoring::new_with`]): before anything that looks at the collecting side or at
+    /// every agent.
+    pub fn catch_up<E: From<MonEvent> + Copy + AsMonEvent>(&mut self, sched: &mut Scheduler<E>) {
+        if let Some(first) = self.first_part {
+            for k in 0..self.sites.len() as u32 {
+                sched.run_part(first + k, |s, _, ev, next| self.run_report(s, ev, next));
+            }
+        }
+    }
+
+    /// Runs every site's reports due at or before `until` (the run reached it).
+    pub fn settle_parts<E: From<MonEvent> + Copy + AsMonEvent>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        until: SimTime,
+    ) {
+        if let Some(first) = self.first_part {
+            for k in 0..self.sites.len() as u32 {
+                sched.run_part_through(first + k, until, |s, _, ev, next| {
+                    self.run_report(s, ev, next)
+                });
+            }
+        }
+    }
+
+    /// Runs the reports of the site of `agent` that come before the event being handled.
+    fn catch_up_agent<E: From<MonEvent> + Copy + AsMonEvent>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        agent: u32,
+    ) {
+        if let Some(part) = self.agents.part_of(agent) {
+            sched.run_part(part, |s, _, ev, next| self.run_report(s, ev, next));
+        }
+    }
+
+    /// One event of a site's part (a report), with the one a few places ahead to prefetch for.
+    #[inline(always)]
+    fn run_report<E: From<MonEvent> + Copy + AsMonEvent>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        mut ev: E,
+        next: Option<(EntityId, E)>,
+    ) {
+        if let Some((_, mut next)) = next
+            && let Some(n) = next.as_mon_event()
+        {
+            self.prefetch_state(n);
+        }
+        if let Some(&mut e) = ev.as_mon_event() {
+            self.handle_event(sched, e);
+        }
+    }
+
     pub fn owns(&self, e: EntityId) -> bool {
         self.agents.owns(e) || self.collector_ids.contains(e) || e == self.server
     }
 
     /// The VM of `agent` entered Running: install (first time) or restart its agent.
-    pub fn vm_running<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, agent: u32) {
+    pub fn vm_running<E: From<MonEvent> + Copy + AsMonEvent>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        agent: u32,
+    ) {
+        self.catch_up_agent(sched, agent);
         self.agents.vm_running(sched, agent);
     }
 
     /// The VM of `agent` left Running: its agent stops (a report already sent still arrives).
-    pub fn vm_stopped<E: From<MonEvent> + Copy>(&mut self, sched: &mut Scheduler<E>, agent: u32) {
+    pub fn vm_stopped<E: From<MonEvent> + Copy + AsMonEvent>(
+        &mut self,
+        sched: &mut Scheduler<E>,
+        agent: u32,
+    ) {
+        self.catch_up_agent(sched, agent);
         self.agents.vm_stopped(sched, agent);
     }
 
@@ -267,10 +364,14 @@ impl Monitoring {
                     ),
                 }
             }
+            // These look at the collecting side or at every agent: each site's reports before
+            // them run first (see `new_with`).
             MonEvent::ServiceDone { collector } => {
+                self.catch_up(sched);
                 self.send(sched, Cmd::ServiceDone { collector, now })
             }
             MonEvent::Round => {
+                self.catch_up(sched);
                 let layout = self.agents.layout_due().then(|| self.agents.lay_out(sched));
                 self.send(sched, Cmd::Round { now });
                 // The round works on the old slots; the commands after it name the new ones.
@@ -284,6 +385,7 @@ impl Monitoring {
                 sched.post_in(self.round_interval, self.server, MonEvent::Round.into());
             }
             MonEvent::Poll => {
+                self.catch_up(sched);
                 // No answer (VM down) or the previous poll is still out: a failed call.
                 self.counts.pull_failures += self.agents.poll(sched);
                 sched.post_in(self.pull_interval, self.server, MonEvent::Poll.into());
@@ -472,7 +574,7 @@ impl<E: From<MonEvent> + Copy + AsMonEvent> SubModel<E> for Monitoring {
         if let Some(c) = world.clouds.last() {
             let (site, path) = super::plan::nearest(&world.latency, &c.region, &self.sites);
             self.cloud_site.push(site);
-            self.agents.add_path(path);
+            self.agents.add_path(path, site);
         }
         Ok(())
     }

@@ -233,6 +233,16 @@ impl Plan {
 }
 
 impl Plan {
+    /// Whether collector services complete as engine events (the plain per-collector and
+    /// shared queues: see `collectors`), at any site.
+    pub fn completes_as_events(&self) -> bool {
+        self.spec.collectors.queue == QueueDiscipline::Shared
+            || self
+                .sites
+                .iter()
+                .any(|s| !s.inline_service && !s.deferred_completions)
+    }
+
     /// The site agent `a` reports to: its cloud's.
     pub fn site_of(&self, a: &AgentPlan) -> u32 {
         site_of(&self.cloud_site, a)

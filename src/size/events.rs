@@ -145,7 +145,7 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
         let busy = writes.load(s);
         if busy >= 1.0 && c.agents_started > 0 {
             let piled = rounds * writes.points * (1.0 - 1.0 / busy);
-            let points = piled.min(m.storage.queue_limit as f64);
+            let points = piled.min(m.storage.queue_limit as f64 * sites(s) as f64);
             let held = points / m.measurements.max(1) as f64 * writes.reports_per_agent;
             storage_backlog = Some(Part {
                 what: format!(
@@ -194,7 +194,8 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
 }
 
 /// Reports offered to the collectors per second once every agent runs, and what they can
-/// serve: each collector is a single server, and the busy ones share `server_cores`.
+/// serve: each collector is a single server, and the busy ones share `server_cores` (at
+/// each site: with several, the estimate takes the agents as evenly spread).
 pub fn monitoring_rates(s: &Scenario, c: &Counts) -> (f64, f64) {
     let m = &s.monitoring;
     let service = m
@@ -209,7 +210,8 @@ pub fn monitoring_rates(s: &Scenario, c: &Counts) -> (f64, f64) {
     };
     let period = report_period(s).as_secs_f64();
     let offered = c.agents_started as f64 / period.max(1e-9);
-    let servers = (c.collectors_started.max(1)).min(m.collectors.server_cores.max(1) as u64) as f64;
+    let cores = m.collectors.server_cores.max(1) as u64 * sites(s);
+    let servers = (c.collectors_started.max(1)).min(cores) as f64;
     let served = if per_message > 0.0 {
         servers / per_message
     } else {
@@ -248,12 +250,19 @@ impl RoundWrites {
     /// The storage writer's busy fraction: each request `batch_overhead` plus its points /
     /// `write_capacity`, over the round's interval. At 1 or more the write queue grows until
     /// `queue_limit` drops whole rounds: a benchmark sized "not to saturate" stays below it.
+    /// The share of a round each site's storage is busy writing it (with several sites,
+    /// the agents taken as evenly spread).
     pub(super) fn load(&self, s: &Scenario) -> f64 {
         let st = &s.monitoring.storage;
         let busy = self.requests * st.batch_overhead.as_secs_f64()
             + self.points / st.write_capacity.max(1e-9);
-        busy / s.monitoring.collectors.interval.as_secs_f64().max(1e-9)
+        busy / s.monitoring.collectors.interval.as_secs_f64().max(1e-9) / sites(s) as f64
     }
+}
+
+/// Monitoring sites (`monitoring.site` may list several).
+fn sites(s: &Scenario) -> u64 {
+    s.monitoring.site.keys().len().max(1) as u64
 }
 
 /// How often an agent's report reaches the site: its push interval, or the pull interval.

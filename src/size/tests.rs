@@ -36,6 +36,7 @@ fn the_benchmarks_storage_keeps_up() {
         "scenarios/bench/monitoring-only.toml",
         "scenarios/bench/scale-1m.toml",
         "scenarios/bench/scale-10m.toml",
+        "scenarios/bench/scale-10m-sites.toml",
     ] {
         let l = load(path, &[]);
         assert!(l < 0.8, "{path}: storage {:.0}% busy", l * 100.0);
