@@ -154,7 +154,8 @@ fn every_event_list_gives_the_same_results() {
 /// run): it sees the same commands in the same order, so every table and summary value is the
 /// same byte for byte as on one thread. Checked on the committed scenarios and on variants
 /// that exercise every collector discipline, network loss, dead agents, storage overflow,
-/// pull mode and several monitoring sites; the disciplines whose services are engine events stay on one thread.
+/// pull mode and several monitoring sites; the disciplines whose services are engine events
+/// stay on one thread.
 #[test]
 fn one_and_two_threads_give_the_same_results() {
     let cases: &[(&str, &[&str], usize)] = &[
@@ -278,6 +279,20 @@ fn sites_apart_give_the_results_of_one_event_list() {
     for (file, sets) in cases {
         let loaded = load_file(&scenario_path(file), sets);
         assert_eq!(loaded.monitoring.sites.len(), 3);
+        // Apart, the three sites' reports have parts of the event list (not where services
+        // are engine events); on one list, none.
+        let parts = |sites_apart| {
+            let mut sched = cloudtwin::engine::Scheduler::new();
+            cloudtwin::world::World::new_with(&loaded, &mut sched, sites_apart);
+            sched.parts()
+        };
+        let events_as_services = sets.iter().any(|s| s.contains("inline_service=false"));
+        assert_eq!(
+            parts(true),
+            if events_as_services { 0 } else { 3 },
+            "{file}"
+        );
+        assert_eq!(parts(false), 0, "{file}");
         let run = |sites_apart, threads| {
             let opts = cloudtwin::run::RunOptions {
                 threads,

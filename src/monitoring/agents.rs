@@ -11,8 +11,9 @@
 //! interval the order repeats, so consecutive reports touch agents' lines near each other
 //! (at ten million agents, a few megabytes around the clock instead of 640 MB at random).
 //! With several sites whose reports run on parts of the event list of their own, each site's
-//! agents are laid out together. [`Agents::lay_out`] sorts them at an aggregation round once the starts have settled; each
-//! report event names its agent's slot, and the layout renames the slots of the pending ones.
+//! agents are laid out together. [`Agents::lay_out`] sorts them at an aggregation round once
+//! the starts have settled; each report event names its agent's slot, and the layout renames
+//! the slots of the pending ones.
 //! The collecting side keeps its per-agent tables by the same slots and follows each layout
 //! (`slots.rs`).
 //!

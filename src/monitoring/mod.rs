@@ -1,7 +1,8 @@
 //! CB-Dragonfly monitoring load: agents on every Running VM, the network to the monitoring
 //! site (or the nearest of several, each a deployment of its own), collectors, aggregation
-//! rounds and storage, and the on-demand calls CB-Tumblebug's auto-control makes. Sources: `../shared/domain/cloud-barista.md` section 2 (Dragonfly
-//! v0.2-HEAD architecture and defaults) and `../shared/data/SOURCES.md` (storage capacity).
+//! rounds and storage, and the on-demand calls CB-Tumblebug's auto-control makes. Sources:
+//! `../shared/domain/cloud-barista.md` section 2 (Dragonfly v0.2-HEAD architecture and
+//! defaults) and `../shared/data/SOURCES.md` (storage capacity).
 //!
 //! Interface: [`Plan::build`] checks `[monitoring]` when the scenario loads (one agent slot per
 //! VM); [`Monitoring::new`] builds the model from the plan. It is a [`SubModel`]: the world
@@ -23,7 +24,8 @@
 //!   each agent's state lives in both sides' per-agent tables.
 //! - `sink.rs`: the collecting side, driven by commands in the engine's order: topics
 //!   (`topics.rs`: each agent's site and collector, dead-agent detection), each site's
-//!   collectors and storage, the aggregation round, series. `pipe.rs` runs it on a thread of its own, with the same results.
+//!   collectors and storage, the aggregation round, series. `pipe.rs` runs it on a thread of
+//!   its own, with the same results.
 //! - `collectors/`: collectors, their queues and the service on the server's cores
 //!   (`mod.rs`); services computed on arrival (`inline.rs`); the collector policy trait
 //!   (`policy.rs`) and one module per policy (`agent_count.rs`, `csp.rs`, `fixed.rs`).

@@ -265,6 +265,9 @@ impl Monitoring {
         sched: &mut Scheduler<E>,
         agent: u32,
     ) {
+        if self.first_part.is_none() {
+            return; // one event list: nothing waits
+        }
         if let Some(part) = self.agents.part_of(agent) {
             sched.run_part(part, |s, _, ev, next| self.run_report(s, ev, next));
         }

@@ -25,9 +25,10 @@ pub(super) trait CollectorPolicy: Send {
     fn released(&mut self, _c: u32) {}
 
     /// After every aggregation round, with `registered` topics (those of `topics` at `site`,
-    /// whose collectors these are): retire collectors, highest index first (`Pool::retire_last`), moving their topics (`Topic::collector`) to the
-    /// remaining ones in the order of their agents' ids (`Topics::sort_by_id`), then `requeue`
-    /// each retired one. Default: none retired.
+    /// whose collectors these are): retire collectors, highest index first
+    /// (`Pool::retire_last`), moving their topics (`Topic::collector`) to the remaining ones
+    /// in the order of their agents' ids (`Topics::sort_by_id`), then `requeue` each retired
+    /// one. Default: none retired.
     fn scale_in(
         &mut self,
         _pool: &mut Pool,
