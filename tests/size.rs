@@ -93,7 +93,7 @@ fn the_estimate_is_within_2x_of_the_peak_memory_of_every_committed_scenario() {
             ],
         ),
         (
-            "bench/scale-10m-sites.toml",
+            "bench/scale-10m-one-site.toml",
             &[
                 "topology.accounts_per_region=2",
                 "topology.vms_per_cloud=20",

@@ -1,6 +1,7 @@
 //! `cloudtwin bench`: speed benchmarks. Engine micro-benchmarks (`periodic`, `churn`: the
 //! workloads are in `cloudtwin::bench`) and whole-simulator scenarios (`monitoring-only`,
-//! `cloud-twin-100x100`, `scale-1m`, `scale-10m`: the files in `scenarios/`, built in), and the
+//! `cloud-twin-100x100`, `scale-1m`, `scale-10m`, `scale-10m-one-site`: the files in
+//! `scenarios/`, built in), and the
 //! machine's random memory access (`memory`, `cloudtwin::bench::memory`). Timing and memory
 //! are measured here because the library never reads a clock.
 
@@ -80,9 +81,12 @@ pub enum WorkloadArg {
     /// 1,000 clouds x 1,000 VMs, monitoring every 5 s, 1 simulated hour.
     #[value(name = "scale-1m")]
     Scale1m,
-    /// 10,000 clouds x 1,000 VMs, monitoring every 5 s, 1 simulated hour (~6 GB).
+    /// 10,000 clouds x 1,000 VMs, monitoring every 5 s by ten sites, 1 simulated hour (~5 GB).
     #[value(name = "scale-10m")]
     Scale10m,
+    /// scale-10m with one monitoring deployment for all ten million agents (~5 GB).
+    #[value(name = "scale-10m-one-site")]
+    Scale10mOneSite,
     /// The machine: random cache-line access over buffers of --footprint MB (first touch,
     /// independent and dependent accesses), the floor under a simulator's random state.
     Memory,
@@ -194,6 +198,12 @@ pub fn bench(a: BenchArgs) -> Result<(), CliError> {
             &a,
             "scale-10m",
             include_str!("../../scenarios/bench/scale-10m.toml"),
+            None,
+        ),
+        WorkloadArg::Scale10mOneSite => scenario_bench(
+            &a,
+            "scale-10m-one-site",
+            include_str!("../../scenarios/bench/scale-10m-one-site.toml"),
             None,
         ),
     }

@@ -102,10 +102,11 @@ pub(super) struct Agents {
     loss_p: Probability,
     /// Agents installed on a Running VM.
     running: u32,
+    /// Each cloud's site (the nearest, see `plan::nearest`).
+    cloud_site: Vec<u32>,
     /// With each site's reports on a part of the event list of its own (see
-    /// `Monitoring::new_with`): the first site's part, and each cloud's part. Empty otherwise.
-    first_part: u32,
-    cloud_part: Vec<u32>,
+    /// `Monitoring::new_with`): the first site's part; site `k`'s is `first_part + k`.
+    first_part: Option<u32>,
 }
 
 impl Agents {
@@ -153,18 +154,26 @@ impl Agents {
             start_delay: spec.agent_start_delay.clone(),
             loss_p: spec.loss_p,
             running: 0,
-            first_part: first_part.unwrap_or(0),
-            cloud_part: match first_part {
-                Some(first) => plan.cloud_site.iter().map(|s| first + s).collect(),
-                None => Vec::new(),
-            },
+            cloud_site: plan.cloud_site.clone(),
+            first_part,
         }
+    }
+
+    /// The site of `cloud` (0 for a cloud the run has not added yet).
+    pub(super) fn site_of_cloud(&self, cloud: u32) -> u32 {
+        self.cloud_site.get(cloud as usize).copied().unwrap_or(0)
+    }
+
+    /// The first site's part of the event list, if the sites have parts.
+    pub(super) fn first_part(&self) -> Option<u32> {
+        self.first_part
     }
 
     /// The part of the event list the reports of `agent` are on, if the sites have parts.
     pub(super) fn part_of(&self, agent: u32) -> Option<u32> {
+        let first = self.first_part?;
         let cloud = self.all[self.slot_of[agent as usize] as usize].cloud;
-        self.cloud_part.get(cloud as usize).copied()
+        Some(first + self.site_of_cloud(cloud))
     }
 
     /// Posts the report event `ev` of the agent at `slot`, arriving `at`: on its site's part
@@ -179,9 +188,12 @@ impl Agents {
     ) {
         let a = &mut self.all[slot as usize];
         let entity = self.ids.get(a.id);
-        match self.cloud_part.get(a.cloud as usize) {
+        match self.first_part {
             None => sched.post_at_seq(at, entity, &mut a.seq, ev.into()),
-            Some(&part) => sched.post_at_seq_in(part, at, entity, &mut a.seq, ev.into()),
+            Some(first) => {
+                let part = first + self.cloud_site[a.cloud as usize];
+                sched.post_at_seq_in(part, at, entity, &mut a.seq, ev.into())
+            }
         }
     }
 
@@ -201,12 +213,10 @@ impl Agents {
         self.running
     }
 
-    /// A cloud joined the run: its path to its site.
+    /// A cloud joined the run: its site and its path there.
     pub(super) fn add_path(&mut self, path: PathDelay, site: u32) {
         self.paths.push(path);
-        if !self.cloud_part.is_empty() {
-            self.cloud_part.push(self.first_part + site);
-        }
+        self.cloud_site.push(site);
     }
 
     /// Whether the agent answers: installed on a Running VM.
@@ -470,16 +480,16 @@ impl Agents {
                 }
             }
         });
-        if self.cloud_part.is_empty() {
+        if self.first_part.is_none() {
             keys.sort_unstable();
         } else {
             // Each site's agents together, in the order of their reports: a stretch of one
             // site's reports touches one stretch of agents.
             let all = &self.all;
-            let part = |key: u64| self.cloud_part[all[key as u32 as usize].cloud as usize];
+            let site = |key: u64| self.cloud_site[all[key as u32 as usize].cloud as usize];
             let mut wide: Vec<u128> = keys
                 .iter()
-                .map(|&k| (u128::from(part(k)) << 64) | u128::from(k))
+                .map(|&k| (u128::from(site(k)) << 64) | u128::from(k))
                 .collect();
             wide.sort_unstable();
             for (k, w) in keys.iter_mut().zip(wide) {

@@ -76,16 +76,12 @@ pub struct Monitoring {
     /// The agents' side's own counts: failed polls and on-demand calls (the collecting side
     /// counts the rest).
     counts: MonitoringCounts,
-    /// Where CB-Dragonfly runs (a cloud joining the run gets its path to the nearest).
+    /// Where CB-Dragonfly runs (a cloud joining the run gets its path to the nearest; the
+    /// agents keep each cloud's site).
     sites: Vec<crate::topology::Region>,
-    /// Each cloud's site.
-    cloud_site: Vec<u32>,
     /// How often (and how long) each thread waited for the other, once a run apart has
     /// finished.
     pipe_waits: Option<PipeWaits>,
-    /// With several sites, each site's reports run on a part of the event list of its own
-    /// (see [`Monitoring::new_with`]): the first site's part.
-    first_part: Option<u32>,
 }
 
 impl Monitoring {
@@ -147,9 +143,7 @@ impl Monitoring {
                 .collect(),
             counts: MonitoringCounts::default(),
             sites: plan.sites.iter().map(|s| s.region.clone()).collect(),
-            cloud_site: plan.cloud_site.clone(),
             pipe_waits: None,
-            first_part,
         };
         sched.post_at(
             SimTime::ZERO + m.round_interval,
@@ -237,7 +231,7 @@ impl Monitoring {
     /// [`Monitoring::new_with`]): before anything that looks at the collecting side or at
     /// every agent.
     pub fn catch_up<E: From<MonEvent> + Copy + AsMonEvent>(&mut self, sched: &mut Scheduler<E>) {
-        if let Some(first) = self.first_part {
+        if let Some(first) = self.agents.first_part() {
             for k in 0..self.sites.len() as u32 {
                 sched.run_part(first + k, |s, _, ev, next| self.run_report(s, ev, next));
             }
@@ -250,7 +244,7 @@ impl Monitoring {
         sched: &mut Scheduler<E>,
         until: SimTime,
     ) {
-        if let Some(first) = self.first_part {
+        if let Some(first) = self.agents.first_part() {
             for k in 0..self.sites.len() as u32 {
                 sched.run_part_through(first + k, until, |s, _, ev, next| {
                     self.run_report(s, ev, next)
@@ -265,9 +259,7 @@ impl Monitoring {
         sched: &mut Scheduler<E>,
         agent: u32,
     ) {
-        if self.first_part.is_none() {
-            return; // one event list: nothing waits
-        }
+        // (With one event list nothing waits: no part.)
         if let Some(part) = self.agents.part_of(agent) {
             sched.run_part(part, |s, _, ev, next| self.run_report(s, ev, next));
         }
@@ -402,8 +394,8 @@ impl Monitoring {
     pub fn on_demand(&mut self, now: SimTime, agent: u32) -> (SimTime, bool) {
         self.counts.on_demand_calls += 1;
         // (A live twin's agent names its cloud once placed; it runs one site.)
-        let cloud = self.agents.cloud(agent) as usize;
-        let site = self.cloud_site.get(cloud).copied().unwrap_or(0);
+        let cloud = self.agents.cloud(agent);
+        let site = self.agents.site_of_cloud(cloud);
         let od = &mut self.on_demand[site as usize];
         let start = now.max(od.free_at);
         let s = od.service.sample(&mut od.rng);
@@ -446,7 +438,7 @@ impl Monitoring {
     pub fn place_agent(&mut self, agent: u32, cloud: u32, provider: u32) {
         self.agents.place(agent, cloud);
         let slot = self.agents.slot_of(agent);
-        let site = self.cloud_site.get(cloud as usize).copied().unwrap_or(0) as u16;
+        let site = self.agents.site_of_cloud(cloud) as u16;
         self.send_quiet(Cmd::Place {
             slot,
             provider,
@@ -576,7 +568,6 @@ impl<E: From<MonEvent> + Copy + AsMonEvent> SubModel<E> for Monitoring {
     fn cloud_added(&mut self, world: &Resolved) -> Result<(), PlanError> {
         if let Some(c) = world.clouds.last() {
             let (site, path) = super::plan::nearest(&world.latency, &c.region, &self.sites);
-            self.cloud_site.push(site);
             self.agents.add_path(path, site);
         }
         Ok(())

@@ -36,13 +36,13 @@ fn the_benchmarks_storage_keeps_up() {
         "scenarios/bench/monitoring-only.toml",
         "scenarios/bench/scale-1m.toml",
         "scenarios/bench/scale-10m.toml",
-        "scenarios/bench/scale-10m-sites.toml",
+        "scenarios/bench/scale-10m-one-site.toml",
     ] {
         let l = load(path, &[]);
         assert!(l < 0.8, "{path}: storage {:.0}% busy", l * 100.0);
     }
     let before = load(
-        "scenarios/bench/scale-10m.toml",
+        "scenarios/bench/scale-10m-one-site.toml",
         &["monitoring.storage.batch_overhead=500us"],
     );
     assert!(before > 2.5, "storage {:.0}% busy", before * 100.0);
@@ -53,7 +53,7 @@ fn the_benchmarks_storage_keeps_up() {
 #[test]
 fn a_saturated_storage_counts_its_backlog() {
     let backlog = |sets: &[&str]| {
-        estimate(&draft("scenarios/bench/scale-10m.toml", sets).scenario)
+        estimate(&draft("scenarios/bench/scale-10m-one-site.toml", sets).scenario)
             .memory
             .into_iter()
             .find(|p| p.what.starts_with("storage backlog"))
@@ -106,7 +106,7 @@ fn the_description_lists_the_memory_parts_with_their_keys() {
     };
     let e = estimate(
         &draft(
-            "scenarios/bench/scale-10m.toml",
+            "scenarios/bench/scale-10m-one-site.toml",
             &["monitoring.storage.batch_overhead=500us"],
         )
         .scenario,
