@@ -13,7 +13,7 @@
 # simulator's (BENCHMARKS.md, issue 15). Left empty with --no-probe, or with a binary that has
 # no memory workload.
 #
-#   benches/scaling/run.sh                      # all four sizes (10M needs ~6 GB and ~15 min)
+#   benches/scaling/run.sh                      # all four sizes (10M: ten sites, ~5 GB, ~10 min)
 #   benches/scaling/run.sh --sizes 10k,100k     # a subset; rows of other sizes are kept
 #   benches/scaling/run.sh --bin PATH           # another binary (default target/release/cloudtwin)
 #   benches/scaling/run.sh --duration 10m       # every size for that simulated time (default 1h)
