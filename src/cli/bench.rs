@@ -1,9 +1,9 @@
 //! `cloudtwin bench`: speed benchmarks. Engine micro-benchmarks (`periodic`, `churn`: the
 //! workloads are in `cloudtwin::bench`) and whole-simulator scenarios (`monitoring-only`,
 //! `cloud-twin-100x100`, `scale-1m`, `scale-10m`, `scale-10m-one-site`: the files in
-//! `scenarios/`, built in), and the
-//! machine's random memory access (`memory`, `cloudtwin::bench::memory`). Timing and memory
-//! are measured here because the library never reads a clock.
+//! `scenarios/`, built in), and the machine's random memory access (`memory`,
+//! `cloudtwin::bench::memory`). Timing and memory are measured here because the library never
+//! reads a clock.
 
 use super::CliError;
 use clap::{Args, ValueEnum};

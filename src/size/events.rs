@@ -11,7 +11,7 @@ use super::model::{
     Shape, count, dur, outage_driver,
 };
 use crate::engine::SimDuration;
-use crate::monitoring::config::{Mode, QueueDiscipline};
+use crate::monitoring::config::{Mode, Policy, QueueDiscipline};
 use crate::scenario::Scenario;
 
 /// The load of a run.
@@ -121,7 +121,7 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
         });
         // Queues: reports offered beyond what the collectors can serve pile up for the
         // agents' mean reporting time, up to each collector's buffer.
-        let (offered, served) = monitoring_rates(s, c);
+        let (offered, served) = monitoring_rates(s, c, &writes.shares);
         if offered > served && c.agents_started > 0 {
             let active = c.agent_seconds / c.agents_started as f64;
             let cap = m.collectors.buffer as f64 * c.collectors_started as f64;
@@ -142,14 +142,26 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
         // Storage: when a round's writes take longer than the round, the write queue grows
         // by what the writer cannot take, up to `queue_limit` points (later rounds are then
         // dropped whole), and the reports riding with the queued rounds stay held.
+        // Each site's storage writes its own agents' points.
         let busy = writes.load(s);
         if busy >= 1.0 && c.agents_started > 0 {
-            let piled = rounds * writes.points * (1.0 - 1.0 / busy);
-            let points = piled.min(m.storage.queue_limit as f64 * sites(s) as f64);
+            let points: f64 = (writes.shares.iter())
+                .zip(writes.site_loads(s))
+                .filter(|&(_, b)| b >= 1.0)
+                .map(|(share, b)| {
+                    let piled = rounds * writes.points * share * (1.0 - 1.0 / b);
+                    piled.min(m.storage.queue_limit as f64)
+                })
+                .sum();
             let held = points / m.measurements.max(1) as f64 * writes.reports_per_agent;
+            let at = if writes.shares.len() > 1 {
+                " at the busiest site"
+            } else {
+                ""
+            };
             storage_backlog = Some(Part {
                 what: format!(
-                    "storage backlog: a round's writes take {:.0}% of the round, so about {} \
+                    "storage backlog: a round's writes take {:.0}% of the round{at}, so about {} \
                      points wait to be written (`queue_limit` {}), with {} reports",
                     busy * 100.0,
                     super::fmt_count(points),
@@ -193,10 +205,12 @@ pub(super) fn events(s: &Scenario, c: &Counts, sh: &Shape, probes: f64) -> Load 
     }
 }
 
-/// Reports offered to the collectors per second once every agent runs, and what they can
-/// serve: each collector is a single server, and the busy ones share `server_cores` (at
-/// each site: with several, the estimate takes the agents as evenly spread).
-pub fn monitoring_rates(s: &Scenario, c: &Counts) -> (f64, f64) {
+/// Reports offered to the collectors per second once every agent runs, and how many of them
+/// they serve: each collector is a single server, and the busy ones share each site's
+/// `server_cores`. Each site serves its own `shares` of the agents (see `sites.rs`) with its
+/// own collectors (agentCount: in proportion; csp and fixed: the same at every site), so a
+/// busy site cannot lend its cores to an idle one.
+pub fn monitoring_rates(s: &Scenario, c: &Counts, shares: &[f64]) -> (f64, f64) {
     let m = &s.monitoring;
     let service = m
         .collectors
@@ -210,13 +224,23 @@ pub fn monitoring_rates(s: &Scenario, c: &Counts) -> (f64, f64) {
     };
     let period = report_period(s).as_secs_f64();
     let offered = c.agents_started as f64 / period.max(1e-9);
-    let cores = m.collectors.server_cores.max(1) as u64 * sites(s);
-    let servers = (c.collectors_started.max(1)).min(cores) as f64;
-    let served = if per_message > 0.0 {
-        servers / per_message
-    } else {
-        f64::INFINITY
-    };
+    let cores = m.collectors.server_cores.max(1) as f64;
+    let collectors = c.collectors_started as f64;
+    let served = shares
+        .iter()
+        .map(|&share| {
+            let here = match m.collectors.policy {
+                Policy::AgentCount => collectors * share,
+                Policy::Csp | Policy::Fixed => collectors / shares.len().max(1) as f64,
+            };
+            let can = if per_message > 0.0 {
+                here.max(1.0).min(cores) / per_message
+            } else {
+                f64::INFINITY
+            };
+            can.min(offered * share)
+        })
+        .sum();
     (offered, served)
 }
 
@@ -229,6 +253,8 @@ pub(super) struct RoundWrites {
     pub points: f64,
     /// Reports of one agent in a round.
     pub reports_per_agent: f64,
+    /// Each site's share of the agents (see `sites.rs`).
+    pub shares: Vec<f64>,
 }
 
 impl RoundWrites {
@@ -244,25 +270,27 @@ impl RoundWrites {
             requests,
             points,
             reports_per_agent,
+            shares: super::sites::shares(s),
         }
     }
 
     /// The storage writer's busy fraction: each request `batch_overhead` plus its points /
     /// `write_capacity`, over the round's interval. At 1 or more the write queue grows until
     /// `queue_limit` drops whole rounds: a benchmark sized "not to saturate" stays below it.
-    /// The share of a round each site's storage is busy writing it (with several sites,
-    /// the agents taken as evenly spread).
+    /// With several sites, the busiest site's: each site's storage writes its share of the
+    /// requests and points.
     pub(super) fn load(&self, s: &Scenario) -> f64 {
+        self.site_loads(s).fold(0.0, f64::max)
+    }
+
+    /// Each site's storage load, in the order of `monitoring.site`.
+    pub(super) fn site_loads<'a>(&'a self, s: &Scenario) -> impl Iterator<Item = f64> + 'a {
         let st = &s.monitoring.storage;
         let busy = self.requests * st.batch_overhead.as_secs_f64()
             + self.points / st.write_capacity.max(1e-9);
-        busy / s.monitoring.collectors.interval.as_secs_f64().max(1e-9) / sites(s) as f64
+        let all = busy / s.monitoring.collectors.interval.as_secs_f64().max(1e-9);
+        self.shares.iter().map(move |share| all * share)
     }
-}
-
-/// Monitoring sites (`monitoring.site` may list several).
-fn sites(s: &Scenario) -> u64 {
-    s.monitoring.site.keys().len().max(1) as u64
 }
 
 /// How often an agent's report reaches the site: its push interval, or the pull interval.

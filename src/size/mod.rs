@@ -71,6 +71,7 @@ mod events;
 pub mod machine;
 mod model;
 mod rows;
+mod sites;
 
 pub use check::{Limits, MAX_EVENTS, MAX_ROWS, NOMINAL_EVENTS_PER_S, Refusal, check};
 pub use counts::Counts;

@@ -261,3 +261,72 @@ fn hostile_numbers_do_not_overflow() {
         );
     }
 }
+
+/// Each site's share of the agents is the built plan's (every cloud reports to the nearest
+/// site), not an even split: scale-10m's ten sites serve 5% to 17% each.
+#[test]
+fn site_shares_are_the_plans() {
+    let sites = r#"monitoring.site=["aws:us-east-1","gcp:europe-west4","aws:ap-northeast-1"]"#;
+    for (path, sets) in [
+        (
+            "scenarios/bench/scale-10m.toml",
+            &["topology.vms_per_cloud=2", "topology.accounts_per_region=1"][..],
+        ),
+        ("scenarios/cloud-twin-100x100.toml", &[sites][..]),
+        (
+            "scenarios/cloud-twin-100x100.toml",
+            &[
+                sites,
+                "topology.clouds=[{ provider = \"aws\", region = \"us-east-1\", vms = 500 }]",
+            ][..],
+        ),
+    ] {
+        let d = draft(path, sets);
+        let shares = super::sites::shares(&d.scenario);
+        let l = d.build().unwrap();
+        let agents: Vec<f64> = l
+            .monitoring
+            .sites
+            .iter()
+            .map(|s| f64::from(s.agents))
+            .collect();
+        let total: f64 = agents.iter().sum();
+        assert_eq!(shares.len(), agents.len(), "{path}");
+        for (k, (share, a)) in shares.iter().zip(&agents).enumerate() {
+            assert!(
+                (share - a / total).abs() < 1e-12,
+                "{path} site {k}: {share} vs {}",
+                a / total
+            );
+        }
+        let (lo, hi) = shares
+            .iter()
+            .fold((1.0f64, 0.0f64), |(lo, hi), &s| (lo.min(s), hi.max(s)));
+        assert!(hi > 1.2 * lo, "{path}: {shares:?} is about even");
+    }
+}
+
+/// A storage sized for its share of an even split saturates at the busiest site, and the
+/// estimate says so: the backlog is counted where the nearest-site assignment piles it.
+#[test]
+fn the_busiest_site_saturates_first() {
+    // Ten sites whose storage keeps up on average (about 60% busy) and not at the busiest:
+    // scale-10m's Tokyo serves 16% of the agents.
+    let sets = ["monitoring.storage.write_capacity=1200000.0"];
+    let d = draft("scenarios/bench/scale-10m.toml", &sets);
+    let w = super::events::RoundWrites::of(&d.scenario, &Counts::of(&d.scenario));
+    let loads: Vec<f64> = w.site_loads(&d.scenario).collect();
+    let mean = loads.iter().sum::<f64>() / loads.len() as f64;
+    assert!(mean < 1.0 && w.load(&d.scenario) > 1.0, "{loads:?}");
+    let e = estimate(&d.scenario);
+    let backlog = e
+        .memory
+        .iter()
+        .find(|p| p.what.starts_with("storage backlog"))
+        .unwrap_or_else(|| panic!("no backlog in {:?}", e.memory));
+    assert!(
+        backlog.what.contains("at the busiest site"),
+        "{}",
+        backlog.what
+    );
+}
