@@ -10,7 +10,7 @@
 //! assignment (a catalogue file, a site the catalogue does not know, a topology that does not
 //! resolve: the run's checks name those), it takes the sites as evenly loaded.
 
-use crate::monitoring::plan::{PathDelay, nearest};
+use crate::monitoring::plan::nearest;
 use crate::network::LatencyModel;
 use crate::scenario::Scenario;
 use crate::topology::{Catalogue, TopologySpec};
@@ -38,8 +38,9 @@ thread_local! {
 /// Each site's share of the agents, in the order of `monitoring.site` (one site: `[1.0]`).
 pub(super) fn shares(s: &Scenario) -> Vec<f64> {
     let keys = s.monitoring.site.keys();
+    let even = || vec![1.0 / keys.len().max(1) as f64; keys.len().max(1)];
     if keys.len() <= 1 || s.topology.catalogue.is_some() {
-        return vec![1.0 / keys.len().max(1) as f64; keys.len().max(1)];
+        return even();
     }
     let mut regions = s.topology.clone();
     regions.accounts_per_region = 1;
@@ -53,9 +54,8 @@ pub(super) fn shares(s: &Scenario) -> Vec<f64> {
             w
         }
     });
-    let even = vec![1.0 / keys.len() as f64; keys.len()];
     let Some(w) = weights else {
-        return even;
+        return even();
     };
     let per_cloud = f64::from(s.topology.vms_per_cloud);
     let vms: Vec<f64> = (w.fixed.iter().zip(&w.per_default))
@@ -65,7 +65,7 @@ pub(super) fn shares(s: &Scenario) -> Vec<f64> {
     if total > 0.0 {
         vms.iter().map(|v| v / total).collect()
     } else {
-        even
+        even()
     }
 }
 
@@ -90,7 +90,7 @@ fn weights(regions: &TopologySpec, keys: &[String], seed: u64) -> Option<Weights
             .map(Some)
             .chain(std::iter::repeat(None)),
     ) {
-        let (site, _): (u32, PathDelay) = nearest(&latency, &c.region, &sites);
+        let (site, _) = nearest(&latency, &c.region, &sites);
         match spec.and_then(|s| s.vms) {
             Some(v) => w.fixed[site as usize] += f64::from(v),
             None => w.per_default[site as usize] += 1.0,

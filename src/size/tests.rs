@@ -263,7 +263,9 @@ fn hostile_numbers_do_not_overflow() {
 }
 
 /// Each site's share of the agents is the built plan's (every cloud reports to the nearest
-/// site), not an even split: scale-10m's ten sites serve 5% to 17% each.
+/// site), not an even split: scale-10m's ten sites serve 5% to 17% each. The last case
+/// changes only `vms_per_cloud`, so its shares come from the weights kept from the case
+/// before (a refusal's search works that way).
 #[test]
 fn site_shares_are_the_plans() {
     let sites = r#"monitoring.site=["aws:us-east-1","gcp:europe-west4","aws:ap-northeast-1"]"#;
@@ -278,6 +280,14 @@ fn site_shares_are_the_plans() {
             &[
                 sites,
                 "topology.clouds=[{ provider = \"aws\", region = \"us-east-1\", vms = 500 }]",
+            ][..],
+        ),
+        (
+            "scenarios/cloud-twin-100x100.toml",
+            &[
+                sites,
+                "topology.clouds=[{ provider = \"aws\", region = \"us-east-1\", vms = 500 }]",
+                "topology.vms_per_cloud=7",
             ][..],
         ),
     ] {
